@@ -1,0 +1,33 @@
+package dev.kappabeam.transforms;
+
+/**
+ * Names of the Beam counters every kappa-beam pipeline reports, all in namespace {@link
+ * #NAMESPACE}. Nothing is lost: {@code read = accepted + dead_lettered + duplicates_removed +
+ * late}, where {@code accepted} counts the events that reached the views.
+ */
+public final class CounterNames {
+  public static final String NAMESPACE = "kappa-beam";
+
+  /** Records that entered {@code ParseEvents}. */
+  public static final String READ = "read";
+
+  /** Records that parsed and validated (before de-duplication). */
+  public static final String PARSED = "parsed";
+
+  /** Records sent to the dead-letter output. */
+  public static final String DEAD_LETTERED = "dead_lettered";
+
+  /** Valid records dropped because their event_id was already seen. */
+  public static final String DUPLICATES_REMOVED = "duplicates_removed";
+
+  /** Duplicates whose content differed from the first copy (a producer bug; still removed). */
+  public static final String DUPLICATES_CONFLICTING = "duplicates_conflicting";
+
+  /** Events later than the allowed lateness, sent to the late output. */
+  public static final String LATE = "late";
+
+  /** Events that reached the views. */
+  public static final String ACCEPTED = "accepted";
+
+  private CounterNames() {}
+}

@@ -1,0 +1,128 @@
+package dev.kappabeam.transforms.events;
+
+import dev.kappabeam.transforms.CounterNames;
+import java.util.Objects;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * Removes re-sent copies of an event, by {@code event_id}; the first copy processed is kept.
+ *
+ * <p>Bounded input: exact over the whole input. Unbounded input: a copy is recognised while the
+ * watermark has not passed the first copy's event time plus the horizon (default 1 hour); the state
+ * for an event_id is dropped after that, so a copy arriving later is counted again. Elements keep
+ * their timestamps; works in the global window before any windowing. Counters: {@code
+ * duplicates_removed}, and {@code duplicates_conflicting} for copies whose content differs from the
+ * first (a producer bug; they are removed all the same).
+ *
+ * <pre>{@code
+ * PCollection<Event> unique = events.apply("DeduplicateEvents",
+ *     Events.deduplicate().withHorizon(Duration.standardHours(1)));
+ * }</pre>
+ */
+public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCollection<Event>> {
+  public static final Duration DEFAULT_HORIZON = Duration.standardHours(1);
+
+  private final Duration horizon;
+
+  DeduplicateEvents(Duration horizon) {
+    this.horizon = horizon;
+  }
+
+  /** How long, in event time past an event, copies of it are recognised on unbounded input. */
+  public DeduplicateEvents withHorizon(Duration horizon) {
+    Objects.requireNonNull(horizon, "horizon");
+    if (horizon.getMillis() <= 0) {
+      throw new IllegalArgumentException(
+          "de-duplication horizon must be positive, got " + horizon + "; use e.g. PT1H");
+    }
+    return new DeduplicateEvents(horizon);
+  }
+
+  public Duration horizon() {
+    return horizon;
+  }
+
+  @Override
+  public PCollection<Event> expand(PCollection<Event> input) {
+    boolean exact = input.isBounded() == PCollection.IsBounded.BOUNDED;
+    return input
+        .apply(
+            "KeyByEventId",
+            MapElements.into(
+                    TypeDescriptors.kvs(TypeDescriptors.strings(), input.getTypeDescriptor()))
+                .via((Event e) -> KV.of(e.eventId(), e)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()))
+        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(exact ? null : horizon)))
+        .setCoder(EventCoder.of());
+  }
+
+  /** Keeps the first copy per key; remembers a content hash to spot conflicting copies. */
+  static final class FirstCopyFn extends DoFn<KV<String, Event>, Event> {
+    private final @Nullable Duration horizon;
+    private final Counter duplicates =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
+    private final Counter conflicting =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
+
+    @StateId("seen")
+    private final StateSpec<ValueState<Integer>> seenSpec = StateSpecs.value(VarIntCoder.of());
+
+    @TimerId("forget")
+    private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    /** {@code horizon == null}: exact, state is kept for the whole (bounded) input. */
+    FirstCopyFn(@Nullable Duration horizon) {
+      this.horizon = horizon;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, Event> element,
+        @StateId("seen") ValueState<Integer> seen,
+        @TimerId("forget") Timer forget,
+        OutputReceiver<Event> out) {
+      Event event = element.getValue();
+      Integer firstHash = seen.read();
+      if (firstHash != null) {
+        duplicates.inc();
+        if (firstHash != event.hashCode()) {
+          conflicting.inc();
+        }
+        return;
+      }
+      seen.write(event.hashCode());
+      if (horizon != null) {
+        forget
+            .withNoOutputTimestamp()
+            .set(new Instant(event.timestampMillis()).plus(horizon));
+      }
+      out.output(event);
+    }
+
+    @OnTimer("forget")
+    public void onForget(@StateId("seen") ValueState<Integer> seen) {
+      seen.clear();
+    }
+  }
+}

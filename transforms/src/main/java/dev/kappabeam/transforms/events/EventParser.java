@@ -1,0 +1,374 @@
+package dev.kappabeam.transforms.events;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Objects;
+import java.util.Optional;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Parses and validates one raw record of the reference workload. Plain Java, no Beam: {@link
+ * ParseEvents} applies it in a pipeline, and the oracle and the benchmark baseline call it
+ * directly, so every path validates exactly the same way.
+ *
+ * <p>Rules (anything else is rejected with a {@link ParseError}):
+ *
+ * <ul>
+ *   <li>The value is UTF-8 JSON holding exactly one object; unknown fields are ignored, duplicate
+ *       fields and trailing data are malformed.
+ *   <li>{@code event_id}, {@code user_id}: non-blank strings.
+ *   <li>{@code type}: one of view, click, cart, purchase (case-sensitive).
+ *   <li>{@code ts}: ISO-8601 date-time with {@code Z} or an offset (e.g. {@code
+ *       2026-11-25T10:00:00.123Z}, {@code 2026-11-25T11:00:00+01:00}), or epoch milliseconds as a
+ *       JSON integer or a string of digits; years 0001 to 9999.
+ *   <li>{@code amount_cents}: a JSON integer &ge; 0 that fits in 64 bits; required for purchase.
+ *   <li>{@code item}: a non-blank string; required for purchase.
+ *   <li>A JSON {@code null} counts as absent.
+ * </ul>
+ */
+public final class EventParser {
+  /** Earliest accepted event time: 0001-01-01T00:00:00Z. */
+  public static final long MIN_TIMESTAMP_MILLIS = -62135596800000L;
+
+  /** Latest accepted event time: 9999-12-31T23:59:59.999Z. */
+  public static final long MAX_TIMESTAMP_MILLIS = 253402300799999L;
+
+  private static final JsonFactory JSON =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+  private EventParser() {}
+
+  /** The outcome of parsing one record: an event, or an error with a detail. */
+  public static final class Result {
+    private final @Nullable Event event;
+    private final @Nullable ParseError error;
+    private final String detail;
+
+    private Result(@Nullable Event event, @Nullable ParseError error, String detail) {
+      this.event = event;
+      this.error = error;
+      this.detail = detail;
+    }
+
+    static Result ok(Event e) {
+      return new Result(e, null, "");
+    }
+
+    static Result fail(ParseError error, String detail) {
+      return new Result(null, error, detail);
+    }
+
+    public boolean isValid() {
+      return event != null;
+    }
+
+    /** The event; only when {@link #isValid()}. */
+    public Event event() {
+      return Objects.requireNonNull(event, "not a valid record");
+    }
+
+    /** The error; only when not {@link #isValid()}. */
+    public ParseError error() {
+      return Objects.requireNonNull(error, "record is valid");
+    }
+
+    public String detail() {
+      return detail;
+    }
+
+    @Override
+    public String toString() {
+      return isValid() ? event().toString() : error().code() + ": " + detail;
+    }
+  }
+
+  /** Parses the raw value of one record. Never throws. */
+  public static Result parse(byte @Nullable [] value) {
+    if (value == null || value.length == 0) {
+      return Result.fail(ParseError.EMPTY_RECORD, "record has no value");
+    }
+    if (!isUtf8(value)) {
+      return Result.fail(ParseError.NOT_UTF8, "record is not valid UTF-8");
+    }
+    Fields f = new Fields();
+    try (JsonParser p = JSON.createParser(value)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        return Result.fail(ParseError.MALFORMED_JSON, "no JSON value (blank record)");
+      }
+      if (first != JsonToken.START_OBJECT) {
+        p.skipChildren();
+        if (p.nextToken() != null) {
+          return Result.fail(ParseError.MALFORMED_JSON, "trailing data after the JSON value");
+        }
+        return Result.fail(ParseError.NOT_AN_OBJECT, "expected a JSON object, got " + kind(first));
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken t = p.nextToken();
+        f.read(name, t, p);
+      }
+      if (p.nextToken() != null) {
+        return Result.fail(ParseError.MALFORMED_JSON, "trailing data after the JSON object");
+      }
+    } catch (JsonProcessingException e) {
+      return Result.fail(ParseError.MALFORMED_JSON, firstLine(e.getOriginalMessage()));
+    } catch (IOException e) {
+      return Result.fail(ParseError.MALFORMED_JSON, firstLine(e.getMessage()));
+    }
+    return f.validate();
+  }
+
+  /** Parses an event time: ISO-8601 with Z or offset, or epoch millis as digits. */
+  public static Optional<Long> parseTimestamp(String text) {
+    if (!text.isEmpty() && text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      if (text.length() > 18) {
+        return Optional.empty();
+      }
+      return inRange(Long.parseLong(text));
+    }
+    try {
+      return inRange(
+          OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+              .toInstant()
+              .toEpochMilli());
+    } catch (DateTimeParseException | ArithmeticException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<Long> inRange(long millis) {
+    return millis >= MIN_TIMESTAMP_MILLIS && millis <= MAX_TIMESTAMP_MILLIS
+        ? Optional.of(millis)
+        : Optional.empty();
+  }
+
+  /** The raw JSON values of the fields we care about, before validation. */
+  private static final class Fields {
+    private @Nullable Object eventId;
+    private @Nullable Object userId;
+    private @Nullable Object type;
+    private @Nullable Object item;
+    private @Nullable Object amount;
+    private @Nullable Object ts;
+
+    void read(String name, JsonToken t, JsonParser p) throws IOException {
+      switch (name) {
+        case "event_id":
+          eventId = value(t, p);
+          break;
+        case "user_id":
+          userId = value(t, p);
+          break;
+        case "type":
+          type = value(t, p);
+          break;
+        case "item":
+          item = value(t, p);
+          break;
+        case "amount_cents":
+          amount = value(t, p);
+          break;
+        case "ts":
+          ts = value(t, p);
+          break;
+        default:
+          p.skipChildren();
+      }
+    }
+
+    /** String, Long, BigNumber (integer too large), Fractional, Other(kind), or null. */
+    private static @Nullable Object value(JsonToken t, JsonParser p) throws IOException {
+      switch (t) {
+        case VALUE_STRING:
+          return p.getText();
+        case VALUE_NULL:
+          return null;
+        case VALUE_NUMBER_INT:
+          if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+            return new Other("an integer that does not fit in 64 bits: " + p.getText(), true);
+          }
+          return p.getLongValue();
+        case VALUE_NUMBER_FLOAT:
+          return new Other("a fractional number: " + p.getText(), true);
+        default:
+          p.skipChildren();
+          return new Other(kind(t), false);
+      }
+    }
+
+    Result validate() {
+      Result r;
+      if ((r = requireString("event_id", eventId)) != null
+          || (r = requireString("user_id", userId)) != null) {
+        return r;
+      }
+      if (type == null) {
+        return Result.fail(ParseError.MISSING_FIELD, "missing field: type");
+      }
+      if (!(type instanceof String)) {
+        return Result.fail(ParseError.WRONG_TYPE, "type must be a string, got " + describe(type));
+      }
+      Optional<EventType> eventType = EventType.fromJson((String) type);
+      if (eventType.isEmpty()) {
+        return Result.fail(
+            ParseError.INVALID_TYPE,
+            "'" + abbreviate((String) type) + "' is not one of view, click, cart, purchase");
+      }
+      long millis;
+      if (ts == null) {
+        return Result.fail(ParseError.MISSING_FIELD, "missing field: ts");
+      } else if (ts instanceof Long) {
+        Optional<Long> m = inRange((Long) ts);
+        if (m.isEmpty()) {
+          return Result.fail(ParseError.INVALID_TIMESTAMP, "ts out of range: " + ts);
+        }
+        millis = m.get();
+      } else if (ts instanceof String) {
+        Optional<Long> m = parseTimestamp((String) ts);
+        if (m.isEmpty()) {
+          return Result.fail(
+              ParseError.INVALID_TIMESTAMP,
+              "ts must be ISO-8601 with Z or an offset, or epoch millis: '"
+                  + abbreviate((String) ts)
+                  + "'");
+        }
+        millis = m.get();
+      } else {
+        return Result.fail(
+            ParseError.INVALID_TIMESTAMP,
+            "ts must be an ISO-8601 string or epoch millis, got " + describe(ts));
+      }
+      boolean purchase = eventType.get() == EventType.PURCHASE;
+      Long amountCents = null;
+      if (amount == null) {
+        if (purchase) {
+          return Result.fail(ParseError.MISSING_FIELD, "missing field: amount_cents (required for purchase)");
+        }
+      } else if (amount instanceof Long) {
+        if ((Long) amount < 0) {
+          return Result.fail(ParseError.INVALID_AMOUNT, "amount_cents must be >= 0, got " + amount);
+        }
+        amountCents = (Long) amount;
+      } else if (amount instanceof Other && ((Other) amount).numeric) {
+        return Result.fail(
+            ParseError.INVALID_AMOUNT,
+            "amount_cents must be a non-negative integer, got " + describe(amount));
+      } else {
+        return Result.fail(
+            ParseError.WRONG_TYPE, "amount_cents must be a JSON integer, got " + describe(amount));
+      }
+      String itemValue = null;
+      if (item == null) {
+        if (purchase) {
+          return Result.fail(ParseError.MISSING_FIELD, "missing field: item (required for purchase)");
+        }
+      } else {
+        r = requireString("item", item);
+        if (r != null) {
+          return r;
+        }
+        itemValue = (String) item;
+      }
+      return Result.ok(
+          new Event(
+              (String) eventId, (String) userId, eventType.get(), itemValue, amountCents, millis));
+    }
+
+    private static @Nullable Result requireString(String field, @Nullable Object v) {
+      if (v == null) {
+        return Result.fail(ParseError.MISSING_FIELD, "missing field: " + field);
+      }
+      if (!(v instanceof String)) {
+        return Result.fail(ParseError.WRONG_TYPE, field + " must be a string, got " + describe(v));
+      }
+      if (((String) v).isBlank()) {
+        return Result.fail(ParseError.EMPTY_STRING, field + " must be a non-empty string");
+      }
+      return null;
+    }
+  }
+
+  /** A JSON value of a kind we do not accept for a field, described for the reason. */
+  private static final class Other {
+    final String description;
+    final boolean numeric;
+
+    Other(String description, boolean numeric) {
+      this.description = description;
+      this.numeric = numeric;
+    }
+  }
+
+  private static String describe(Object v) {
+    if (v instanceof Other) {
+      return ((Other) v).description;
+    }
+    if (v instanceof Long) {
+      return "a number: " + v;
+    }
+    return "a string: '" + abbreviate(v.toString()) + "'";
+  }
+
+  private static String kind(JsonToken t) {
+    switch (t) {
+      case START_OBJECT:
+        return "an object";
+      case START_ARRAY:
+        return "an array";
+      case VALUE_STRING:
+        return "a string";
+      case VALUE_NUMBER_INT:
+      case VALUE_NUMBER_FLOAT:
+        return "a number";
+      case VALUE_TRUE:
+      case VALUE_FALSE:
+        return "a boolean";
+      case VALUE_NULL:
+        return "null";
+      default:
+        return t.toString();
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 64 ? s : s.substring(0, 61) + "...";
+  }
+
+  private static String firstLine(@Nullable String message) {
+    if (message == null) {
+      return "unreadable JSON";
+    }
+    int nl = message.indexOf('\n');
+    return abbreviate(nl < 0 ? message : message.substring(0, nl)).strip();
+  }
+
+  private static boolean isUtf8(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b < 0) {
+        try {
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes));
+          return true;
+        } catch (CharacterCodingException e) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+}

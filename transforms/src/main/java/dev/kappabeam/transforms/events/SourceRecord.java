@@ -1,0 +1,121 @@
+package dev.kappabeam.transforms.events;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Objects;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * One raw record as read from the log, with its source coordinates.
+ *
+ * <p>The input of {@link ParseEvents}. {@code value} is the record's raw bytes (may be {@code
+ * null}, e.g. a Kafka tombstone, which is a dead letter). Sources without coordinates (tests,
+ * files) use {@link #unknownSource(byte[])}: topic empty, partition and offset -1.
+ */
+public final class SourceRecord implements Serializable {
+  private final String topic;
+  private final int partition;
+  private final long offset;
+  private final byte @Nullable [] key;
+  private final byte @Nullable [] value;
+
+  public SourceRecord(
+      String topic, int partition, long offset, byte @Nullable [] key, byte @Nullable [] value) {
+    this.topic = Objects.requireNonNull(topic, "topic");
+    this.partition = partition;
+    this.offset = offset;
+    this.key = key;
+    this.value = value;
+  }
+
+  /** A record whose origin has no topic/partition/offset. */
+  public static SourceRecord unknownSource(byte @Nullable [] value) {
+    return new SourceRecord("", -1, -1L, null, value);
+  }
+
+  public String topic() {
+    return topic;
+  }
+
+  public int partition() {
+    return partition;
+  }
+
+  public long offset() {
+    return offset;
+  }
+
+  public byte @Nullable [] key() {
+    return key;
+  }
+
+  public byte @Nullable [] value() {
+    return value;
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (!(o instanceof SourceRecord)) {
+      return false;
+    }
+    SourceRecord r = (SourceRecord) o;
+    return partition == r.partition
+        && offset == r.offset
+        && topic.equals(r.topic)
+        && Arrays.equals(key, r.key)
+        && Arrays.equals(value, r.value);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(topic, partition, offset, Arrays.hashCode(key), Arrays.hashCode(value));
+  }
+
+  @Override
+  public String toString() {
+    return topic + "/" + partition + "@" + offset;
+  }
+
+  /** Deterministic coder for {@link SourceRecord}: fixed field order, nullable byte arrays. */
+  public static final class Coder extends AtomicCoder<SourceRecord> {
+    private static final Coder INSTANCE = new Coder();
+    private static final NullableCoder<byte[]> BYTES = NullableCoder.of(ByteArrayCoder.of());
+
+    public static Coder of() {
+      return INSTANCE;
+    }
+
+    private Coder() {}
+
+    @Override
+    public void encode(SourceRecord r, OutputStream out) throws IOException {
+      StringUtf8Coder.of().encode(r.topic, out);
+      VarIntCoder.of().encode(r.partition, out);
+      VarLongCoder.of().encode(r.offset, out);
+      BYTES.encode(r.key, out);
+      BYTES.encode(r.value, out);
+    }
+
+    @Override
+    public SourceRecord decode(InputStream in) throws IOException {
+      return new SourceRecord(
+          StringUtf8Coder.of().decode(in),
+          VarIntCoder.of().decode(in),
+          VarLongCoder.of().decode(in),
+          BYTES.decode(in),
+          BYTES.decode(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
+}

@@ -1,0 +1,125 @@
+package dev.kappabeam.transforms.views;
+
+import dev.kappabeam.transforms.events.Event;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.transforms.Combine;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Mergeable partial aggregate of {@code item_revenue_hourly} for one (window, item): purchase
+ * count and revenue. Partials merge by adding.
+ */
+public final class ItemStats implements Serializable {
+  long purchases;
+  long revenueCents;
+
+  public ItemStats() {}
+
+  ItemStats(long purchases, long revenueCents) {
+    this.purchases = purchases;
+    this.revenueCents = revenueCents;
+  }
+
+  public long purchases() {
+    return purchases;
+  }
+
+  public long revenueCents() {
+    return revenueCents;
+  }
+
+  public ItemStats add(Event e) {
+    purchases++;
+    revenueCents = Math.addExact(revenueCents, e.revenueCents());
+    return this;
+  }
+
+  public ItemStats merge(ItemStats other) {
+    purchases += other.purchases;
+    revenueCents = Math.addExact(revenueCents, other.revenueCents);
+    return this;
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    return o instanceof ItemStats
+        && ((ItemStats) o).purchases == purchases
+        && ((ItemStats) o).revenueCents == revenueCents;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(purchases) * 31 + Long.hashCode(revenueCents);
+  }
+
+  @Override
+  public String toString() {
+    return "ItemStats{purchases=" + purchases + ", revenue=" + revenueCents + "}";
+  }
+
+  /** Combines purchase events into {@link ItemStats}. */
+  public static final class Fn extends Combine.CombineFn<Event, ItemStats, ItemStats> {
+    @Override
+    public ItemStats createAccumulator() {
+      return new ItemStats();
+    }
+
+    @Override
+    public ItemStats addInput(ItemStats acc, Event e) {
+      return acc.add(e);
+    }
+
+    @Override
+    public ItemStats mergeAccumulators(Iterable<ItemStats> accs) {
+      ItemStats out = new ItemStats();
+      for (ItemStats a : accs) {
+        out.merge(a);
+      }
+      return out;
+    }
+
+    @Override
+    public ItemStats extractOutput(ItemStats acc) {
+      return acc;
+    }
+
+    @Override
+    public Coder<ItemStats> getAccumulatorCoder(CoderRegistry r, Coder<Event> in) {
+      return StatsCoder.INSTANCE;
+    }
+
+    @Override
+    public Coder<ItemStats> getDefaultOutputCoder(CoderRegistry r, Coder<Event> in) {
+      return StatsCoder.INSTANCE;
+    }
+  }
+
+  public static final class StatsCoder extends AtomicCoder<ItemStats> {
+    static final StatsCoder INSTANCE = new StatsCoder();
+
+    public static StatsCoder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(ItemStats s, OutputStream out) throws IOException {
+      VarLongCoder.of().encode(s.purchases, out);
+      VarLongCoder.of().encode(s.revenueCents, out);
+    }
+
+    @Override
+    public ItemStats decode(InputStream in) throws IOException {
+      return new ItemStats(VarLongCoder.of().decode(in), VarLongCoder.of().decode(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
+}

@@ -1,0 +1,152 @@
+package dev.kappabeam.transforms.views;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Objects;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.values.Row;
+import org.joda.time.Instant;
+
+/**
+ * What a view's rows look like and how a sink must apply them.
+ *
+ * <p>Each view emits {@link Row}s of {@link #schema()} (columns in contract order). Rows are
+ * accumulating panes: a later pane for the same key carries the full answer so far, so a sink
+ * upserts by {@link #keyColumns()}. The order in which panes reach a sink is not guaranteed, so
+ * the apply rule is order-independent ({@link #supersedes(Row, Row)}): a row replaces another if
+ * it covers at least the same events. For session views that is also how a session merged by a
+ * late event removes the rows of the sessions it replaced: every older row of the same user
+ * whose span lies inside the merged session's span is superseded.
+ */
+public final class ViewDefinition implements Serializable {
+
+  /** How rows of a view replace each other. */
+  public enum Kind {
+    /** One row per key; the row with the larger {@link #progressColumn()} wins. */
+    KEYED,
+    /**
+     * Session rows: a row supersedes every row of the same {@link #partitionColumn()} whose
+     * [start, end] span lies within its own (and, for the same span, has no more events).
+     */
+    SESSION
+  }
+
+  private final String name;
+  private final Schema schema;
+  private final List<String> keyColumns;
+  private final Kind kind;
+  private final String progressColumn;
+
+  ViewDefinition(
+      String name, Schema schema, List<String> keyColumns, Kind kind, String progressColumn) {
+    this.name = name;
+    this.schema = schema;
+    this.keyColumns = List.copyOf(keyColumns);
+    this.kind = kind;
+    this.progressColumn = progressColumn;
+    for (String k : keyColumns) {
+      if (!schema.hasField(k)) {
+        throw new IllegalArgumentException(name + ": key column " + k + " not in schema");
+      }
+    }
+  }
+
+  /** The view's name, e.g. {@code activity_per_minute}; also the base of its table names. */
+  public String name() {
+    return name;
+  }
+
+  /** The columns, in the order of the contract. */
+  public Schema schema() {
+    return schema;
+  }
+
+  /** The columns that identify a row (the upsert key). */
+  public List<String> keyColumns() {
+    return keyColumns;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /**
+   * A count column that never decreases from one pane of a key to the next ({@code events} or
+   * {@code purchases}); the sink keeps the row with the larger value, so a stale pane that
+   * arrives late cannot overwrite a newer one.
+   */
+  public String progressColumn() {
+    return progressColumn;
+  }
+
+  /** For {@link Kind#SESSION}: the column that groups sessions (the user). */
+  public String partitionColumn() {
+    return keyColumns.get(0);
+  }
+
+  /** For {@link Kind#SESSION}: the session's first event time. */
+  public String spanStartColumn() {
+    return keyColumns.get(1);
+  }
+
+  /** For {@link Kind#SESSION}: the session's last event time. */
+  public String spanEndColumn() {
+    return "session_end";
+  }
+
+  /** The key of a row, as a list of column values in {@link #keyColumns()} order. */
+  public List<Object> key(Row row) {
+    Object[] k = new Object[keyColumns.size()];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = normalize(row.getValue(keyColumns.get(i)));
+    }
+    return List.of(k);
+  }
+
+  /**
+   * True if a sink holding {@code older} must drop it in favour of {@code newer}. Two rows that
+   * do not supersede each other both stay.
+   */
+  public boolean supersedes(Row newer, Row older) {
+    long newProgress = progress(newer);
+    long oldProgress = progress(older);
+    switch (kind) {
+      case KEYED:
+        return key(newer).equals(key(older)) && newProgress > oldProgress;
+      case SESSION:
+        if (!Objects.equals(
+            newer.getValue(partitionColumn()), older.getValue(partitionColumn()))) {
+          return false;
+        }
+        long ns = millis(newer, spanStartColumn());
+        long ne = millis(newer, spanEndColumn());
+        long os = millis(older, spanStartColumn());
+        long oe = millis(older, spanEndColumn());
+        boolean contains = ns <= os && oe <= ne;
+        boolean sameSpan = ns == os && ne == oe;
+        return contains && (!sameSpan || newProgress > oldProgress);
+      default:
+        throw new IllegalStateException(kind.toString());
+    }
+  }
+
+  /** The value of {@link #progressColumn()}. */
+  public long progress(Row row) {
+    return row.getInt64(progressColumn);
+  }
+
+  private static long millis(Row row, String column) {
+    return ((org.joda.time.ReadableInstant) row.getValue(column)).getMillis();
+  }
+
+  private static Object normalize(Object v) {
+    return v instanceof org.joda.time.ReadableInstant
+        ? new Instant(((org.joda.time.ReadableInstant) v).getMillis())
+        : v;
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

@@ -1,0 +1,137 @@
+package dev.kappabeam.transforms.views;
+
+import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.events.EventCoder;
+import dev.kappabeam.transforms.time.ViewWindowing;
+import java.io.Serializable;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.schemas.SchemaCoder;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Filter;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.joda.time.Duration;
+
+/**
+ * One view: select events, window them ({@link ViewWindowing}), aggregate per key with a
+ * mergeable {@link Combine.CombineFn} (window-agnostic), and format each pane as a {@link Row} of
+ * the view's schema. Create through {@link Views}.
+ *
+ * <p>Output: one row per key per fired pane; panes accumulate, so the last pane of a key is its
+ * full answer and a sink applies rows by {@link ViewDefinition#supersedes}. Bounded input gives
+ * one pane per key.
+ */
+public final class ViewTransform<S> extends PTransform<PCollection<Event>, PCollection<Row>> {
+
+  /** Formats one aggregate of one key and window as a row. */
+  public interface RowFormat<S> extends Serializable {
+    Row format(String key, S stats, BoundedWindow window);
+  }
+
+  /** Windowing and step names of a view. */
+  static final class Spec implements Serializable {
+    final ViewWindowing<KV<String, Event>> windowing;
+    final String windowStep;
+    final String aggregateStep;
+
+    private Spec(ViewWindowing<KV<String, Event>> w, String windowStep, String aggregateStep) {
+      this.windowing = w;
+      this.windowStep = windowStep;
+      this.aggregateStep = aggregateStep;
+    }
+
+    static Spec fixed(Duration size, ViewParameters p, String windowStep, String aggregateStep) {
+      return new Spec(
+          ViewWindowing.<KV<String, Event>>fixed(size)
+              .withAllowedLateness(p.allowedLateness())
+              .withEarlyFirings(p.earlyFiringInterval()),
+          windowStep,
+          aggregateStep);
+    }
+
+    static Spec sessions(ViewParameters p, String windowStep, String aggregateStep) {
+      return new Spec(
+          ViewWindowing.<KV<String, Event>>sessions(p.sessionGap())
+              .withAllowedLateness(p.allowedLateness())
+              .withEarlyFirings(p.earlyFiringInterval()),
+          windowStep,
+          aggregateStep);
+    }
+  }
+
+  private final ViewDefinition view;
+  private final Spec spec;
+  private final SerializableFunction<Event, Boolean> select;
+  private final SerializableFunction<Event, String> keyFn;
+  private final Combine.CombineFn<Event, ?, S> combineFn;
+  private final Coder<S> statsCoder;
+  private final RowFormat<S> format;
+
+  ViewTransform(
+      ViewDefinition view,
+      Spec spec,
+      SerializableFunction<Event, Boolean> select,
+      SerializableFunction<Event, String> keyFn,
+      Combine.CombineFn<Event, ?, S> combineFn,
+      Coder<S> statsCoder,
+      RowFormat<S> format) {
+    this.view = view;
+    this.spec = spec;
+    this.select = select;
+    this.keyFn = keyFn;
+    this.combineFn = combineFn;
+    this.statsCoder = statsCoder;
+    this.format = format;
+  }
+
+  public ViewDefinition view() {
+    return view;
+  }
+
+  @Override
+  public PCollection<Row> expand(PCollection<Event> events) {
+    return events
+        .apply("Select", Filter.by(select))
+        .apply("KeyBy", ParDo.of(new KeyFn(keyFn)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()))
+        .apply(spec.windowStep, spec.windowing)
+        .apply(spec.aggregateStep, Combine.perKey(combineFn))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), statsCoder))
+        .apply("ToRows", ParDo.of(new FormatFn<>(format)))
+        .setCoder(SchemaCoder.of(view.schema()));
+  }
+
+  static final class KeyFn extends DoFn<Event, KV<String, Event>> {
+    private final SerializableFunction<Event, String> keyFn;
+
+    KeyFn(SerializableFunction<Event, String> keyFn) {
+      this.keyFn = keyFn;
+    }
+
+    @ProcessElement
+    public void process(@Element Event e, OutputReceiver<KV<String, Event>> out) {
+      out.output(KV.of(keyFn.apply(e), e));
+    }
+  }
+
+  static final class FormatFn<S> extends DoFn<KV<String, S>, Row> {
+    private final RowFormat<S> format;
+
+    FormatFn(RowFormat<S> format) {
+      this.format = format;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, S> kv, BoundedWindow window, OutputReceiver<Row> out) {
+      out.output(format.format(kv.getKey(), kv.getValue(), window));
+    }
+  }
+}
