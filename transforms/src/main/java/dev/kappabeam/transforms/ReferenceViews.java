@@ -144,8 +144,7 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
   /** Counts events that reach the views; drops the excluded types (a logic parameter). */
   static final class AcceptFn extends DoFn<Event, Event> {
     private final List<dev.kappabeam.transforms.events.EventType> excluded;
-    private final Counter accepted =
-        Metrics.counter(CounterNames.NAMESPACE, CounterNames.ACCEPTED);
+    private final Counter accepted = Metrics.counter(CounterNames.NAMESPACE, CounterNames.ACCEPTED);
 
     AcceptFn(List<dev.kappabeam.transforms.events.EventType> excluded) {
       this.excluded = excluded;

@@ -10,12 +10,12 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * A record that could not be accepted: the original record (raw bytes and source coordinates)
- * and why.
+ * A record that could not be accepted: the original record (raw bytes and source coordinates) and
+ * why.
  *
  * <p>{@code reason} starts with a stable machine-readable code from {@link ParseError} followed by
- * {@code ": "} and a human-readable detail, e.g. {@code "invalid_type: 'refund' is not one of
- * view, click, cart, purchase"}.
+ * {@code ": "} and a human-readable detail, e.g. {@code "invalid_type: 'refund' is not one of view,
+ * click, cart, purchase"}.
  */
 public final class DeadLetter implements Serializable {
   private final SourceRecord record;

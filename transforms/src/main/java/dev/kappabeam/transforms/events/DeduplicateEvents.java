@@ -113,9 +113,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       }
       seen.write(event.hashCode());
       if (horizon != null) {
-        forget
-            .withNoOutputTimestamp()
-            .set(new Instant(event.timestampMillis()).plus(horizon));
+        forget.withNoOutputTimestamp().set(new Instant(event.timestampMillis()).plus(horizon));
       }
       out.output(event);
     }

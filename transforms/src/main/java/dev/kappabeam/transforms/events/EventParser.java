@@ -254,7 +254,8 @@ public final class EventParser {
       Long amountCents = null;
       if (amount == null) {
         if (purchase) {
-          return Result.fail(ParseError.MISSING_FIELD, "missing field: amount_cents (required for purchase)");
+          return Result.fail(
+              ParseError.MISSING_FIELD, "missing field: amount_cents (required for purchase)");
         }
       } else if (amount instanceof Long) {
         if ((Long) amount < 0) {
@@ -272,7 +273,8 @@ public final class EventParser {
       String itemValue = null;
       if (item == null) {
         if (purchase) {
-          return Result.fail(ParseError.MISSING_FIELD, "missing field: item (required for purchase)");
+          return Result.fail(
+              ParseError.MISSING_FIELD, "missing field: item (required for purchase)");
         }
       } else {
         r = requireString("item", item);

@@ -20,8 +20,8 @@ import org.joda.time.Instant;
  * <p>Bounded and unbounded alike; element-wise, no windowing. Each event is output with its event
  * time ({@code ts}) as the element timestamp. Sources should already stamp records with event time
  * (the Kafka source's timestamp policy does); for sources that do not, the timestamp is moved here,
- * which may make the event late downstream but never loses it. Dead letters keep the input
- * record's timestamp. Counters: {@code read}, {@code parsed}, {@code dead_lettered}.
+ * which may make the event late downstream but never loses it. Dead letters keep the input record's
+ * timestamp. Counters: {@code read}, {@code parsed}, {@code dead_lettered}.
  *
  * <pre>{@code
  * PCollectionTuple parsed = records.apply("ParseEvents", Events.parse());
@@ -31,7 +31,8 @@ import org.joda.time.Instant;
  */
 public final class ParseEvents extends PTransform<PCollection<SourceRecord>, PCollectionTuple> {
   public static final TupleTag<Event> EVENTS = new TupleTag<Event>("events") {};
-  public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>("deadLetters") {};
+  public static final TupleTag<DeadLetter> DEAD_LETTERS =
+      new TupleTag<DeadLetter>("deadLetters") {};
 
   ParseEvents() {}
 
@@ -67,8 +68,8 @@ public final class ParseEvents extends PTransform<PCollection<SourceRecord>, PCo
     }
 
     /**
-     * Event time may be earlier than the timestamp a source gave the record (e.g. processing
-     * time); the event is then judged by the lateness rules downstream rather than rejected here.
+     * Event time may be earlier than the timestamp a source gave the record (e.g. processing time);
+     * the event is then judged by the lateness rules downstream rather than rejected here.
      */
     @Override
     @SuppressWarnings("deprecation")

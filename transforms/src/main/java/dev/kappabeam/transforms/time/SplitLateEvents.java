@@ -16,6 +16,7 @@ import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
@@ -33,7 +34,6 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
@@ -44,18 +44,20 @@ import org.joda.time.Instant;
  *
  * <p>Why this is exact: Beam drops an element at a {@code GroupByKey} when its window's end plus
  * the allowed lateness is behind the watermark, and gives a {@code DoFn} no way to read the
- * watermark. This transform learns a lower bound of the watermark from event-time timers, and
- * holds its own output watermark at that bound (a timer's output timestamp). So everything it
- * passes as on time has {@code ts + lateness >= bound >= downstream watermark}, which is never
- * dropped by a window with the same allowed lateness (every window containing {@code ts} ends
- * after {@code ts}). The bound trails the real watermark by about a second while events flow
- * (and by a fraction of an idle gap otherwise), so an event slightly later than the lateness may
- * still be accepted: it then appears in the view, never in neither place.
+ * watermark. This transform learns a lower bound of the watermark from event-time timers, and holds
+ * its own output watermark at that bound (a timer's output timestamp). So everything it passes as
+ * on time has {@code ts + lateness >= bound >= downstream watermark}, which is never dropped by a
+ * window with the same allowed lateness (every window containing {@code ts} ends after {@code ts}).
+ * The bound trails the real watermark by about a second while events flow (and by a fraction of an
+ * idle gap otherwise), so an event slightly later than the lateness may still be accepted: it then
+ * appears in the view, never in neither place.
  *
- * <p>Unbounded input only; on bounded input nothing is late and the input is returned as on
- * time. Runs in the global window, before the views' windowing. The work is spread over {@code
- * shards} keys (default 4), each seeded at start so that it holds the watermark from the first
- * element on.
+ * <p>Unbounded input only; on bounded input nothing is late and the input is returned as on time.
+ * Runs in the global window, before the views' windowing. The check runs on {@code shards} keys
+ * (default 1: it is a few state reads per event; raise it for very high rates), each seeded at
+ * start so that it holds the watermark from the first element on. A shard that has seen no event
+ * yet knows little about the watermark, so with many shards and a trickle of events more slightly
+ * late events are accepted rather than sent to the late output.
  */
 public final class SplitLateEvents extends PTransform<PCollection<Event>, PCollectionTuple> {
   public static final Duration DEFAULT_LATENESS = Duration.standardHours(1);
@@ -79,7 +81,7 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       throw new IllegalArgumentException(
           "allowed lateness must be >= 0, got " + allowedLateness + "; use e.g. PT1H");
     }
-    return new SplitLateEvents(allowedLateness, 4);
+    return new SplitLateEvents(allowedLateness, 1);
   }
 
   /** How many keys share the lateness check (parallelism of this step). */
@@ -137,10 +139,26 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
   }
 
   /**
-   * Per shard: {@code bound} is a watermark lower bound learnt from the "probe" timer; the probe
-   * always holds the output watermark at {@code bound}. See {@link #nextProbe} for how it moves.
+   * Per shard, {@code bound} is a lower bound of the input watermark, learnt from event-time
+   * timers: a timer firing at {@code t} proves the watermark has reached {@code t}. The "hold"
+   * timer (at the end of time) carries {@code bound} as its output timestamp, so this step's output
+   * watermark never runs ahead of what the classification used.
+   *
+   * <p>Probes form a ladder around the newest event time seen (the anchor): {@code anchor ± 2^k}
+   * seconds for k = 0..{@value #LEVELS}. However far the watermark moves, every probe it passes
+   * fires in the same round, so the bound lands within half the distance to the anchor in one
+   * round: a few seconds behind the watermark while events flow (the anchor follows them), half an
+   * idle gap at worst. The ladder is re-laid when the newest event time has moved on by more than
+   * an eighth of the bound's distance to the anchor (at least a second), which keeps the timer work
+   * per event small during replays.
    */
   static final class SplitFn extends DoFn<KV<Integer, Event>, Event> {
+    /** 2^45 s is more than the whole range of Beam timestamps. */
+    static final int LEVELS = 45;
+
+    private static final long MIN = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
+    private static final long END = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
+
     private final long latenessMillis;
     private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
 
@@ -150,11 +168,14 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @StateId("newest")
     private final StateSpec<ValueState<Long>> newestSpec = StateSpecs.value(VarLongCoder.of());
 
-    @StateId("armed")
-    private final StateSpec<ValueState<Long>> armedSpec = StateSpecs.value(VarLongCoder.of());
+    @StateId("anchor")
+    private final StateSpec<ValueState<Long>> anchorSpec = StateSpecs.value(VarLongCoder.of());
 
-    @TimerId("probe")
-    private final TimerSpec probeSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+    @TimerFamily("probe")
+    private final TimerSpec probeSpec = TimerSpecs.timerMap(TimeDomain.EVENT_TIME);
+
+    @TimerId("hold")
+    private final TimerSpec holdSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
     SplitFn(long latenessMillis) {
       this.latenessMillis = latenessMillis;
@@ -165,75 +186,78 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         @Element KV<Integer, Event> element,
         @StateId("bound") ValueState<Long> boundState,
         @StateId("newest") ValueState<Long> newestState,
-        @StateId("armed") ValueState<Long> armedState,
-        @TimerId("probe") Timer probe,
+        @StateId("anchor") ValueState<Long> anchorState,
+        @TimerFamily("probe") TimerMap probes,
+        @TimerId("hold") Timer hold,
         MultiOutputReceiver out) {
-      Long storedBound = boundState.read();
-      long bound = storedBound == null ? BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis() : storedBound;
-      Long newest = newestState.read();
-      Event event = element.getValue();
-      if (event != null) {
-        long ts = event.timestampMillis();
-        if (ts + latenessMillis < bound) {
-          late.inc();
-          out.get(LATE).output(event);
-        } else {
-          out.get(ON_TIME).output(event);
-        }
-        if (newest == null || ts > newest) {
-          newest = ts;
-          newestState.write(ts);
-        }
-      }
-      Long armed = armedState.read();
-      long wanted = nextProbe(bound, newest);
-      if (storedBound == null || armed == null || armed > wanted) {
+      Long stored = boundState.read();
+      long bound = stored == null ? MIN : stored;
+      if (stored == null) {
         boundState.write(bound);
-        arm(probe, armedState, wanted, bound);
+        holdAt(hold, bound);
+        layLadder(probes, MIN, bound);
+      }
+      Event event = element.getValue();
+      if (event == null) {
+        return; // a seed: it only set up the hold
+      }
+      long ts = event.timestampMillis();
+      if (ts + latenessMillis < bound) {
+        late.inc();
+        out.get(LATE).output(event);
+      } else {
+        out.get(ON_TIME).output(event);
+      }
+      Long newest = newestState.read();
+      if (newest == null || ts > newest) {
+        newestState.write(ts);
+        Long anchor = anchorState.read();
+        if (anchor == null || ts - anchor >= Math.max(STEP_MILLIS, (anchor - bound) / 8)) {
+          anchorState.write(ts);
+          layLadder(probes, ts, bound);
+        }
       }
     }
 
-    @OnTimer("probe")
+    @OnTimerFamily("probe")
     public void onProbe(
         OnTimerContext c,
         @StateId("bound") ValueState<Long> boundState,
-        @StateId("newest") ValueState<Long> newestState,
-        @StateId("armed") ValueState<Long> armedState,
-        @TimerId("probe") Timer probe) {
-      long bound = c.fireTimestamp().getMillis();
-      boundState.write(bound);
-      long next = nextProbe(bound, newestState.read());
-      if (next > GlobalWindow.INSTANCE.maxTimestamp().getMillis()) {
-        // The watermark is at the end of time: no more input, release the hold.
-        armedState.clear();
-        return;
+        @TimerId("hold") Timer hold) {
+      long fired = c.fireTimestamp().getMillis();
+      Long bound = boundState.read();
+      if (bound == null || fired > bound) {
+        boundState.write(fired);
+        holdAt(hold, fired);
       }
-      arm(probe, armedState, next, bound);
     }
 
-    /**
-     * Where to probe next. Below the newest event time, close a quarter of the distance to it
-     * (at least one step), so the bound converges on the event times that matter in a few dozen
-     * firings wherever it starts. At or beyond it, grow by an eighth of the distance travelled
-     * past it, so an idle shard or the end of input costs a few hundred firings, and the bound
-     * trails the watermark by at most about an eighth of the idle span.
-     */
-    static long nextProbe(long bound, @Nullable Long newest) {
-      if (newest != null && bound < newest) {
-        return bound + Math.max(STEP_MILLIS, (newest - bound) / 4);
+    @OnTimer("hold")
+    public void onHold() {
+      // The watermark reached the end of time: no more input, nothing to hold.
+    }
+
+    private static void holdAt(Timer hold, long bound) {
+      hold.withOutputTimestamp(new Instant(bound)).set(new Instant(END));
+    }
+
+    /** Sets the probes {@code anchor ± 2^k s} that lie between the bound and the end of time. */
+    static void layLadder(TimerMap probes, long anchor, long bound) {
+      setProbe(probes, "at", anchor, bound);
+      for (int k = 0; k <= LEVELS; k++) {
+        long offset = STEP_MILLIS << k;
+        setProbe(probes, "lo" + k, anchor - offset, bound);
+        setProbe(probes, "hi" + k, anchor > END - offset ? END : anchor + offset, bound);
       }
-      long reference = newest != null ? newest : BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
-      return bound + Math.max(STEP_MILLIS, (bound - reference) / 8);
     }
 
-    private static void arm(Timer probe, ValueState<Long> armedState, long at, long hold) {
-      long end = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
-      long fire = Math.min(at, end);
-      probe.withOutputTimestamp(new Instant(hold)).set(new Instant(fire));
-      armedState.write(fire);
+    private static void setProbe(TimerMap probes, String id, long at, long bound) {
+      if (at > bound && at <= END) {
+        probes.get(id).withNoOutputTimestamp().set(new Instant(at));
+      }
     }
 
-    /** The probe holds the watermark at the bound, which may be earlier than the element. */
+    /** The hold timer's output timestamp (the bound) may be earlier than the element. */
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {

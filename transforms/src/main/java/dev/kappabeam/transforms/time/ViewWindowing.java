@@ -9,6 +9,7 @@ import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.Sessions;
 import org.apache.beam.sdk.transforms.windowing.Trigger;
 import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.transforms.windowing.Window.ClosingBehavior;
 import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.values.PCollection;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -17,8 +18,9 @@ import org.joda.time.Duration;
 /**
  * The windowing of a view, kept apart from the aggregation: event-time windows (fixed or session),
  * firing at the watermark, optionally with early panes every {@code earlyFiringInterval} of
- * processing time, then one late pane per late element up to {@code allowedLateness}; panes
- * accumulate, so the last pane for a window is its full answer.
+ * processing time, then one late pane per late element up to {@code allowedLateness}, and a closing
+ * pane (marked final) when the window expires; panes accumulate, so the last pane for a window is
+ * its full answer.
  *
  * <p>Unbounded input: elements later than the allowed lateness would be dropped by the runner;
  * {@link SplitLateEvents} must run first so they leave through its late output instead. Bounded
@@ -57,7 +59,8 @@ public final class ViewWindowing<T> extends PTransform<PCollection<T>, PCollecti
   /** Session windows that close after {@code gap} without an event for the key. */
   public static <T> ViewWindowing<T> sessions(Duration gap) {
     positive(gap, "session gap");
-    return new ViewWindowing<>(Sessions.withGapDuration(gap), SplitLateEvents.DEFAULT_LATENESS, null);
+    return new ViewWindowing<>(
+        Sessions.withGapDuration(gap), SplitLateEvents.DEFAULT_LATENESS, null);
   }
 
   /** How long after the watermark passes a window late data still updates it (default 1 h). */
@@ -100,7 +103,8 @@ public final class ViewWindowing<T> extends PTransform<PCollection<T>, PCollecti
     return input.apply(
         Window.<T>into(fn)
             .triggering(trigger)
-            .withAllowedLateness(bounded ? UNBOUNDED_LATENESS : allowedLateness)
+            .withAllowedLateness(
+                bounded ? UNBOUNDED_LATENESS : allowedLateness, ClosingBehavior.FIRE_ALWAYS)
             .accumulatingFiredPanes());
   }
 

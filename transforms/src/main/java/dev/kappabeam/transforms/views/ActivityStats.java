@@ -20,8 +20,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Mergeable partial aggregate of {@code activity_per_minute} for one (window, type): event count,
- * the exact set of users, and purchase revenue. Partials merge by adding counts and sums and
- * taking the union of user sets, so a batch partial and a speed partial give the exact answer.
+ * the exact set of users, and purchase revenue. Partials merge by adding counts and sums and taking
+ * the union of user sets, so a batch partial and a speed partial give the exact answer.
  */
 public final class ActivityStats implements Serializable {
   long events;
@@ -84,7 +84,13 @@ public final class ActivityStats implements Serializable {
 
   @Override
   public String toString() {
-    return "ActivityStats{events=" + events + ", users=" + users.size() + ", revenue=" + revenueCents + "}";
+    return "ActivityStats{events="
+        + events
+        + ", users="
+        + users.size()
+        + ", revenue="
+        + revenueCents
+        + "}";
   }
 
   /** Combines events into {@link ActivityStats}. */

@@ -13,8 +13,8 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Mergeable partial aggregate of {@code item_revenue_hourly} for one (window, item): purchase
- * count and revenue. Partials merge by adding.
+ * Mergeable partial aggregate of {@code item_revenue_hourly} for one (window, item): purchase count
+ * and revenue. Partials merge by adding.
  */
 public final class ItemStats implements Serializable {
   long purchases;

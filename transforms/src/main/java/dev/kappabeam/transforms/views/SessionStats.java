@@ -13,10 +13,10 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Mergeable partial aggregate of {@code user_sessions} for one user's session: first and last
- * event time, event and purchase counts. Partials merge by min/max of the times and adding the
- * counts (two partials of one user belong to one session when their gap is under the session
- * gap; see {@link #gapTo}).
+ * Mergeable partial aggregate of {@code user_sessions} for one user's session: first and last event
+ * time, event and purchase counts. Partials merge by min/max of the times and adding the counts
+ * (two partials of one user belong to one session when their gap is under the session gap; see
+ * {@link #gapTo}).
  */
 public final class SessionStats implements Serializable {
   long first = Long.MAX_VALUE;
@@ -88,7 +88,15 @@ public final class SessionStats implements Serializable {
 
   @Override
   public String toString() {
-    return "SessionStats{" + first + ".." + last + ", events=" + events + ", purchases=" + purchases + "}";
+    return "SessionStats{"
+        + first
+        + ".."
+        + last
+        + ", events="
+        + events
+        + ", purchases="
+        + purchases
+        + "}";
   }
 
   /** Combines one user's events in one session window into {@link SessionStats}. */

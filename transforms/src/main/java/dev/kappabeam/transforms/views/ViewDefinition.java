@@ -12,11 +12,11 @@ import org.joda.time.Instant;
  *
  * <p>Each view emits {@link Row}s of {@link #schema()} (columns in contract order). Rows are
  * accumulating panes: a later pane for the same key carries the full answer so far, so a sink
- * upserts by {@link #keyColumns()}. The order in which panes reach a sink is not guaranteed, so
- * the apply rule is order-independent ({@link #supersedes(Row, Row)}): a row replaces another if
- * it covers at least the same events. For session views that is also how a session merged by a
- * late event removes the rows of the sessions it replaced: every older row of the same user
- * whose span lies inside the merged session's span is superseded.
+ * upserts by {@link #keyColumns()}. The order in which panes reach a sink is not guaranteed, so the
+ * apply rule is order-independent ({@link #supersedes(Row, Row)}): a row replaces another if it
+ * covers at least the same events. For session views that is also how a session merged by a late
+ * event removes the rows of the sessions it replaced: every older row of the same user whose span
+ * lies inside the merged session's span is superseded.
  */
 public final class ViewDefinition implements Serializable {
 
@@ -25,8 +25,8 @@ public final class ViewDefinition implements Serializable {
     /** One row per key; the row with the larger {@link #progressColumn()} wins. */
     KEYED,
     /**
-     * Session rows: a row supersedes every row of the same {@link #partitionColumn()} whose
-     * [start, end] span lies within its own (and, for the same span, has no more events).
+     * Session rows: a row supersedes every row of the same {@link #partitionColumn()} whose [start,
+     * end] span lies within its own (and, for the same span, has no more events).
      */
     SESSION
   }
@@ -72,8 +72,8 @@ public final class ViewDefinition implements Serializable {
 
   /**
    * A count column that never decreases from one pane of a key to the next ({@code events} or
-   * {@code purchases}); the sink keeps the row with the larger value, so a stale pane that
-   * arrives late cannot overwrite a newer one.
+   * {@code purchases}); the sink keeps the row with the larger value, so a stale pane that arrives
+   * late cannot overwrite a newer one.
    */
   public String progressColumn() {
     return progressColumn;
@@ -104,8 +104,8 @@ public final class ViewDefinition implements Serializable {
   }
 
   /**
-   * True if a sink holding {@code older} must drop it in favour of {@code newer}. Two rows that
-   * do not supersede each other both stay.
+   * True if a sink holding {@code older} must drop it in favour of {@code newer}. Two rows that do
+   * not supersede each other both stay.
    */
   public boolean supersedes(Row newer, Row older) {
     long newProgress = progress(newer);
@@ -114,8 +114,7 @@ public final class ViewDefinition implements Serializable {
       case KEYED:
         return key(newer).equals(key(older)) && newProgress > oldProgress;
       case SESSION:
-        if (!Objects.equals(
-            newer.getValue(partitionColumn()), older.getValue(partitionColumn()))) {
+        if (!Objects.equals(newer.getValue(partitionColumn()), older.getValue(partitionColumn()))) {
           return false;
         }
         long ns = millis(newer, spanStartColumn());

@@ -75,7 +75,8 @@ public final class ViewParameters implements Serializable {
   /** Event types left out of every view (e.g. to drop bot "view" traffic). */
   public ViewParameters withExcludedTypes(Set<EventType> types) {
     Objects.requireNonNull(types, "types");
-    return new ViewParameters(allowedLateness, earlyFiringInterval, dedupHorizon, sessionGap, types);
+    return new ViewParameters(
+        allowedLateness, earlyFiringInterval, dedupHorizon, sessionGap, types);
   }
 
   public Duration allowedLateness() {
@@ -99,8 +100,8 @@ public final class ViewParameters implements Serializable {
   }
 
   /**
-   * A stable, human-readable summary of the parameters that change the answer (early panes do
-   * not change the final view and are left out).
+   * A stable, human-readable summary of the parameters that change the answer (early panes do not
+   * change the final view and are left out).
    */
   public String fingerprint() {
     return "lateness="
@@ -128,7 +129,8 @@ public final class ViewParameters implements Serializable {
 
   @Override
   public int hashCode() {
-    return Objects.hash(allowedLateness, earlyFiringInterval, dedupHorizon, sessionGap, excludedTypes);
+    return Objects.hash(
+        allowedLateness, earlyFiringInterval, dedupHorizon, sessionGap, excludedTypes);
   }
 
   @Override

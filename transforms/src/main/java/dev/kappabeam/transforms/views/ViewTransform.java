@@ -21,13 +21,13 @@ import org.apache.beam.sdk.values.Row;
 import org.joda.time.Duration;
 
 /**
- * One view: select events, window them ({@link ViewWindowing}), aggregate per key with a
- * mergeable {@link Combine.CombineFn} (window-agnostic), and format each pane as a {@link Row} of
- * the view's schema. Create through {@link Views}.
+ * One view: select events, window them ({@link ViewWindowing}), aggregate per key with a mergeable
+ * {@link Combine.CombineFn} (window-agnostic), and format each pane as a {@link Row} of the view's
+ * schema. Create through {@link Views}.
  *
  * <p>Output: one row per key per fired pane; panes accumulate, so the last pane of a key is its
- * full answer and a sink applies rows by {@link ViewDefinition#supersedes}. Bounded input gives
- * one pane per key.
+ * full answer and a sink applies rows by {@link ViewDefinition#supersedes}. Bounded input gives one
+ * pane per key.
  */
 public final class ViewTransform<S> extends PTransform<PCollection<Event>, PCollection<Row>> {
 

@@ -1,0 +1,254 @@
+package dev.kappabeam.transforms.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class EventParserTest {
+  private static final String VALID =
+      "{\"event_id\":\"e-000001\",\"user_id\":\"u-17\",\"type\":\"purchase\",\"item\":\"sku-42\","
+          + "\"amount_cents\":1299,\"ts\":\"2026-11-25T10:00:00.123Z\"}";
+
+  private static EventParser.Result parse(String json) {
+    return EventParser.parse(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void assertRejected(String json, ParseError expected) {
+    EventParser.Result r = parse(json);
+    assertFalse(r.isValid(), () -> "expected " + expected + " for " + json);
+    assertEquals(expected, r.error(), () -> json + " -> " + r);
+  }
+
+  private static String view(String fields) {
+    return "{\"event_id\":\"e-1\",\"user_id\":\"u-1\",\"type\":\"view\"," + fields + "}";
+  }
+
+  @Test
+  void referenceRecordParsesToAllFields() {
+    Event e = parse(VALID).event();
+    assertEquals("e-000001", e.eventId());
+    assertEquals("u-17", e.userId());
+    assertEquals(EventType.PURCHASE, e.type());
+    assertEquals("sku-42", e.item());
+    assertEquals(1299L, e.amountCents());
+    assertEquals(Instant.parse("2026-11-25T10:00:00.123Z").toEpochMilli(), e.timestampMillis());
+    assertEquals(1299L, e.revenueCents());
+  }
+
+  @Test
+  void nonPurchaseWithoutItemAndAmountIsValid() {
+    Event e = parse(view("\"ts\":\"2026-11-25T10:00:00Z\"")).event();
+    assertNull(e.item());
+    assertNull(e.amountCents());
+    assertEquals(0L, e.revenueCents());
+  }
+
+  @Test
+  void nonPurchaseAmountIsKeptButEarnsNoRevenue() {
+    Event e = parse(view("\"amount_cents\":500,\"item\":\"sku-1\",\"ts\":1764064800000")).event();
+    assertEquals(500L, e.amountCents());
+    assertEquals(0L, e.revenueCents());
+  }
+
+  @Test
+  void unknownFieldsAndAnyFieldOrderAreAccepted() {
+    EventParser.Result r =
+        parse(
+            "{\"ts\":\"2026-11-25T10:00:00Z\",\"extra\":{\"nested\":[1,2,{\"a\":null}]},"
+                + "\"type\":\"click\",\"user_id\":\"u-1\",\"event_id\":\"e-9\",\"v\":2}");
+    assertTrue(r.isValid(), r::toString);
+  }
+
+  @Test
+  void nonAsciiStringsSurviveUnchanged() {
+    Event e =
+        parse(
+                "{\"event_id\":\"e-ü1\",\"user_id\":\"u-Zoë-日本\",\"type\":\"purchase\","
+                    + "\"item\":\"sku-café-☕\",\"amount_cents\":1,\"ts\":\"2026-11-25T10:00:00Z\"}")
+            .event();
+    assertEquals("u-Zoë-日本", e.userId());
+    assertEquals("sku-café-☕", e.item());
+    assertEquals("e-ü1", e.eventId());
+  }
+
+  @Test
+  void escapedUnicodeIsDecoded() {
+    Event e = parse(view("\"ts\":\"2026-11-25T10:00:00Z\"").replace("u-1", "u-\\u00e9")).event();
+    assertEquals("u-é", e.userId());
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "2026-11-25T10:00:00.123Z, 2026-11-25T10:00:00.123Z",
+    "2026-11-25T10:00:00Z, 2026-11-25T10:00:00Z",
+    "2026-11-25T11:00:00.123+01:00, 2026-11-25T10:00:00.123Z",
+    "2026-11-25T05:30:00-04:30, 2026-11-25T10:00:00Z",
+    "2026-11-25T10:00:00.123456789Z, 2026-11-25T10:00:00.123Z",
+    "1795600800123, 2026-11-25T10:00:00.123Z",
+    "0, 1970-01-01T00:00:00Z"
+  })
+  void timestampFormsAreParsedToTheSameInstant(String ts, String expected) {
+    long want = Instant.parse(expected).toEpochMilli();
+    assertEquals(want, parse(view("\"ts\":\"" + ts + "\"")).event().timestampMillis());
+    if (ts.chars().allMatch(Character::isDigit)) {
+      assertEquals(want, parse(view("\"ts\":" + ts)).event().timestampMillis());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "\"ts\":\"2026-11-25T10:00:00\"",
+        "\"ts\":\"2026-11-25\"",
+        "\"ts\":\"yesterday\"",
+        "\"ts\":\"\"",
+        "\"ts\":\"2026-13-25T10:00:00Z\"",
+        "\"ts\":\"-1764064800123\"",
+        "\"ts\":1764064800123.5",
+        "\"ts\":true",
+        "\"ts\":99999999999999999",
+        "\"ts\":\"10000-01-01T00:00:00Z\""
+      })
+  void invalidTimestampsAreRejected(String tsField) {
+    assertRejected(view(tsField), ParseError.INVALID_TIMESTAMP);
+  }
+
+  @Test
+  void missingTimestampIsAMissingField() {
+    assertRejected(view("\"item\":\"x\""), ParseError.MISSING_FIELD);
+    assertRejected(view("\"ts\":null"), ParseError.MISSING_FIELD);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"event_id", "user_id", "type"})
+  void missingRequiredFieldIsRejected(String field) {
+    String json = VALID.replaceFirst("\"" + field + "\":\"[^\"]*\",", "");
+    assertRejected(json, ParseError.MISSING_FIELD);
+    assertTrue(parse(json).detail().contains(field), parse(json)::detail);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"event_id", "user_id", "item"})
+  void emptyOrBlankStringsAreRejected(String field) {
+    assertRejected(
+        VALID.replaceFirst("\"" + field + "\":\"[^\"]*\"", "\"" + field + "\":\"\""),
+        ParseError.EMPTY_STRING);
+    assertRejected(
+        VALID.replaceFirst("\"" + field + "\":\"[^\"]*\"", "\"" + field + "\":\"  \""),
+        ParseError.EMPTY_STRING);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"event_id", "user_id", "type", "item"})
+  void nonStringValuesAreWrongTypes(String field) {
+    assertRejected(
+        VALID.replaceFirst("\"" + field + "\":\"[^\"]*\"", "\"" + field + "\":17"),
+        ParseError.WRONG_TYPE);
+    assertRejected(
+        VALID.replaceFirst("\"" + field + "\":\"[^\"]*\"", "\"" + field + "\":[\"a\"]"),
+        ParseError.WRONG_TYPE);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"refund", "VIEW", "Purchase", " view", ""})
+  void typeOutsideTheFourIsRejected(String type) {
+    assertRejected(VALID.replace("\"purchase\"", "\"" + type + "\""), ParseError.INVALID_TYPE);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"view", "click", "cart", "purchase"})
+  void eachTypeIsAccepted(String type) {
+    assertEquals(
+        type, parse(VALID.replace("\"purchase\"", "\"" + type + "\"")).event().type().json());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-1", "12.5", "1299.0", "1e3", "92233720368547758070"})
+  void amountMustBeANonNegativeInteger(String amount) {
+    assertRejected(VALID.replace("1299", amount), ParseError.INVALID_AMOUNT);
+  }
+
+  @Test
+  void amountAsStringOrBooleanIsAWrongType() {
+    assertRejected(VALID.replace("1299", "\"1299\""), ParseError.WRONG_TYPE);
+    assertRejected(VALID.replace("1299", "true"), ParseError.WRONG_TYPE);
+  }
+
+  @Test
+  void zeroAmountIsValid() {
+    assertEquals(0L, parse(VALID.replace("1299", "0")).event().amountCents());
+  }
+
+  @Test
+  void purchaseRequiresAmountAndItem() {
+    assertRejected(VALID.replace(",\"amount_cents\":1299", ""), ParseError.MISSING_FIELD);
+    assertRejected(VALID.replace("\"item\":\"sku-42\",", ""), ParseError.MISSING_FIELD);
+    assertRejected(VALID.replace("\"item\":\"sku-42\"", "\"item\":null"), ParseError.MISSING_FIELD);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"event_id\":\"e-1\",\"user_id\":\"u-1\"",
+        "{\"event_id\":\"e-1\",",
+        "{",
+        "not json at all",
+        "{\"event_id\":\"e-1\"}}",
+        "{\"event_id\":\"e-1\"} {\"a\":1}",
+        "{'event_id':'e-1'}",
+        "{\"event_id\":\"e-1\",\"event_id\":\"e-2\",\"user_id\":\"u\",\"type\":\"view\",\"ts\":0}",
+        "   "
+      })
+  void malformedJsonIsRejected(String json) {
+    assertRejected(json, ParseError.MALFORMED_JSON);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"[1,2,3]", "\"a string\"", "42", "null", "true"})
+  void jsonThatIsNotAnObjectIsRejected(String json) {
+    assertRejected(json, ParseError.NOT_AN_OBJECT);
+  }
+
+  @Test
+  void emptyAndNullValuesAreRejected() {
+    assertEquals(ParseError.EMPTY_RECORD, EventParser.parse(null).error());
+    assertEquals(ParseError.EMPTY_RECORD, EventParser.parse(new byte[0]).error());
+  }
+
+  @Test
+  void invalidUtf8IsRejected() {
+    byte[] bytes = VALID.getBytes(StandardCharsets.UTF_8);
+    bytes[30] = (byte) 0xC3; // a lead byte followed by ASCII: not UTF-8
+    assertEquals(ParseError.NOT_UTF8, EventParser.parse(bytes).error());
+    assertEquals(
+        ParseError.NOT_UTF8,
+        EventParser.parse(new byte[] {(byte) 0xFF, (byte) 0xFE, 0, 1, (byte) 0x80}).error());
+  }
+
+  @Test
+  void reasonsNameTheFieldAndTheValue() {
+    assertEquals(
+        "'refund' is not one of view, click, cart, purchase",
+        parse(VALID.replace("\"purchase\"", "\"refund\"")).detail());
+    assertTrue(parse(VALID.replace("1299", "-5")).detail().contains("-5"));
+  }
+
+  @Test
+  void parserNeverThrowsOnArbitraryBytes() {
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < 5_000; i++) {
+      byte[] bytes = new byte[random.nextInt(64)];
+      random.nextBytes(bytes);
+      EventParser.Result r = EventParser.parse(bytes);
+      assertFalse(r.isValid());
+    }
+  }
+}
