@@ -1,0 +1,75 @@
+package dev.kappabeam.cli;
+
+import dev.kappabeam.pipelines.kafka.KafkaSetupException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The kappa-beam command line. Run through {@code scripts/kb}; {@code kb --help} and {@code kb
+ * COMMAND --help} describe everything. Errors are one line on stderr with a non-zero exit code
+ * (see {@link ExitCodes}); {@code --stacktrace} adds the stack trace.
+ */
+@Command(
+    name = "kb",
+    mixinStandardHelpOptions = true,
+    version = "kappa-beam 0.1.0",
+    description = "Kappa/Lambda pipelines over a Kafka log with Apache Beam.",
+    subcommands = {
+      LocalCommand.class,
+      TopicsCommand.class,
+      GenerateCommand.class,
+      ProduceCommand.class,
+      RunCommand.class,
+      ViewsCommand.class,
+      VerifyCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:verify found differences",
+      "2:bad usage",
+      "3:environment problem (broker or database unreachable, missing topic, existing version)",
+      "4:a pipeline run failed or its counts do not add up"
+    })
+public final class Kb implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs kb with the given arguments and returns the exit code. */
+  public static int execute(String... args) {
+    boolean stacktrace = java.util.Arrays.asList(args).contains("--stacktrace");
+    CommandLine cli = new CommandLine(new Kb());
+    cli.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          PrintWriter err = commandLine.getErr();
+          int code = ExitCodes.RUN_FAILED;
+          String message = ex.getMessage();
+          if (ex instanceof CliException) {
+            code = ((CliException) ex).exitCode;
+          } else if (ex instanceof KafkaSetupException) {
+            code = ExitCodes.ENVIRONMENT;
+          } else if (ex instanceof IllegalArgumentException) {
+            code = ExitCodes.USAGE;
+          }
+          err.println("kb: error: " + (message == null ? ex.toString() : message));
+          if (stacktrace) {
+            ex.printStackTrace(err);
+          } else if (code == ExitCodes.RUN_FAILED) {
+            err.println("kb: (run again with --stacktrace for details)");
+          }
+          err.flush();
+          return code;
+        });
+    return cli.execute(args);
+  }
+}

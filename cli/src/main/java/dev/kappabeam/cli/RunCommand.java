@@ -1,0 +1,330 @@
+package dev.kappabeam.cli;
+
+import dev.kappabeam.pipelines.KappaBeamPipeline;
+import dev.kappabeam.pipelines.RunPlan;
+import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.pipelines.kafka.PartitionRange;
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.options.RunMode;
+import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartition;
+import org.joda.time.Duration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code kb run}: builds the reference views of a topic into a view version, in streaming or
+ * historical mode, on any runner (standard Beam flags pass through, e.g. {@code
+ * --runner=FlinkRunner}). Prints progress while it runs and the counters when it ends, and checks
+ * that they add up.
+ */
+@Command(
+    name = "run",
+    description = {
+      "Run the reference pipeline over a topic into a view version.",
+      "Unknown --flags are passed to Beam (e.g. --runner=DirectRunner, --targetParallelism=2)."
+    },
+    mixinStandardHelpOptions = true)
+final class RunCommand implements Runnable {
+  @Mixin Connections connections;
+
+  @Option(
+      names = "--mode",
+      required = true,
+      description = "streaming | historical",
+      converter = ModeConverter.class)
+  RunMode mode;
+
+  @Option(names = "--topic", required = true, description = "The event-log topic.")
+  String topic;
+
+  @Option(names = "--version", required = true, description = "View version to build, e.g. v1.")
+  String version;
+
+  @Option(names = "--views", description = "Comma-separated views (default: all).", defaultValue = "")
+  String views;
+
+  @Option(
+      names = "--drain-when-caught-up",
+      description =
+          "Streaming: read up to the end offsets at launch, then fire every window, commit the"
+              + " offsets and stop.")
+  boolean drainWhenCaughtUp;
+
+  @Option(
+      names = "--start-from",
+      defaultValue = "earliest",
+      description = "earliest | latest | ISO-8601 instant (default ${DEFAULT-VALUE}).")
+  String startFrom;
+
+  @Option(names = "--stop-at", description = "Historical: ISO-8601 instant to stop at instead of the end offsets at launch.")
+  String stopAt;
+
+  @Option(names = "--resume", description = "Write into an existing version (restart a stopped job of that version).")
+  boolean resume;
+
+  @Option(names = "--max-out-of-orderness", defaultValue = "PT10S", description = "Watermark bound (default ${DEFAULT-VALUE}).")
+  String maxOutOfOrderness;
+
+  @Option(names = "--allowed-lateness", defaultValue = "PT1H", description = "Allowed lateness (default ${DEFAULT-VALUE}).")
+  String allowedLateness;
+
+  @Option(names = "--early-firing-interval", description = "Early panes every this much processing time.")
+  String earlyFiringInterval;
+
+  @Option(names = "--dedup-horizon", defaultValue = "PT1H", description = "Streaming dedup horizon (default ${DEFAULT-VALUE}).")
+  String dedupHorizon;
+
+  @Option(names = "--session-gap", defaultValue = "PT30M", description = "Session gap (default ${DEFAULT-VALUE}).")
+  String sessionGap;
+
+  @Option(names = "--exclude-types", defaultValue = "", description = "Event types left out of the views.")
+  String excludeTypes;
+
+  @Option(names = "--consumer-group", description = "Consumer group (default kappa-beam.<topic>.<version>).")
+  String consumerGroup;
+
+  @Unmatched List<String> beamArgs = new ArrayList<>();
+
+  @Override
+  public void run() {
+    if (!version.matches("[a-z0-9_]+")) {
+      throw new IllegalArgumentException(
+          "--version must be lower-case letters, digits or _, like v1; got '" + version + "'");
+    }
+    for (String a : beamArgs) {
+      if (!a.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument '" + a + "'; see kb run --help");
+      }
+    }
+    KappaBeamOptions options = options();
+    List<ViewDefinition> selected = KappaBeamPipeline.views(views);
+    StoreConfig store = StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    ViewStore viewStore = new ViewStore(store);
+    for (ViewDefinition v : selected) {
+      if (viewStore.tableExists(v, version) && !resume) {
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "version " + version + " of " + v.name() + " already exists; pick a new version,"
+                + " or pass --resume to restart that version's job");
+      }
+    }
+    ensureOutputTopics(options);
+    RunPlan plan = KappaBeamPipeline.plan(options);
+    for (ViewDefinition v : selected) {
+      viewStore.createTable(v, version);
+    }
+    String label = mode == RunMode.HISTORICAL ? "historical" : drainWhenCaughtUp ? "streaming (drain when caught up)" : "streaming";
+    System.err.printf(
+        "kb: %s run of %s into version %s (%s) on %s%n",
+        label, topic, version, plan.views().stream().map(ViewDefinition::name).reduce((a, b) -> a + ", " + b).orElse(""),
+        options.getRunner().getSimpleName());
+    if (!plan.ranges().isEmpty()) {
+      System.err.printf("kb: reading %,d records: %s%n", plan.totalRecords(), plan.ranges());
+    }
+    PipelineResult result = plan.pipeline().run();
+    Thread cancelOnExit = new Thread(() -> cancelQuietly(result));
+    Runtime.getRuntime().addShutdownHook(cancelOnExit);
+    PipelineResult.State state = waitWithProgress(result, plan);
+    Runtime.getRuntime().removeShutdownHook(cancelOnExit);
+    if (state != PipelineResult.State.DONE) {
+      throw new CliException(ExitCodes.RUN_FAILED, "the pipeline ended in state " + state);
+    }
+    Map<String, Long> counters = counters(result, false);
+    System.out.println(summary(counters));
+    long read = counters.get(CounterNames.READ);
+    long accounted =
+        counters.get(CounterNames.ACCEPTED)
+            + counters.get(CounterNames.DEAD_LETTERED)
+            + counters.get(CounterNames.DUPLICATES_REMOVED)
+            + counters.get(CounterNames.LATE);
+    if (read != accounted) {
+      throw new CliException(
+          ExitCodes.RUN_FAILED,
+          "counts do not add up: read " + read + " != accepted + dead_lettered + duplicates_removed + late = " + accounted);
+    }
+    if (mode == RunMode.STREAMING && drainWhenCaughtUp && !plan.ranges().isEmpty()) {
+      commitEndOffsets(plan);
+    }
+  }
+
+  private KappaBeamOptions options() {
+    List<String> args = new ArrayList<>(beamArgs);
+    boolean runnerGiven = args.stream().anyMatch(a -> a.startsWith("--runner"));
+    if (!runnerGiven) {
+      args.add("--runner=DirectRunner");
+    }
+    boolean direct = !runnerGiven || args.stream().anyMatch(a -> a.matches("--runner=(org\\.apache\\.beam\\.runners\\.direct\\.)?DirectRunner"));
+    if (direct && args.stream().noneMatch(a -> a.startsWith("--blockOnRun"))) {
+      args.add("--blockOnRun=false");
+    }
+    args.add("--bootstrapServers=" + connections.bootstrapServers());
+    args.add("--topic=" + topic);
+    args.add("--mode=" + mode.name());
+    args.add("--startFrom=" + startFrom);
+    if (stopAt != null) {
+      if (mode != RunMode.HISTORICAL) {
+        throw new IllegalArgumentException("--stop-at is for historical runs; streaming runs use --drain-when-caught-up");
+      }
+      args.add("--stopAt=" + stopAt);
+    }
+    if (drainWhenCaughtUp && mode != RunMode.STREAMING) {
+      throw new IllegalArgumentException("--drain-when-caught-up is for streaming runs; a historical run always ends on its own");
+    }
+    args.add("--drainWhenCaughtUp=" + drainWhenCaughtUp);
+    args.add("--jdbcUrl=" + connections.requireJdbcUrl());
+    args.add("--jdbcUser=" + connections.jdbcUser());
+    args.add("--jdbcPassword=" + connections.jdbcPassword());
+    args.add("--viewVersion=" + version);
+    args.add("--views=" + views);
+    args.add("--maxOutOfOrderness=" + maxOutOfOrderness);
+    args.add("--allowedLateness=" + allowedLateness);
+    if (earlyFiringInterval != null) {
+      args.add("--earlyFiringInterval=" + earlyFiringInterval);
+    }
+    args.add("--dedupHorizon=" + dedupHorizon);
+    args.add("--sessionGap=" + sessionGap);
+    args.add("--excludeTypes=" + excludeTypes);
+    if (consumerGroup != null) {
+      args.add("--consumerGroup=" + consumerGroup);
+    }
+    args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation().as(KappaBeamOptions.class);
+  }
+
+  private void ensureOutputTopics(KappaBeamOptions o) {
+    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+      int partitions = kafka.partitions(o.getTopic()).size();
+      Set<String> existing = kafka.topics();
+      List<NewTopic> missing = new ArrayList<>();
+      for (String t : List.of(KappaBeamPipeline.deadLetterTopic(o), KappaBeamPipeline.lateTopic(o))) {
+        if (!existing.contains(t)) {
+          missing.add(new NewTopic(t, partitions, (short) 1));
+        }
+      }
+      if (!missing.isEmpty()) {
+        kafka.admin().createTopics(missing).all().get(30, TimeUnit.SECONDS);
+      }
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+        throw new CliException(ExitCodes.ENVIRONMENT, "cannot create the dead-letter/late topics: " + e.getMessage(), e);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CliException(ExitCodes.ENVIRONMENT, "interrupted", e);
+    }
+  }
+
+  private PipelineResult.State waitWithProgress(PipelineResult result, RunPlan plan) {
+    long total = plan.totalRecords();
+    long started = System.nanoTime();
+    long lastRead = 0;
+    long lastTime = started;
+    while (true) {
+      PipelineResult.State s = result.waitUntilFinish(Duration.standardSeconds(2));
+      if (s != null && s.isTerminal()) {
+        return s;
+      }
+      long read = counters(result, true).get(CounterNames.READ);
+      long now = System.nanoTime();
+      double rate = (read - lastRead) / Math.max(1e-3, (now - lastTime) / 1e9);
+      lastRead = read;
+      lastTime = now;
+      if (total > 0) {
+        System.err.printf(
+            "kb: read %,d / %,d records (%.1f%%), %,.0f rec/s, %ds%n",
+            read, total, 100.0 * read / total, rate, (now - started) / 1_000_000_000L);
+      } else {
+        System.err.printf("kb: read %,d records, %,.0f rec/s, %ds (Ctrl-C stops)%n", read, rate, (now - started) / 1_000_000_000L);
+      }
+    }
+  }
+
+  private void commitEndOffsets(RunPlan plan) {
+    Map<TopicPartition, Long> offsets = new HashMap<>();
+    for (PartitionRange r : plan.ranges()) {
+      offsets.put(new TopicPartition(r.topic(), r.partition()), r.end());
+    }
+    try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+      kafka.commit(plan.consumerGroup(), offsets);
+    }
+    System.err.println("kb: committed end offsets for consumer group " + plan.consumerGroup());
+  }
+
+  static Map<String, Long> counters(PipelineResult result, boolean attempted) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String name :
+        List.of(
+            CounterNames.READ,
+            CounterNames.PARSED,
+            CounterNames.DEAD_LETTERED,
+            CounterNames.DUPLICATES_REMOVED,
+            CounterNames.LATE,
+            CounterNames.ACCEPTED,
+            CounterNames.DUPLICATES_CONFLICTING)) {
+      out.put(name, 0L);
+    }
+    MetricQueryResults q;
+    try {
+      q = result.metrics().queryMetrics(MetricsFilter.builder().build());
+    } catch (UnsupportedOperationException | IllegalStateException e) {
+      return out;
+    }
+    for (MetricResult<Long> c : q.getCounters()) {
+      if (CounterNames.NAMESPACE.equals(c.getName().getNamespace()) && out.containsKey(c.getName().getName())) {
+        Long v;
+        try {
+          v = attempted ? c.getAttempted() : c.getCommitted();
+        } catch (UnsupportedOperationException e) {
+          v = c.getAttempted();
+        }
+        out.merge(c.getName().getName(), v == null ? 0L : v, Long::sum);
+      }
+    }
+    return out;
+  }
+
+  static String summary(Map<String, Long> c) {
+    StringBuilder b = new StringBuilder("counters:");
+    c.forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
+    return b.toString();
+  }
+
+  private static void cancelQuietly(PipelineResult result) {
+    try {
+      result.cancel();
+    } catch (Exception e) {
+      // Best effort on exit.
+    }
+  }
+
+  /** Accepts streaming/historical in any case. */
+  static final class ModeConverter implements picocli.CommandLine.ITypeConverter<RunMode> {
+    @Override
+    public RunMode convert(String value) {
+      try {
+        return RunMode.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException("expected streaming or historical, got '" + value + "'");
+      }
+    }
+  }
+}

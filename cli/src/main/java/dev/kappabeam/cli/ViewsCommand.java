@@ -1,0 +1,89 @@
+package dev.kappabeam.cli;
+
+import dev.kappabeam.serving.ExportFormat;
+import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.StoredTable;
+import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.Views;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code kb views list|export}. */
+@Command(
+    name = "views",
+    description = "List view versions and export their rows.",
+    mixinStandardHelpOptions = true,
+    subcommands = {ViewsCommand.ListViews.class, ViewsCommand.Export.class})
+final class ViewsCommand {
+
+  static ViewStore store(Connections c) {
+    return new ViewStore(StoreConfig.of(c.requireJdbcUrl(), c.jdbcUser(), c.jdbcPassword()));
+  }
+
+  static ViewDefinition view(String name) {
+    return Views.byName(name)
+        .orElseThrow(
+            () -> new IllegalArgumentException("unknown view '" + name + "'; known: " + Views.names()));
+  }
+
+  @Command(name = "list", description = "List the view versions in the serving store.", mixinStandardHelpOptions = true)
+  static final class ListViews implements Runnable {
+    @Mixin Connections connections;
+
+    @Override
+    public void run() {
+      System.out.println("view\tversion\trows");
+      for (StoredTable t : store(connections).listTables()) {
+        System.out.println(t.view().name() + "\t" + t.version() + "\t" + t.rows());
+      }
+    }
+  }
+
+  @Command(
+      name = "export",
+      description = "Write a view version's rows, sorted by key, as CSV or JSON lines.",
+      mixinStandardHelpOptions = true)
+  static final class Export implements Runnable {
+    @Mixin Connections connections;
+
+    @Option(names = "--view", required = true, description = "View name.")
+    String view;
+
+    @Option(names = "--version", required = true, description = "View version, e.g. v1.")
+    String version;
+
+    @Option(names = "--format", defaultValue = "csv", description = "csv | jsonl (default ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--out", description = "Output file (default: standard output).")
+    Path out;
+
+    @Override
+    public void run() {
+      ViewDefinition v = view(view);
+      ExportFormat f = ExportFormat.parse(format);
+      ViewStore store = store(connections);
+      if (!store.tableExists(v, version)) {
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "no version " + version + " of " + v.name() + "; known versions: " + String.join(", ", store.versions(v)));
+      }
+      try (Writer w =
+          out == null
+              ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8)
+              : Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+        store.export(v, version, f, w);
+      } catch (IOException e) {
+        throw new CliException(ExitCodes.ENVIRONMENT, "cannot write " + out + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}

@@ -1,0 +1,198 @@
+package dev.kappabeam.devstack;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * What a running background stack publishes in {@code <dataDir>/stack.properties}: its process,
+ * ports and endpoints.
+ *
+ * <p>{@link LocalStackMain} writes the file once the stack is ready and deletes it on shutdown; a
+ * file whose {@code pid} is no longer alive is stale and {@link LocalStackControl} removes it.
+ *
+ * @param pid process id of the {@link LocalStackMain} JVM (it owns H2)
+ * @param brokerPid process id of the Kafka broker JVM
+ * @param dataDir absolute data directory
+ * @param bootstrapServers Kafka {@code bootstrap.servers}
+ * @param jdbcUrl JDBC URL of the shared database
+ * @param jdbcUser database user
+ * @param jdbcPassword database password (a local development secret)
+ * @param kafkaPort Kafka client port
+ * @param controllerPort KRaft controller port
+ * @param h2Port H2 TCP port
+ * @param clusterId Kafka cluster id
+ * @param startedAt when the stack became ready
+ */
+public record StackState(
+    long pid,
+    long brokerPid,
+    Path dataDir,
+    String bootstrapServers,
+    String jdbcUrl,
+    String jdbcUser,
+    String jdbcPassword,
+    int kafkaPort,
+    int controllerPort,
+    int h2Port,
+    String clusterId,
+    Instant startedAt) {
+
+  /** Name of the state file inside the data directory. */
+  public static final String FILE_NAME = "stack.properties";
+
+  /** The state file of {@code dataDir}. */
+  public static Path file(Path dataDir) {
+    return dataDir.toAbsolutePath().normalize().resolve(FILE_NAME);
+  }
+
+  /** Describes {@code stack}, run by the process {@code pid}, ready at {@code startedAt}. */
+  static StackState of(LocalStack stack, long pid, Instant startedAt) {
+    return new StackState(
+        pid,
+        stack.brokerPid(),
+        stack.dataDir(),
+        stack.bootstrapServers(),
+        stack.jdbcUrl(),
+        stack.jdbcUser(),
+        stack.jdbcPassword(),
+        stack.kafkaPort(),
+        stack.controllerPort(),
+        stack.h2Port(),
+        stack.clusterId(),
+        startedAt);
+  }
+
+  /**
+   * Reads the state file of {@code dataDir}, or returns empty if there is none.
+   *
+   * @throws LocalStackException if the file exists but cannot be parsed
+   */
+  public static Optional<StackState> read(Path dataDir) {
+    Path file = file(dataDir);
+    Properties p = new Properties();
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(reader);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw unreadable(file, e);
+    }
+    try {
+      return Optional.of(
+          new StackState(
+              Long.parseLong(required(p, "pid")),
+              Long.parseLong(required(p, "brokerPid")),
+              Path.of(required(p, "dataDir")),
+              required(p, "bootstrapServers"),
+              required(p, "jdbcUrl"),
+              required(p, "jdbcUser"),
+              required(p, "jdbcPassword"),
+              Integer.parseInt(required(p, "kafkaPort")),
+              Integer.parseInt(required(p, "controllerPort")),
+              Integer.parseInt(required(p, "h2Port")),
+              required(p, "clusterId"),
+              Instant.parse(required(p, "startedAt"))));
+    } catch (RuntimeException e) {
+      throw unreadable(file, e);
+    }
+  }
+
+  /** Writes the state file atomically (readers never see half a file). */
+  void write() {
+    Properties p = new Properties();
+    p.setProperty("pid", Long.toString(pid));
+    p.setProperty("brokerPid", Long.toString(brokerPid));
+    p.setProperty("dataDir", dataDir.toString());
+    p.setProperty("bootstrapServers", bootstrapServers);
+    p.setProperty("jdbcUrl", jdbcUrl);
+    p.setProperty("jdbcUser", jdbcUser);
+    p.setProperty("jdbcPassword", jdbcPassword);
+    p.setProperty("kafkaPort", Integer.toString(kafkaPort));
+    p.setProperty("controllerPort", Integer.toString(controllerPort));
+    p.setProperty("h2Port", Integer.toString(h2Port));
+    p.setProperty("clusterId", clusterId);
+    p.setProperty("startedAt", startedAt.toString());
+    Path file = file(dataDir);
+    Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
+    try {
+      try (Writer writer = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        p.store(writer, "kappa-beam local stack; deleted when the stack stops");
+      }
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new LocalStackException("Could not write the state file " + file, e);
+    }
+  }
+
+  /** Deletes the state file of {@code dataDir} if it still names {@code ownerPid}. */
+  static void deleteIfOwnedBy(Path dataDir, long ownerPid) {
+    try {
+      Optional<StackState> state = read(dataDir);
+      if (state.isPresent() && state.get().pid() == ownerPid) {
+        Files.deleteIfExists(file(dataDir));
+      }
+    } catch (IOException | LocalStackException e) {
+      // Best effort on shutdown: a leftover file is detected as stale by its dead pid.
+    }
+  }
+
+  /** Deletes the state file of {@code dataDir} whatever it says. */
+  static void delete(Path dataDir) {
+    try {
+      Files.deleteIfExists(file(dataDir));
+    } catch (IOException e) {
+      throw new LocalStackException(
+          "Could not delete the stale state file " + file(dataDir) + "; delete it by hand.", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    // The password stays out of logs and messages.
+    return "StackState{pid="
+        + pid
+        + ", brokerPid="
+        + brokerPid
+        + ", dataDir="
+        + dataDir
+        + ", bootstrapServers="
+        + bootstrapServers
+        + ", jdbcUrl="
+        + jdbcUrl
+        + ", startedAt="
+        + startedAt
+        + "}";
+  }
+
+  private static String required(Properties p, String key) {
+    String value = p.getProperty(key);
+    if (value == null) {
+      throw new IllegalArgumentException("missing key " + key);
+    }
+    return value;
+  }
+
+  private static LocalStackException unreadable(Path file, Exception e) {
+    return new LocalStackException(
+        "The state file "
+            + file
+            + " is unreadable ("
+            + e.getMessage()
+            + "). If no local stack is running on this data directory, delete the file.",
+        e);
+  }
+}

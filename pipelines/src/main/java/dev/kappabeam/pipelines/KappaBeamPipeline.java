@@ -1,0 +1,210 @@
+package dev.kappabeam.pipelines;
+
+import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.pipelines.kafka.KafkaSources;
+import dev.kappabeam.pipelines.kafka.PartitionRange;
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.options.RunMode;
+import dev.kappabeam.pipelines.sinks.KafkaSinks;
+import dev.kappabeam.pipelines.sinks.ServingStoreSink;
+import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.events.EventType;
+import dev.kappabeam.transforms.events.SourceRecord;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.ViewParameters;
+import dev.kappabeam.transforms.views.Views;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.POutput;
+import org.apache.beam.sdk.values.Row;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.joda.time.Duration;
+
+/**
+ * The reference pipeline: a source of raw records, {@link ReferenceViews}, and the sinks. The same
+ * assembly serves every mode; {@link #plan} turns options into a concrete source (streaming,
+ * drained streaming or historical) with the offsets it will read.
+ *
+ * <pre>{@code
+ * KappaBeamOptions o = PipelineOptionsFactory.fromArgs(args).withValidation().as(KappaBeamOptions.class);
+ * RunPlan plan = KappaBeamPipeline.plan(o);
+ * PipelineResult result = plan.pipeline().run();
+ * }</pre>
+ */
+public final class KappaBeamPipeline {
+  private KappaBeamPipeline() {}
+
+  /** Applies the shared transforms between a source and the sinks. */
+  public static Pipeline assemble(
+      Pipeline p,
+      PTransform<PBegin, PCollection<SourceRecord>> source,
+      ReferenceViews views,
+      ViewSinks sinks) {
+    PCollectionTuple out = p.apply("ReadEvents", source).apply("ReferenceViews", views);
+    for (ViewDefinition view : views.views()) {
+      PTransform<PCollection<Row>, ? extends POutput> sink = sinks.views().get(view);
+      if (sink == null) {
+        throw new IllegalArgumentException("no sink for view " + view.name());
+      }
+      out.get(ReferenceViews.rowsOf(view)).apply("Write_" + view.name(), sink);
+    }
+    out.get(ReferenceViews.DEAD_LETTERS).apply("WriteDeadLetters", sinks.deadLetters());
+    out.get(ReferenceViews.LATE).apply("WriteLate", sinks.late());
+    return p;
+  }
+
+  /** The logic parameters from options, validated. */
+  public static ViewParameters parameters(KappaBeamOptions o) {
+    ViewParameters p =
+        ViewParameters.defaults()
+            .withAllowedLateness(duration(o.getAllowedLateness(), "--allowedLateness"))
+            .withDedupHorizon(duration(o.getDedupHorizon(), "--dedupHorizon"))
+            .withSessionGap(duration(o.getSessionGap(), "--sessionGap"));
+    String early = o.getEarlyFiringInterval();
+    if (early != null && !early.isBlank()) {
+      p = p.withEarlyFiringInterval(duration(early, "--earlyFiringInterval"));
+    }
+    Set<EventType> excluded = EnumSet.noneOf(EventType.class);
+    for (String t : split(o.getExcludeTypes())) {
+      excluded.add(
+          EventType.fromJson(t)
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "--excludeTypes: unknown type '" + t + "'; use view, click, cart, purchase")));
+    }
+    return p.withExcludedTypes(excluded);
+  }
+
+  /** The selected views (all when empty). */
+  public static List<ViewDefinition> views(String names) {
+    List<ViewDefinition> out = new ArrayList<>();
+    for (String n : split(names)) {
+      out.add(
+          Views.byName(n)
+              .orElseThrow(
+                  () -> new IllegalArgumentException("unknown view '" + n + "'; known: " + Views.names())));
+    }
+    return out.isEmpty() ? Views.all() : out;
+  }
+
+  public static String consumerGroup(KappaBeamOptions o) {
+    String g = o.getConsumerGroup();
+    return g == null || g.isBlank() ? "kappa-beam." + o.getTopic() + "." + o.getViewVersion() : g;
+  }
+
+  public static String deadLetterTopic(KappaBeamOptions o) {
+    String t = o.getDeadLetterTopic();
+    return t == null || t.isBlank() ? o.getTopic() + ".dlq" : t;
+  }
+
+  public static String lateTopic(KappaBeamOptions o) {
+    String t = o.getLateTopic();
+    return t == null || t.isBlank() ? o.getTopic() + ".late" : t;
+  }
+
+  /**
+   * Resolves the offsets to read (for historical and drained runs), builds the pipeline and
+   * returns it with what it will read. Fails with a clear message if Kafka is unreachable or the
+   * topic does not exist.
+   */
+  public static RunPlan plan(KappaBeamOptions o) {
+    ViewParameters params = parameters(o);
+    List<ViewDefinition> views = views(o.getViews());
+    Duration bound = duration(o.getMaxOutOfOrderness(), "--maxOutOfOrderness");
+    String group = consumerGroup(o);
+    List<PartitionRange> ranges = List.of();
+    PTransform<PBegin, PCollection<SourceRecord>> source;
+    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+      List<TopicPartition> partitions = kafka.partitions(o.getTopic());
+      boolean historical = o.getMode() == RunMode.HISTORICAL;
+      if (historical || o.getDrainWhenCaughtUp()) {
+        Map<TopicPartition, Long> end =
+            historical && o.getStopAt() != null && !o.getStopAt().isBlank()
+                ? kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStopAt()))
+                : kafka.offsets(partitions, OffsetSpec.latest());
+        Map<TopicPartition, Long> start =
+            new LinkedHashMap<>(kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
+        if (!historical) {
+          start.putAll(kafka.committed(group, partitions));
+        }
+        ranges = KafkaOffsets.ranges(partitions, start, end);
+        source =
+            historical
+                ? KafkaSources.historical(o.getBootstrapServers(), ranges)
+                : KafkaSources.drained(o.getBootstrapServers(), ranges, bound);
+      } else {
+        source =
+            KafkaSources.streaming(
+                o.getBootstrapServers(), o.getTopic(), group, autoOffsetReset(o.getStartFrom()), bound);
+      }
+    }
+    StoreConfig store = StoreConfig.of(o.getJdbcUrl(), o.getJdbcUser(), o.getJdbcPassword());
+    Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> viewSinks = new LinkedHashMap<>();
+    for (ViewDefinition v : views) {
+      viewSinks.put(v, new ServingStoreSink(store, v, o.getViewVersion()));
+    }
+    ViewSinks sinks =
+        new ViewSinks(
+            viewSinks,
+            KafkaSinks.deadLetters(o.getBootstrapServers(), deadLetterTopic(o)),
+            KafkaSinks.late(o.getBootstrapServers(), lateTopic(o)));
+    Pipeline p = Pipeline.create(o);
+    assemble(p, source, ReferenceViews.of(params).withViews(views), sinks);
+    return new RunPlan(p, ranges, group, params, views);
+  }
+
+  private static String autoOffsetReset(String startFrom) {
+    if ("earliest".equals(startFrom) || "latest".equals(startFrom)) {
+      return startFrom;
+    }
+    throw new IllegalArgumentException(
+        "an open-ended streaming run starts at earliest or latest when its group has no offsets;"
+            + " for a timestamp use --drainWhenCaughtUp or commit offsets for the group first");
+  }
+
+  /** An ISO-8601 duration (PT10S, PT1H, P1D) as a Joda duration. */
+  public static Duration duration(String iso, String flag) {
+    java.time.Duration d;
+    try {
+      d = java.time.Duration.parse(iso);
+    } catch (java.time.format.DateTimeParseException | NullPointerException e) {
+      throw new IllegalArgumentException(
+          flag + " must be an ISO-8601 duration like PT10S or PT1H, got '" + iso + "'");
+    }
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(flag + " must not be negative, got " + iso);
+    }
+    return Duration.millis(d.toMillis());
+  }
+
+  private static List<String> split(String csv) {
+    List<String> out = new ArrayList<>();
+    if (csv != null) {
+      for (String s : csv.split(",")) {
+        if (!s.isBlank()) {
+          out.add(s.strip());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Entry point with standard Beam flags, e.g. {@code --runner=FlinkRunner --topic=events ...}. */
+  public static void main(String[] args) {
+    KappaBeamOptions o = PipelineOptionsFactory.fromArgs(args).withValidation().as(KappaBeamOptions.class);
+    plan(o).pipeline().run().waitUntilFinish();
+  }
+}

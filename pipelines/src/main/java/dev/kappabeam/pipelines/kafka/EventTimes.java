@@ -1,0 +1,24 @@
+package dev.kappabeam.pipelines.kafka;
+
+import dev.kappabeam.transforms.events.EventParser;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
+
+/** Event time of a raw record, for sources that stamp records as they read them. */
+final class EventTimes {
+  private EventTimes() {}
+
+  /**
+   * The record's event time, or {@link BoundedWindow#TIMESTAMP_MIN_VALUE} for a record that is not
+   * a valid event: it becomes a dead letter, and must neither move the watermark nor be windowed.
+   */
+  static Instant of(byte @Nullable [] value) {
+    EventParser.Result r = EventParser.parse(value);
+    return r.isValid() ? new Instant(r.event().timestampMillis()) : BoundedWindow.TIMESTAMP_MIN_VALUE;
+  }
+
+  static boolean isKnown(Instant t) {
+    return t.isAfter(BoundedWindow.TIMESTAMP_MIN_VALUE);
+  }
+}

@@ -1,0 +1,177 @@
+package dev.kappabeam.pipelines.kafka;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+/**
+ * Resolves the offsets a run reads: start points (earliest, latest, a timestamp, or a consumer
+ * group's committed offsets) and end offsets snapshotted now. Also commits a group's offsets.
+ * Thin wrapper over Kafka's {@link Admin} client with timeouts and errors that say what to do.
+ */
+public final class KafkaOffsets implements AutoCloseable {
+  private static final long TIMEOUT_SECONDS = 20;
+  private final Admin admin;
+  private final String bootstrapServers;
+
+  public KafkaOffsets(String bootstrapServers) {
+    this.bootstrapServers = bootstrapServers;
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+    this.admin = Admin.create(props);
+  }
+
+  /** The partitions of a topic, sorted. Fails clearly when the topic does not exist. */
+  public List<TopicPartition> partitions(String topic) {
+    TopicDescription d;
+    try {
+      d = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        throw new KafkaSetupException(
+            "topic '" + topic + "' does not exist on " + bootstrapServers
+                + "; create it with: kb topics create " + topic + " --partitions N");
+      }
+      throw unreachable(e);
+    } catch (TimeoutException | InterruptedException e) {
+      throw unreachable(e);
+    }
+    return d.partitions().stream()
+        .map(p -> new TopicPartition(topic, p.partition()))
+        .sorted(Comparator.comparingInt(TopicPartition::partition))
+        .collect(Collectors.toList());
+  }
+
+  /** Offsets per partition for a spec: earliest, latest, or the first at/after a timestamp. */
+  public Map<TopicPartition, Long> offsets(List<TopicPartition> partitions, OffsetSpec spec) {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      request.put(tp, spec);
+    }
+    try {
+      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> info =
+          admin.listOffsets(request).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      Map<TopicPartition, Long> out = new HashMap<>();
+      for (TopicPartition tp : partitions) {
+        long offset = info.get(tp).offset();
+        out.put(tp, offset);
+      }
+      if (spec instanceof OffsetSpec.TimestampSpec) {
+        // No record at or after the timestamp: -1; that partition has nothing from there on.
+        Map<TopicPartition, Long> ends = offsets(partitions, OffsetSpec.latest());
+        out.replaceAll((tp, o) -> o < 0 ? ends.get(tp) : o);
+      }
+      return out;
+    } catch (ExecutionException | TimeoutException | InterruptedException e) {
+      throw unreachable(e);
+    }
+  }
+
+  /** earliest | latest | ISO-8601 instant, as an {@link OffsetSpec}. */
+  public static OffsetSpec parseStartPoint(String text) {
+    switch (text) {
+      case "earliest":
+        return OffsetSpec.earliest();
+      case "latest":
+        return OffsetSpec.latest();
+      default:
+        try {
+          return OffsetSpec.forTimestamp(Instant.parse(text).toEpochMilli());
+        } catch (DateTimeParseException e) {
+          throw new IllegalArgumentException(
+              "start/stop point must be earliest, latest or an ISO-8601 instant like"
+                  + " 2026-11-25T10:00:00Z, got '" + text + "'");
+        }
+    }
+  }
+
+  /** Committed offsets of a consumer group (partitions without a commit are absent). */
+  public Map<TopicPartition, Long> committed(String group, List<TopicPartition> partitions) {
+    try {
+      Map<TopicPartition, OffsetAndMetadata> m =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      Map<TopicPartition, Long> out = new HashMap<>();
+      for (TopicPartition tp : partitions) {
+        OffsetAndMetadata o = m.get(tp);
+        if (o != null) {
+          out.put(tp, o.offset());
+        }
+      }
+      return out;
+    } catch (ExecutionException | TimeoutException | InterruptedException e) {
+      throw unreachable(e);
+    }
+  }
+
+  /** Commits offsets for a group that has no active members (a stopped job version). */
+  public void commit(String group, Map<TopicPartition, Long> offsets) {
+    Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+    offsets.forEach((tp, o) -> m.put(tp, new OffsetAndMetadata(o)));
+    try {
+      admin.alterConsumerGroupOffsets(group, m).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException | InterruptedException e) {
+      throw unreachable(e);
+    }
+  }
+
+  /** Ranges from start offsets to end offsets, one per partition, sorted by partition. */
+  public static List<PartitionRange> ranges(
+      List<TopicPartition> partitions, Map<TopicPartition, Long> start, Map<TopicPartition, Long> end) {
+    List<PartitionRange> out = new ArrayList<>();
+    for (TopicPartition tp : partitions) {
+      long e = end.get(tp);
+      long s = Math.min(start.getOrDefault(tp, e), e);
+      out.add(new PartitionRange(tp.topic(), tp.partition(), s, e));
+    }
+    return out;
+  }
+
+  public Set<String> topics() {
+    try {
+      return admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException | InterruptedException e) {
+      throw unreachable(e);
+    }
+  }
+
+  public Admin admin() {
+    return admin;
+  }
+
+  private KafkaSetupException unreachable(Exception e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+    }
+    Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    return new KafkaSetupException(
+        "cannot reach Kafka at " + bootstrapServers + " (" + cause.getClass().getSimpleName()
+            + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
+            + "); is the broker up? Start the local one with: kb local up",
+        cause);
+  }
+
+  @Override
+  public void close() {
+    admin.close(java.time.Duration.ofSeconds(5));
+  }
+}

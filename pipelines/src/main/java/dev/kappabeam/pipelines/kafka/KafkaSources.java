@@ -1,0 +1,144 @@
+package dev.kappabeam.pipelines.kafka;
+
+import dev.kappabeam.transforms.events.SourceRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.io.Read;
+import org.apache.beam.sdk.io.kafka.KafkaIO;
+import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.KafkaSourceDescriptor;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.SimpleFunction;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.joda.time.Duration;
+
+/**
+ * The Kafka source of kappa-beam in its modes, each a {@code PTransform<PBegin,
+ * PCollection<SourceRecord>>} that the pipeline assembly takes as its source.
+ *
+ * <ul>
+ *   <li>{@link #streaming}: unbounded KafkaIO read with the job version's consumer group, event-time
+ *       timestamps and a per-partition bounded-out-of-orderness watermark ({@link
+ *       EventTimePolicy}); offsets are committed when the runner finalizes a checkpoint.
+ *   <li>{@link #drained}: the same streaming semantics over fixed offset ranges (a splittable
+ *       KafkaIO read with stop offsets): the output is still unbounded, so lateness and
+ *       de-duplication behave exactly as in streaming, but every partition stops at its end
+ *       offset and the watermark then reaches the end, firing every window.
+ *   <li>{@link #historical}: a bounded read of fixed offset ranges ({@link KafkaRangeSource}).
+ * </ul>
+ */
+public final class KafkaSources {
+  private KafkaSources() {}
+
+  /** Unbounded read of a topic; resumes from {@code group}'s committed offsets. */
+  public static PTransform<PBegin, PCollection<SourceRecord>> streaming(
+      String bootstrapServers,
+      String topic,
+      String group,
+      String autoOffsetReset,
+      Duration maxOutOfOrderness) {
+    return new PTransform<>() {
+      @Override
+      public PCollection<SourceRecord> expand(PBegin input) {
+        return input
+            .apply(
+                "ReadKafka",
+                KafkaIO.<byte[], byte[]>read()
+                    .withBootstrapServers(bootstrapServers)
+                    .withTopic(topic)
+                    .withKeyDeserializerAndCoder(
+                        ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
+                    .withValueDeserializerAndCoder(
+                        ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
+                    .withConsumerConfigUpdates(
+                        Map.of(
+                            ConsumerConfig.GROUP_ID_CONFIG, group,
+                            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, autoOffsetReset,
+                            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false))
+                    .withTimestampPolicyFactory(EventTimePolicy.factory(maxOutOfOrderness))
+                    .commitOffsetsInFinalize())
+            .apply("ToSourceRecords", MapElements.via(new ToSourceRecord()));
+      }
+    };
+  }
+
+  /** Streaming semantics over {@code [start, end)} of each partition; stops at the ends. */
+  public static PTransform<PBegin, PCollection<SourceRecord>> drained(
+      String bootstrapServers, List<PartitionRange> ranges, Duration maxOutOfOrderness) {
+    return new PTransform<>() {
+      @Override
+      public PCollection<SourceRecord> expand(PBegin input) {
+        List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
+        for (PartitionRange r : ranges) {
+          if (r.size() > 0) {
+            descriptors.add(
+                KafkaSourceDescriptor.of(
+                    new TopicPartition(r.topic(), r.partition()),
+                    r.start(),
+                    null,
+                    r.end(),
+                    null,
+                    List.of(bootstrapServers)));
+          }
+        }
+        PCollection<KafkaSourceDescriptor> partitions =
+            input.apply("Partitions", Create.of(descriptors));
+        return partitions
+            .apply(
+                "ReadKafka",
+                KafkaIO.<byte[], byte[]>readSourceDescriptors()
+                    .withBootstrapServers(bootstrapServers)
+                    .withKeyDeserializerAndCoder(
+                        ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
+                    .withValueDeserializerAndCoder(
+                        ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
+                    .withConsumerConfigUpdates(
+                        Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false))
+                    .withExtractOutputTimestampFn(eventTime())
+                    .withCreatWatermarkEstimatorFn(estimator(maxOutOfOrderness)))
+            .apply("ToSourceRecords", MapElements.via(new ToSourceRecord()));
+      }
+    };
+  }
+
+  /** Bounded read of {@code [start, end)} of each partition. */
+  public static PTransform<PBegin, PCollection<SourceRecord>> historical(
+      String bootstrapServers, List<PartitionRange> ranges) {
+    return new PTransform<>() {
+      @Override
+      public PCollection<SourceRecord> expand(PBegin input) {
+        return input.apply("ReadKafkaRanges", Read.from(new KafkaRangeSource(bootstrapServers, ranges)));
+      }
+    };
+  }
+
+  private static org.apache.beam.sdk.transforms.SerializableFunction<
+          KafkaRecord<byte[], byte[]>, org.joda.time.Instant>
+      eventTime() {
+    return r -> EventTimes.of(r.getKV().getValue());
+  }
+
+  private static org.apache.beam.sdk.transforms.SerializableFunction<
+          org.joda.time.Instant,
+          org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimator<org.joda.time.Instant>>
+      estimator(Duration bound) {
+    return state -> new BoundedOutOfOrdernessEstimator(state, bound);
+  }
+
+  static final class ToSourceRecord extends SimpleFunction<KafkaRecord<byte[], byte[]>, SourceRecord> {
+    @Override
+    public SourceRecord apply(KafkaRecord<byte[], byte[]> r) {
+      return new SourceRecord(
+          r.getTopic(), r.getPartition(), r.getOffset(), r.getKV().getKey(), r.getKV().getValue());
+    }
+  }
+}

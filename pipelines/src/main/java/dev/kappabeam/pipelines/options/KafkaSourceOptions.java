@@ -1,0 +1,69 @@
+package dev.kappabeam.pipelines.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.Validation;
+
+/** Where the event log is and which part of it a run reads. */
+public interface KafkaSourceOptions extends PipelineOptions {
+  @Description("Kafka bootstrap servers, e.g. 127.0.0.1:19092.")
+  @Validation.Required
+  String getBootstrapServers();
+
+  void setBootstrapServers(String value);
+
+  @Description("The topic holding the event log.")
+  @Validation.Required
+  String getTopic();
+
+  void setTopic(String value);
+
+  @Description(
+      "streaming: unbounded read, resumes from the consumer group's offsets; historical: bounded"
+          + " read from --startFrom to the end offsets snapshotted at launch (or --stopAt).")
+  @Default.Enum("STREAMING")
+  RunMode getMode();
+
+  void setMode(RunMode value);
+
+  @Description(
+      "Where to start when there are no committed offsets (streaming) or always (historical):"
+          + " earliest, latest, or an ISO-8601 instant (first record with a Kafka timestamp at or"
+          + " after it).")
+  @Default.String("earliest")
+  String getStartFrom();
+
+  void setStartFrom(String value);
+
+  @Description(
+      "Historical only: stop at the first record with a Kafka timestamp at or after this ISO-8601"
+          + " instant instead of the end offsets at launch.")
+  String getStopAt();
+
+  void setStopAt(String value);
+
+  @Description(
+      "Streaming only: read up to the end offsets at launch, then drain (fire every window, write"
+          + " the results, commit the offsets) and stop. For scripted checks and tests.")
+  @Default.Boolean(false)
+  boolean getDrainWhenCaughtUp();
+
+  void setDrainWhenCaughtUp(boolean value);
+
+  @Description(
+      "Kafka consumer group of this job version (streaming). Default: kappa-beam.<topic>.<version>.")
+  String getConsumerGroup();
+
+  void setConsumerGroup(String value);
+
+  @Description("Dead-letter topic. Default: <topic>.dlq.")
+  String getDeadLetterTopic();
+
+  void setDeadLetterTopic(String value);
+
+  @Description("Topic for events later than the allowed lateness. Default: <topic>.late.")
+  String getLateTopic();
+
+  void setLateTopic(String value);
+}

@@ -1,0 +1,39 @@
+package dev.kappabeam.pipelines.options;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.Validation;
+
+/** The serving database the views are written to, and which view version this run builds. */
+public interface ServingStoreOptions extends PipelineOptions {
+  @Description("JDBC URL of the serving store (H2 server or PostgreSQL).")
+  @Validation.Required
+  String getJdbcUrl();
+
+  void setJdbcUrl(String value);
+
+  @Description("JDBC user.")
+  @Default.String("kb")
+  String getJdbcUser();
+
+  void setJdbcUser(String value);
+
+  @Description("JDBC password.")
+  @Default.String("kb")
+  String getJdbcPassword();
+
+  void setJdbcPassword(String value);
+
+  @Description("The view version this run writes, e.g. v1: one table <view>__<version> per view.")
+  @Validation.Required
+  String getViewVersion();
+
+  void setViewVersion(String value);
+
+  @Description("Comma-separated views to build; empty for all.")
+  @Default.String("")
+  String getViews();
+
+  void setViews(String value);
+}

@@ -1,0 +1,118 @@
+package dev.kappabeam.serving;
+
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Objects;
+
+/**
+ * Where the serving store lives: a JDBC url, user and password, plus how often {@link ViewStore}
+ * retries a transaction that the database aborted for a concurrency conflict.
+ *
+ * <p>Immutable and serializable, so a Beam sink can carry it to its workers and open the store in
+ * {@code @Setup}. The same SQL runs on PostgreSQL ({@code jdbc:postgresql://host:5432/kb}) and on
+ * H2 in PostgreSQL mode ({@code
+ * jdbc:h2:tcp://localhost:9092/kb;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE}). {@link #toString()}
+ * does not show the password.
+ *
+ * <pre>{@code
+ * StoreConfig config = StoreConfig.of("jdbc:postgresql://db:5432/kb", "kb", secret)
+ *     .withMaxAttempts(8);
+ * }</pre>
+ */
+public final class StoreConfig implements Serializable {
+  /** Attempts per transaction unless {@link #withMaxAttempts(int)} says otherwise. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 5;
+
+  private final String jdbcUrl;
+  private final String user;
+  private final String password;
+  private final int maxAttempts;
+
+  private StoreConfig(String jdbcUrl, String user, String password, int maxAttempts) {
+    this.jdbcUrl = jdbcUrl;
+    this.user = user;
+    this.password = password;
+    this.maxAttempts = maxAttempts;
+  }
+
+  /**
+   * A store at {@code jdbcUrl}, logging in as {@code user} with {@code password} (either may be
+   * empty, e.g. for an H2 database without users; neither may be null).
+   */
+  public static StoreConfig of(String jdbcUrl, String user, String password) {
+    Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+    Objects.requireNonNull(user, "user (use \"\" for none)");
+    Objects.requireNonNull(password, "password (use \"\" for none)");
+    if (!jdbcUrl.startsWith("jdbc:")) {
+      throw new IllegalArgumentException(
+          "JDBC url must start with jdbc:, e.g. jdbc:postgresql://localhost:5432/kb or"
+              + " jdbc:h2:tcp://localhost:9092/kb;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE; got "
+              + jdbcUrl);
+    }
+    return new StoreConfig(jdbcUrl, user, password, DEFAULT_MAX_ATTEMPTS);
+  }
+
+  /**
+   * How many times a transaction is tried in all when the database aborts it for a serialization
+   * failure, a deadlock or a concurrent insert of the same key (at least 1).
+   */
+  public StoreConfig withMaxAttempts(int attempts) {
+    if (attempts < 1) {
+      throw new IllegalArgumentException(
+          "maxAttempts must be at least 1 (1 = no retry); got " + attempts);
+    }
+    return new StoreConfig(jdbcUrl, user, password, attempts);
+  }
+
+  public String jdbcUrl() {
+    return jdbcUrl;
+  }
+
+  public String user() {
+    return user;
+  }
+
+  public String password() {
+    return password;
+  }
+
+  public int maxAttempts() {
+    return maxAttempts;
+  }
+
+  Connection connect() throws SQLException {
+    return DriverManager.getConnection(jdbcUrl, user, password);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof StoreConfig)) {
+      return false;
+    }
+    StoreConfig that = (StoreConfig) o;
+    return jdbcUrl.equals(that.jdbcUrl)
+        && user.equals(that.user)
+        && password.equals(that.password)
+        && maxAttempts == that.maxAttempts;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(jdbcUrl, user, password, maxAttempts);
+  }
+
+  @Override
+  public String toString() {
+    return "StoreConfig{jdbcUrl="
+        + jdbcUrl
+        + ", user="
+        + user
+        + ", password="
+        + (password.isEmpty() ? "" : "****")
+        + ", maxAttempts="
+        + maxAttempts
+        + "}";
+  }
+}
