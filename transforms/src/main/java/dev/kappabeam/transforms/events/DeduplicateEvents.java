@@ -17,18 +17,21 @@ import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * Removes re-sent copies of an event, by {@code event_id}; the first copy processed is kept.
+ * Removes re-sent copies of an event, by {@code event_id}.
  *
- * <p>Bounded input: exact over the whole input. Unbounded input: a copy is recognised while the
+ * <p>Bounded input: exact over the whole input (a grouping by event_id; the copy with the earliest
+ * event time is kept, ties broken by content). Unbounded input: the first copy processed is kept, and a copy is recognised while the
  * watermark has not passed the first copy's event time plus the horizon (default 1 hour); the state
  * for an event_id is dropped after that, so a copy arriving later is counted again. Elements keep
  * their timestamps; works in the global window before any windowing. Counters: {@code
@@ -65,21 +68,66 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
   @Override
   public PCollection<Event> expand(PCollection<Event> input) {
-    boolean exact = input.isBounded() == PCollection.IsBounded.BOUNDED;
-    return input
-        .apply(
-            "KeyByEventId",
-            MapElements.into(
-                    TypeDescriptors.kvs(TypeDescriptors.strings(), input.getTypeDescriptor()))
-                .via((Event e) -> KV.of(e.eventId(), e)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()))
-        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(exact ? null : horizon)))
+    PCollection<KV<String, Event>> keyed =
+        input
+            .apply(
+                "KeyByEventId",
+                MapElements.into(
+                        TypeDescriptors.kvs(TypeDescriptors.strings(), input.getTypeDescriptor()))
+                    .via((Event e) -> KV.of(e.eventId(), e)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()));
+    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
+      // Batch: a plain grouping, which every batch runner executes efficiently (sort or hash);
+      // the group keeps the earliest timestamp so events keep their event time.
+      return keyed
+          .apply(
+              "EarliestTimestamp",
+              Window.<KV<String, Event>>configure().withTimestampCombiner(TimestampCombiner.EARLIEST))
+          .apply("GroupCopies", GroupByKey.create())
+          .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
+          .setCoder(EventCoder.of());
+    }
+    return keyed
+        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(horizon)))
         .setCoder(EventCoder.of());
+  }
+
+  /**
+   * Bounded input: all copies of an event_id at once; keeps the one with the earliest event time
+   * (ties broken by content, so the choice is deterministic; exact re-sends are identical anyway).
+   */
+  static final class OneCopyFn extends DoFn<KV<String, Iterable<Event>>, Event> {
+    private final Counter duplicates =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
+    private final Counter conflicting =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
+
+    @ProcessElement
+    public void process(@Element KV<String, Iterable<Event>> copies, OutputReceiver<Event> out) {
+      Event kept = null;
+      long n = 0;
+      for (Event e : copies.getValue()) {
+        n++;
+        if (kept == null
+            || e.timestampMillis() < kept.timestampMillis()
+            || e.timestampMillis() == kept.timestampMillis()
+                && e.toString().compareTo(kept.toString()) < 0) {
+          kept = e;
+        }
+      }
+      for (Event e : copies.getValue()) {
+        if (!e.equals(kept)) {
+          conflicting.inc();
+        }
+      }
+      duplicates.inc(n - 1);
+      out.outputWithTimestamp(kept, new Instant(kept.timestampMillis()));
+    }
   }
 
   /** Keeps the first copy per key; remembers a content hash to spot conflicting copies. */
   static final class FirstCopyFn extends DoFn<KV<String, Event>, Event> {
-    private final @Nullable Duration horizon;
+    private final Duration horizon;
     private final Counter duplicates =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
@@ -91,8 +139,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @TimerId("forget")
     private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    /** {@code horizon == null}: exact, state is kept for the whole (bounded) input. */
-    FirstCopyFn(@Nullable Duration horizon) {
+    FirstCopyFn(Duration horizon) {
       this.horizon = horizon;
     }
 

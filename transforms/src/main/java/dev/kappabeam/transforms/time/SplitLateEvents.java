@@ -148,9 +148,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
    * seconds for k = 0..{@value #LEVELS}. However far the watermark moves, every probe it passes
    * fires in the same round, so the bound lands within half the distance to the anchor in one
    * round: a few seconds behind the watermark while events flow (the anchor follows them), half an
-   * idle gap at worst. The ladder is re-laid when the newest event time has moved on by more than
-   * an eighth of the bound's distance to the anchor (at least a second), which keeps the timer work
-   * per event small during replays.
+   * idle gap at worst. The ladder is re-laid when the newest event time has moved on enough (see
+   * {@link #reanchorDistance}), which keeps the timer work per event small during replays.
    */
   static final class SplitFn extends DoFn<KV<Integer, Event>, Event> {
     /** 2^45 s is more than the whole range of Beam timestamps. */
@@ -212,11 +211,21 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       if (newest == null || ts > newest) {
         newestState.write(ts);
         Long anchor = anchorState.read();
-        if (anchor == null || ts - anchor >= Math.max(STEP_MILLIS, (anchor - bound) / 8)) {
+        if (anchor == null || ts - anchor >= reanchorDistance(ts, bound)) {
           anchorState.write(ts);
           layLadder(probes, ts, bound);
         }
       }
+    }
+
+    /**
+     * How far the newest event time must have moved past the anchor before the ladder is re-laid:
+     * a sixteenth of its distance to the bound (at least a step), so the ladder follows the events
+     * closely when the watermark is near them and rarely during a catch-up. Before the bound has
+     * learnt anything, always.
+     */
+    static long reanchorDistance(long newest, long bound) {
+      return bound == MIN ? STEP_MILLIS : Math.max(STEP_MILLIS, (newest - bound) / 16);
     }
 
     @OnTimerFamily("probe")
