@@ -9,6 +9,8 @@
 # present, creates a cluster under a temp directory (not the package's 5432 "main" cluster),
 # starts it on 127.0.0.1:$KB_PG_PORT as the postgres OS user, and creates role kb (password kb)
 # and database kb. Idempotent: when the cluster is already running it only prints the settings.
+# The cluster runs without fsync (faster tests; its data is thrown away), so it is no place for
+# data that must survive a crash.
 # Only the three `export` lines go to stdout; progress goes to stderr.
 # Stop it with stop-postgres.sh (same KB_PG_PORT / KB_PG_DIR).
 #
@@ -61,7 +63,7 @@ if ! as_postgres "${bin}/pg_ctl" status -D "${data}" >/dev/null 2>&1; then
   fi
   log "starting the server on 127.0.0.1:${port}"
   as_postgres "${bin}/pg_ctl" start -w -t 60 -D "${data}" -l "${dir}/server.log" \
-    -o "-p ${port} -k ${dir} -c listen_addresses=127.0.0.1" >&2
+    -o "-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >&2
 fi
 
 psql_admin() { as_postgres "${bin}/psql" -h "${dir}" -p "${port}" -U postgres -v ON_ERROR_STOP=1 -qtAX "$@"; }

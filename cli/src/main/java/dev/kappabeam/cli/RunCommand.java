@@ -78,7 +78,12 @@ final class RunCommand implements Runnable {
   @Option(names = "--stop-at", description = "Historical: ISO-8601 instant to stop at instead of the end offsets at launch.")
   String stopAt;
 
-  @Option(names = "--resume", description = "Write into an existing version (restart a stopped job of that version).")
+  @Option(
+      names = "--resume",
+      description =
+          "Restart the job of an existing version: its consumer group is rewound to --start-from and"
+              + " the log replayed, rebuilding the window state a stopped job loses; the"
+              + " idempotent sink makes the replay land exactly.")
   boolean resume;
 
   @Option(names = "--max-out-of-orderness", defaultValue = "PT10S", description = "Watermark bound (default ${DEFAULT-VALUE}).")
@@ -128,6 +133,9 @@ final class RunCommand implements Runnable {
       }
     }
     ensureOutputTopics(options);
+    if (resume && mode == RunMode.STREAMING) {
+      rewindGroup(options);
+    }
     RunPlan plan = KappaBeamPipeline.plan(options);
     for (ViewDefinition v : selected) {
       viewStore.createTable(v, version);
@@ -173,8 +181,15 @@ final class RunCommand implements Runnable {
       args.add("--runner=DirectRunner");
     }
     boolean direct = !runnerGiven || args.stream().anyMatch(a -> a.matches("--runner=(org\\.apache\\.beam\\.runners\\.direct\\.)?DirectRunner"));
-    if (direct && args.stream().noneMatch(a -> a.startsWith("--blockOnRun"))) {
-      args.add("--blockOnRun=false");
+    if (direct) {
+      // kb waits itself (printing progress); the per-element immutability and encodability
+      // checks are for tests, which keep them on.
+      for (String flag : List.of("--blockOnRun=false", "--enforceImmutability=false", "--enforceEncodability=false")) {
+        String name = flag.substring(0, flag.indexOf('='));
+        if (args.stream().noneMatch(a -> a.startsWith(name))) {
+          args.add(flag);
+        }
+      }
     }
     args.add("--bootstrapServers=" + connections.bootstrapServers());
     args.add("--topic=" + topic);
@@ -231,6 +246,21 @@ final class RunCommand implements Runnable {
       Thread.currentThread().interrupt();
       throw new CliException(ExitCodes.ENVIRONMENT, "interrupted", e);
     }
+  }
+
+  /**
+   * A stopped job's window and de-duplication state is gone (DirectRunner keeps none; Flink keeps
+   * it only in a savepoint), so resuming from the committed offsets would drop the events already
+   * read into still-open windows. Rewinding the group to the version's start point and replaying
+   * rebuilds that state; rows already written are re-applied idempotently.
+   */
+  private void rewindGroup(KappaBeamOptions o) {
+    String group = KappaBeamPipeline.consumerGroup(o);
+    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+      List<TopicPartition> partitions = kafka.partitions(o.getTopic());
+      kafka.commit(group, kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
+    }
+    System.err.println("kb: resuming version " + version + ": rewound consumer group " + group + " to " + startFrom);
   }
 
   private PipelineResult.State waitWithProgress(PipelineResult result, RunPlan plan) {

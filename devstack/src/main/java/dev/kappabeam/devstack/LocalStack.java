@@ -488,8 +488,11 @@ public final class LocalStack implements AutoCloseable {
     /** Default heap of the broker JVM in MB. */
     public static final int DEFAULT_BROKER_HEAP_MB = 512;
 
-    /** Default deadline for the broker to answer after start. */
-    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * Default deadline for the broker to answer after start: about 4 s suffice on an idle 2-core
+     * machine, but 20 to 30 s were seen while other builds kept the load at 12.
+     */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(90);
 
     private final Path dataDir;
     private final int kafkaPort;
@@ -527,7 +530,7 @@ public final class LocalStack implements AutoCloseable {
     /**
      * Defaults: ports {@value LocalStack#DEFAULT_KAFKA_PORT} (Kafka), {@value
      * LocalStack#DEFAULT_CONTROLLER_PORT} (controller), {@value LocalStack#DEFAULT_H2_PORT} (H2),
-     * the broker lib dir from {@link LocalStack#findBrokerLibDir()}, a 512 MB broker heap and a 60
+     * the broker lib dir from {@link LocalStack#findBrokerLibDir()}, a 512 MB broker heap and a 90
      * s start timeout.
      */
     public static Config of(Path dataDir) {

@@ -29,8 +29,11 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  */
 public final class LocalStackControl {
-  /** Default deadline for {@link #up} (JVM start, storage format on first use, broker start). */
-  public static final Duration DEFAULT_UP_TIMEOUT = Duration.ofSeconds(120);
+  /**
+   * Default deadline for {@link #up}: longer than the stack's own start timeout, so the stack's
+   * error message (with the broker log) is what the caller sees.
+   */
+  public static final Duration DEFAULT_UP_TIMEOUT = Duration.ofSeconds(150);
 
   /** Default deadline for {@link #down}; the broker alone may take 30 s to stop cleanly. */
   public static final Duration DEFAULT_DOWN_TIMEOUT = Duration.ofSeconds(60);

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <pre>
  * java -cp ... dev.kappabeam.devstack.LocalStackMain [run] [--data-dir .kb] [--kafka-port 19092]
  *     [--controller-port 19093] [--h2-port 19094] [--broker-lib DIR] [--broker-heap-mb 512]
- *     [--start-timeout-seconds 60]
+ *     [--start-timeout-seconds 90]
  * </pre>
  */
 public final class LocalStackMain {
@@ -32,7 +32,7 @@ public final class LocalStackMain {
           "  --h2-port N                  H2 TCP port (default 19094; 0 = any)",
           "  --broker-lib DIR             broker classpath (default: devstack/broker/target/lib)",
           "  --broker-heap-mb N           broker heap in MB (default 512)",
-          "  --start-timeout-seconds N    how long to wait for the broker (default 60)");
+          "  --start-timeout-seconds N    how long to wait for the broker (default 90)");
 
   private LocalStackMain() {}
 

@@ -8,6 +8,7 @@ import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
+import dev.kappabeam.transforms.views.ViewTable;
 import dev.kappabeam.transforms.views.Views;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,21 +22,30 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.Row;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The oracle agrees with a bounded run of {@link ReferenceViews} on a generated workload. */
+/**
+ * The oracle agrees with a bounded run of {@link ReferenceViews} on a generated workload, view by
+ * view as a sink materialises it ({@link ViewTable}), and counter by counter.
+ *
+ * <p>The panes are not compared one to one: on the DirectRunner the watermark of a bounded input
+ * can pass the end of a window before the input is exhausted (it follows the oldest element still
+ * pending), so that window fires on time and then again, identically, when it closes at the end
+ * of the input ({@code ClosingBehavior.FIRE_ALWAYS} with accumulating panes).
+ */
 class OracleParityTest {
 
   @Test
   void boundedRunOfReferenceViewsEqualsTheOracleRowForRowAndCounterForCounter() {
     List<GeneratedRecord> records =
         WorkloadGenerator.seeded(99)
-            .withCount(2000)
+            .withCount(1000)
             .withUsers(40)
             .withEventsPerSecond(2)
             .withLateFraction(0.03)
-            .withTooLateFraction(0.01)
+            .withTooLateFraction(0.02)
             .generate();
     ViewParameters params =
         ViewParameters.defaults()
@@ -53,8 +63,14 @@ class OracleParityTest {
         p.apply("Records", Create.of(source).withCoder(SourceRecord.Coder.of()))
             .apply("ReferenceViews", ReferenceViews.of(params));
     for (ViewDefinition view : Views.all()) {
+      List<Row> rows = expected.rows(view);
+      // Compared as a sink sees them: a run may emit a window's pane twice (see class comment).
       PAssert.that(view.name(), out.get(ReferenceViews.rowsOf(view)))
-          .containsInAnyOrder(expected.rows(view));
+          .satisfies(
+              panes -> {
+                assertEquals(rows, new ViewTable(view).applyAll(panes).rows(), view.name());
+                return null;
+              });
     }
     PipelineResult result = p.run();
     result.waitUntilFinish();

@@ -192,13 +192,6 @@ public final class ViewStore {
           if (!tableNames(c).contains(sql.table)) {
             return false;
           }
-          if (view.kind() == ViewDefinition.Kind.SESSION
-              && tableNames(c).contains(TableSql.LOCK_TABLE)) {
-            try (PreparedStatement ps = c.prepareStatement(TableSql.deleteLocks())) {
-              ps.setString(1, sql.table);
-              ps.executeUpdate();
-            }
-          }
           try (Statement st = c.createStatement()) {
             st.execute(sql.dropTable());
           } catch (SQLException e) {
@@ -212,6 +205,14 @@ public final class ViewStore {
                   e);
             }
             throw e;
+          }
+          // After the drop: H2 commits before DDL, so a refused drop must not lose the locks.
+          if (view.kind() == ViewDefinition.Kind.SESSION
+              && tableNames(c).contains(TableSql.LOCK_TABLE)) {
+            try (PreparedStatement ps = c.prepareStatement(TableSql.deleteLocks())) {
+              ps.setString(1, sql.table);
+              ps.executeUpdate();
+            }
           }
           return true;
         });
@@ -318,7 +319,10 @@ public final class ViewStore {
       latest.merge(
           view.key(r), r, (old, neu) -> view.progress(neu) > view.progress(old) ? neu : old);
     }
-    return new ArrayList<>(latest.values());
+    List<Row> out = new ArrayList<>(latest.values());
+    // One lock order for all writers, so two batches touching the same keys wait, not deadlock.
+    out.sort(RowValues.byKey(view));
+    return out;
   }
 
   private static int applyKeyed(Connection c, TableSql sql, List<Row> rows) throws SQLException {

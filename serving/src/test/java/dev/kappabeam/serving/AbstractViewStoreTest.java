@@ -14,6 +14,8 @@ import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewTable;
 import dev.kappabeam.transforms.views.Views;
 import java.io.StringWriter;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -89,6 +91,29 @@ abstract class AbstractViewStoreTest {
     assertTrue(store.dropTable(Views.ITEM_REVENUE_HOURLY, v));
     assertFalse(store.tableExists(Views.ITEM_REVENUE_HOURLY, v));
     assertFalse(store.dropTable(Views.ITEM_REVENUE_HOURLY, v));
+  }
+
+  @Test
+  void droppingAVersionThatAnAliasReadsSaysToSwitchTheAliasFirst() throws Exception {
+    String v = newTable(Views.USER_SESSIONS);
+    store.apply(Views.USER_SESSIONS, v, List.of(session("u-1", T0, T0, 1, 0)));
+    String alias = "user_sessions_alias_" + run;
+    try (Connection c = config().connect();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE VIEW \"" + alias + "\" AS SELECT * FROM \"user_sessions__" + v + "\"");
+    }
+    try {
+      ViewStoreException e =
+          assertThrows(ViewStoreException.class, () -> store.dropTable(Views.USER_SESSIONS, v));
+      assertTrue(e.getMessage().contains("alias"), e.getMessage());
+      // Nothing was lost: the table and its apply locks are still usable.
+      assertEquals(1, store.apply(Views.USER_SESSIONS, v, List.of(session("u-2", T0, T0, 1, 0))));
+    } finally {
+      try (Connection c = config().connect();
+          Statement st = c.createStatement()) {
+        st.execute("DROP VIEW \"" + alias + "\"");
+      }
+    }
   }
 
   @Test
