@@ -27,7 +27,9 @@ public final class GeneratedRecord {
     LATE,
     /** A new event beyond the allowed lateness: a streaming run sends it to the late output. */
     TOO_LATE,
-    /** A byte-identical re-send of an earlier {@code VALID}, {@code OUT_OF_ORDER} or {@code LATE}. */
+    /**
+     * A byte-identical re-send of an earlier {@code VALID}, {@code OUT_OF_ORDER} or {@code LATE}.
+     */
     DUPLICATE,
     /** A record the parser rejects; see {@link #malformedKind()}. */
     MALFORMED;
@@ -59,7 +61,8 @@ public final class GeneratedRecord {
     this.eventTimeMillis = eventTimeMillis;
     this.eventId = eventId;
     if ((kind == Kind.MALFORMED) != (malformedKind != null)) {
-      throw new IllegalArgumentException("a malformed kind is required for, and only for, MALFORMED");
+      throw new IllegalArgumentException(
+          "a malformed kind is required for, and only for, MALFORMED");
     }
   }
 

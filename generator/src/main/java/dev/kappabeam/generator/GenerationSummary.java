@@ -91,6 +91,12 @@ public final class GenerationSummary {
 
   @Override
   public String toString() {
-    return "GenerationSummary{total=" + total + ", " + byKind + ", malformed=" + byMalformedKind + "}";
+    return "GenerationSummary{total="
+        + total
+        + ", "
+        + byKind
+        + ", malformed="
+        + byMalformedKind
+        + "}";
   }
 }

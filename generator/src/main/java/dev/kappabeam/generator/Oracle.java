@@ -22,12 +22,12 @@ import org.apache.beam.sdk.values.Row;
 import org.joda.time.Instant;
 
 /**
- * Computes the reference views of a log in plain Java, without a pipeline: the expected answer of
- * a bounded run (and of a streaming run in which nothing is later than the allowed lateness).
+ * Computes the reference views of a log in plain Java, without a pipeline: the expected answer of a
+ * bounded run (and of a streaming run in which nothing is later than the allowed lateness).
  *
- * <p>Semantics, the same as {@code ReferenceViews}: each value is parsed with {@link
- * EventParser}; invalid ones are dead-lettered; valid ones are de-duplicated by {@code event_id},
- * the first in log order winning; the unique events are accepted (all types); events of {@link
+ * <p>Semantics, the same as {@code ReferenceViews}: each value is parsed with {@link EventParser};
+ * invalid ones are dead-lettered; valid ones are de-duplicated by {@code event_id}, the first in
+ * log order winning; the unique events are accepted (all types); events of {@link
  * ViewParameters#excludedTypes()} are then left out of every view. Windows are aligned to the
  * epoch; a session continues while the next event of the user is less than {@link
  * ViewParameters#sessionGap()} after the previous one. Allowed lateness and the de-duplication

@@ -33,7 +33,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   <li>{@code LATE}: more than {@link #lateMin()} and at most {@link #lateMax()} behind (default
  *       15 s to 10 min: beyond a 10 s watermark bound, within a 1 h allowed lateness);
  *   <li>{@code TOO_LATE}: {@link #tooLateMin()} to {@link #tooLateMax()} behind (default 2 h to 3
- *       h: beyond a 1 h allowed lateness);
+ *       h: beyond a 1 h allowed lateness). Neither kind occurs among the first {@link
+ *       #lateWarmUp()} records (default {@value #DEFAULT_LATE_WARM_UP}), when a consumer has no
+ *       watermark yet to be late against;
  *   <li>{@code DUPLICATE}: a byte-identical copy of a {@code VALID}, {@code OUT_OF_ORDER} or {@code
  *       LATE} record from 1 to {@value #DUPLICATE_DISTANCE} records earlier (each original is
  *       re-sent at most once), so well within a de-duplication horizon;
@@ -42,11 +44,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>Events: {@code event_id} {@code e-%08d}, unique; users {@code u-N} and items {@code sku-N}
  * with a Zipf-skewed popularity, about 2% of them with non-ASCII names ({@code u-Zoë-7}, {@code
- * sku-日本-3}); types about 60% view, 25% click, 10% cart, 5% purchase; purchases always carry
- * {@code item} and {@code amount_cents} (100 to 50000), other types sometimes an item and rarely an
- * amount. {@code ts} is mostly ISO-8601 UTC with millis, sometimes with a non-zero offset, sometimes
- * epoch millis; about 10% of records carry unknown extra fields and 20% have their fields shuffled.
- * The key is the {@code user_id} in UTF-8 (for some malformed records, {@code null}).
+ * sku-日本-3}); types about 60% view, 25% click, 10% cart, 5% purchase; purchases always carry {@code
+ * item} and {@code amount_cents} (100 to 50000), other types sometimes an item and rarely an
+ * amount. {@code ts} is mostly ISO-8601 UTC with millis, sometimes with a non-zero offset,
+ * sometimes epoch millis; about 10% of records carry unknown extra fields and 20% have their fields
+ * shuffled. The key is the {@code user_id} in UTF-8 (for some malformed records, {@code null}).
  *
  * <pre>{@code
  * List<GeneratedRecord> log = WorkloadGenerator.seeded(42).withCount(10_000)
@@ -57,10 +59,15 @@ public final class WorkloadGenerator {
   /** Default start of event time. */
   public static final Instant DEFAULT_START = Instant.parse("2026-11-25T10:00:00Z");
 
+  /** By default the first this many records are never late or too late. */
+  public static final int DEFAULT_LATE_WARM_UP = 100;
+
   /** A duplicate follows its original within this many records. */
   public static final int DUPLICATE_DISTANCE = 50;
 
-  private static final String[] NON_ASCII_USER_NAMES = {"Zoë", "José", "Øyvind", "Мария", "李", "😀"};
+  private static final String[] NON_ASCII_USER_NAMES = {
+    "Zoë", "José", "Øyvind", "Мария", "李", "😀"
+  };
   private static final String[] NON_ASCII_ITEM_NAMES = {"日本", "café", "Größe", "☕"};
   private static final ZoneOffset[] OFFSETS = {
     ZoneOffset.ofHours(1),
@@ -124,6 +131,7 @@ public final class WorkloadGenerator {
     Duration tooLateMax = Duration.ofHours(3);
     double duplicateFraction = 0.02;
     double malformedFraction = 0.02;
+    int lateWarmUp = DEFAULT_LATE_WARM_UP;
 
     @Override
     protected Settings clone() {
@@ -259,6 +267,20 @@ public final class WorkloadGenerator {
     return new WorkloadGenerator(c);
   }
 
+  /**
+   * The first {@code records} records are never {@code LATE} or {@code TOO_LATE} (default {@value
+   * #DEFAULT_LATE_WARM_UP}): a record can only be late against a watermark, and a consumer has none
+   * before it has read something, so a too-late record at the very start would be on time.
+   */
+  public WorkloadGenerator withLateWarmUp(int records) {
+    if (records < 0) {
+      throw new IllegalArgumentException("late warm-up must be >= 0 records, got " + records);
+    }
+    Settings c = s.clone();
+    c.lateWarmUp = records;
+    return new WorkloadGenerator(c);
+  }
+
   public WorkloadGenerator withDuplicateFraction(double fraction) {
     Settings c = s.clone();
     c.duplicateFraction = fraction(fraction, "duplicate fraction");
@@ -335,6 +357,10 @@ public final class WorkloadGenerator {
     return s.malformedFraction;
   }
 
+  public int lateWarmUp() {
+    return s.lateWarmUp;
+  }
+
   /**
    * Generates the records, in log order. Throws {@link IllegalArgumentException} if the fractions
    * add up to more than 1 or the event times would leave the range the parser accepts.
@@ -355,7 +381,8 @@ public final class WorkloadGenerator {
     long startMillis = s.start.toEpochMilli();
     long maxBack =
         Math.max(
-            s.maxOutOfOrderness.toMillis(), Math.max(s.lateMax.toMillis(), s.tooLateMax.toMillis()));
+            s.maxOutOfOrderness.toMillis(),
+            Math.max(s.lateMax.toMillis(), s.tooLateMax.toMillis()));
     double span = (double) s.count * 2 * (1000.0 / s.eventsPerSecond);
     if (startMillis - maxBack < EventParser.MIN_TIMESTAMP_MILLIS
         || startMillis + span > EventParser.MAX_TIMESTAMP_MILLIS) {
@@ -402,6 +429,8 @@ public final class WorkloadGenerator {
         + s.duplicateFraction
         + ", malformed="
         + s.malformedFraction
+        + ", lateWarmUp="
+        + s.lateWarmUp
         + "}";
   }
 
@@ -486,7 +515,7 @@ public final class WorkloadGenerator {
         long now = startMillis + (long) clock;
         int oldest = pos - DUPLICATE_DISTANCE;
         candidates.removeIf(c -> c.position < oldest);
-        GeneratedRecord r = next(chooseKind(), now);
+        GeneratedRecord r = next(chooseKind(pos), now);
         if (r.kind() == Kind.VALID || r.kind() == Kind.OUT_OF_ORDER || r.kind() == Kind.LATE) {
           candidates.add(new Candidate(pos, r));
         }
@@ -495,8 +524,8 @@ public final class WorkloadGenerator {
       return out;
     }
 
-    /** The kind for the next position; falls back to VALID when the kind is not possible yet. */
-    private Kind chooseKind() {
+    /** The kind for a position; falls back to VALID when the kind is not possible there. */
+    private Kind chooseKind(int pos) {
       double r = rnd.nextDouble();
       Kind kind = Kind.VALID;
       if ((r -= s.malformedFraction) < 0) {
@@ -510,8 +539,12 @@ public final class WorkloadGenerator {
       } else if ((r -= s.tooLateFraction) < 0) {
         kind = Kind.TOO_LATE;
       }
-      boolean displaced = kind == Kind.OUT_OF_ORDER || kind == Kind.LATE || kind == Kind.TOO_LATE;
-      return displaced && newest == Long.MIN_VALUE ? Kind.VALID : kind;
+      boolean late = kind == Kind.LATE || kind == Kind.TOO_LATE;
+      boolean displaced = late || kind == Kind.OUT_OF_ORDER;
+      if ((displaced && newest == Long.MIN_VALUE) || (late && pos < s.lateWarmUp)) {
+        return Kind.VALID;
+      }
+      return kind;
     }
 
     private GeneratedRecord next(Kind kind, long now) {
@@ -545,8 +578,7 @@ public final class WorkloadGenerator {
 
     private GeneratedRecord event(Kind kind, long ts) {
       Draft d = draft(ts, null);
-      return new GeneratedRecord(
-          utf8(d.userId), utf8(render(json(d))), kind, null, ts, d.eventId);
+      return new GeneratedRecord(utf8(d.userId), utf8(render(json(d))), kind, null, ts, d.eventId);
     }
 
     /** A random valid event; {@code type} forces the type when not null. */

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The panes are not compared one to one: on the DirectRunner the watermark of a bounded input
  * can pass the end of a window before the input is exhausted (it follows the oldest element still
- * pending), so that window fires on time and then again, identically, when it closes at the end
- * of the input ({@code ClosingBehavior.FIRE_ALWAYS} with accumulating panes).
+ * pending), so that window fires on time and then again, identically, when it closes at the end of
+ * the input ({@code ClosingBehavior.FIRE_ALWAYS} with accumulating panes).
  */
 class OracleParityTest {
 

@@ -138,8 +138,7 @@ class OracleTest {
 
   @Test
   void excludedTypesLeaveEveryViewButAreStillAccepted() {
-    Oracle.Result r =
-        Oracle.compute(LOG, DEFAULTS.withExcludedTypes(Set.of(EventType.VIEW)));
+    Oracle.Result r = Oracle.compute(LOG, DEFAULTS.withExcludedTypes(Set.of(EventType.VIEW)));
     assertEquals(7, r.accepted());
     assertEquals(
         List.of(activity("10:00", "click", 1, 1, 0), activity("10:00", "purchase", 1, 1, 1299)),

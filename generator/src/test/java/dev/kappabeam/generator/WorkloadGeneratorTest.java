@@ -239,6 +239,27 @@ class WorkloadGeneratorTest {
   }
 
   @Test
+  void noRecordIsLateDuringTheWarmUp() {
+    WorkloadGenerator lateHeavy =
+        WorkloadGenerator.seeded(8).withCount(400).withLateFraction(0.3).withTooLateFraction(0.3);
+    List<GeneratedRecord> records = lateHeavy.generate();
+    for (int i = 0; i < WorkloadGenerator.DEFAULT_LATE_WARM_UP; i++) {
+      Kind kind = records.get(i).kind();
+      assertTrue(kind != Kind.LATE && kind != Kind.TOO_LATE, "record " + i + " is " + kind);
+    }
+    GenerationSummary all = GenerationSummary.of(records);
+    assertTrue(all.count(Kind.LATE) > 50 && all.count(Kind.TOO_LATE) > 50, all::toString);
+
+    GenerationSummary noWarmUp =
+        GenerationSummary.of(
+            lateHeavy
+                .withLateWarmUp(0)
+                .withCount(WorkloadGenerator.DEFAULT_LATE_WARM_UP)
+                .generate());
+    assertTrue(noWarmUp.count(Kind.LATE) + noWarmUp.count(Kind.TOO_LATE) > 20, noWarmUp::toString);
+  }
+
+  @Test
   void eventTimeAdvancesAtTheConfiguredRate() {
     List<GeneratedRecord> records =
         WorkloadGenerator.seeded(5).withCount(20_000).withEventsPerSecond(200).generate();
@@ -255,9 +276,11 @@ class WorkloadGeneratorTest {
 
   @Test
   void recordsVaryInTimestampFormatFieldOrderAndExtraFields() {
-    Pattern isoUtc = Pattern.compile("\"ts\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");
+    Pattern isoUtc =
+        Pattern.compile("\"ts\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");
     Pattern isoOffset =
-        Pattern.compile("\"ts\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d\\d:\\d\\d\"");
+        Pattern.compile(
+            "\"ts\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d\\d:\\d\\d\"");
     Pattern epoch = Pattern.compile("\"ts\":\\d{13}[,}]");
     int utc = 0;
     int offset = 0;
@@ -377,6 +400,7 @@ class WorkloadGeneratorTest {
     assertThrows(IllegalArgumentException.class, () -> g.withDuplicateFraction(-0.1));
     assertThrows(IllegalArgumentException.class, () -> g.withLateFraction(Double.NaN));
     assertThrows(IllegalArgumentException.class, () -> g.withMaxOutOfOrderness(Duration.ZERO));
+    assertThrows(IllegalArgumentException.class, () -> g.withLateWarmUp(-1));
     assertThrows(
         IllegalArgumentException.class,
         () -> g.withLateRange(Duration.ofMinutes(5), Duration.ofMinutes(5)));

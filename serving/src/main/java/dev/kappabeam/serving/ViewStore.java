@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * System.out.print(store.diff(Views.ACTIVITY_PER_MINUTE, "v1", "v2").format("v1", "v2"));
  * }</pre>
  */
-public final class ViewStore {
+public final class ViewStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ViewStore.class);
 
   private static final Pattern VERSION = Pattern.compile("[a-z0-9_]+");
@@ -82,6 +82,7 @@ public final class ViewStore {
       Set.of("40001", "40P01", "23505", "42P07", "HYT00", "90131");
 
   private final StoreConfig config;
+  private Connection cached;
 
   public ViewStore(StoreConfig config) {
     this.config = Objects.requireNonNull(config, "config");
@@ -580,10 +581,42 @@ public final class ViewStore {
     T run(Connection c) throws SQLException;
   }
 
-  private <T> T withConnection(String what, SqlWork<T> work) {
-    try (Connection c = config.connect()) {
+  /**
+   * The store keeps one connection open between calls (a sink writes one small transaction per
+   * bundle, and opening a connection costs more than the transaction); a connection that failed is
+   * dropped and the next call opens a new one. Calls are serialized on this store.
+   */
+  private Connection connection() throws SQLException {
+    if (cached == null || cached.isClosed()) {
+      cached = config.connect();
+    }
+    return cached;
+  }
+
+  private void dropConnection() {
+    if (cached != null) {
+      try {
+        cached.close();
+      } catch (SQLException e) {
+        // Already broken; a new one is opened on the next call.
+      }
+      cached = null;
+    }
+  }
+
+  /** Closes the connection held between calls, if any. The store stays usable. */
+  @Override
+  public synchronized void close() {
+    dropConnection();
+  }
+
+  private synchronized <T> T withConnection(String what, SqlWork<T> work) {
+    try {
+      Connection c = connection();
+      c.setAutoCommit(true);
       return work.run(c);
     } catch (SQLException e) {
+      dropConnection();
       throw failure(what, e);
     }
   }
@@ -593,9 +626,10 @@ public final class ViewStore {
    * scratch, with jittered exponential backoff, when the database aborted it for a conflict with a
    * concurrent transaction.
    */
-  private <T> T inTransaction(String what, int isolation, SqlWork<T> work) {
+  private synchronized <T> T inTransaction(String what, int isolation, SqlWork<T> work) {
     for (int attempt = 1; ; attempt++) {
-      try (Connection c = config.connect()) {
+      try {
+        Connection c = connection();
         c.setAutoCommit(false);
         c.setTransactionIsolation(isolation);
         try {
@@ -607,6 +641,7 @@ public final class ViewStore {
           throw e;
         }
       } catch (SQLException e) {
+        dropConnection();
         if (!isRetryable(e) || attempt >= config.maxAttempts()) {
           throw failure(what + (attempt > 1 ? " (attempt " + attempt + ")" : ""), e);
         }

@@ -75,6 +75,13 @@ public final class ServingStoreSink extends PTransform<PCollection<Row>, PCollec
       flush();
     }
 
+    @Teardown
+    public void teardown() {
+      if (store != null) {
+        store.close();
+      }
+    }
+
     private void flush() {
       if (!buffer.isEmpty()) {
         store.apply(view, version, buffer);

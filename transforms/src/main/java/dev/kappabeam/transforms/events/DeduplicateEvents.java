@@ -1,6 +1,8 @@
 package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -30,8 +32,8 @@ import org.joda.time.Instant;
 /**
  * Removes re-sent copies of an event, by {@code event_id}.
  *
- * <p>Bounded input: exact over the whole input (a grouping by event_id; the copy with the earliest
- * event time is kept, ties broken by content). Unbounded input: the first copy processed is kept, and a copy is recognised while the
+ * <p>Bounded input: exact over the whole input (a grouping by hash bucket of the event_id; the copy
+ * with the earliest event time is kept, ties broken by content). Unbounded input: the first copy processed is kept, and a copy is recognised while the
  * watermark has not passed the first copy's event time plus the horizon (default 1 hour); the state
  * for an event_id is dropped after that, so a copy arriving later is counted again. Elements keep
  * their timestamps; works in the global window before any windowing. Counters: {@code
@@ -68,6 +70,21 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
   @Override
   public PCollection<Event> expand(PCollection<Event> input) {
+    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
+      // Batch: group by a hash bucket of the event_id, not by the event_id itself, so that each
+      // group holds many events (runners pay a fixed cost per group); the group keeps its
+      // earliest timestamp so every event can keep its own event time.
+      return input
+          .apply("BucketByEventId", ParDo.of(new BucketFn(BATCH_BUCKETS)))
+          .setCoder(KvCoder.of(VarIntCoder.of(), EventCoder.of()))
+          .apply(
+              "EarliestTimestamp",
+              Window.<KV<Integer, Event>>configure()
+                  .withTimestampCombiner(TimestampCombiner.EARLIEST))
+          .apply("GroupBuckets", GroupByKey.create())
+          .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
+          .setCoder(EventCoder.of());
+    }
     PCollection<KV<String, Event>> keyed =
         input
             .apply(
@@ -76,52 +93,68 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
                         TypeDescriptors.kvs(TypeDescriptors.strings(), input.getTypeDescriptor()))
                     .via((Event e) -> KV.of(e.eventId(), e)))
             .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()));
-    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
-      // Batch: a plain grouping, which every batch runner executes efficiently (sort or hash);
-      // the group keeps the earliest timestamp so events keep their event time.
-      return keyed
-          .apply(
-              "EarliestTimestamp",
-              Window.<KV<String, Event>>configure().withTimestampCombiner(TimestampCombiner.EARLIEST))
-          .apply("GroupCopies", GroupByKey.create())
-          .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
-          .setCoder(EventCoder.of());
-    }
     return keyed
         .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(horizon)))
         .setCoder(EventCoder.of());
   }
 
+  /** Hash buckets of the batch de-duplication: enough parallelism, many events per group. */
+  static final int BATCH_BUCKETS = 256;
+
+  static final class BucketFn extends DoFn<Event, KV<Integer, Event>> {
+    private final int buckets;
+
+    BucketFn(int buckets) {
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(@Element Event e, OutputReceiver<KV<Integer, Event>> out) {
+      out.output(KV.of(Math.floorMod(e.eventId().hashCode(), buckets), e));
+    }
+  }
+
   /**
-   * Bounded input: all copies of an event_id at once; keeps the one with the earliest event time
-   * (ties broken by content, so the choice is deterministic; exact re-sends are identical anyway).
+   * Bounded input: all events of one hash bucket at once; per event_id keeps the copy with the
+   * earliest event time (ties broken by content, so the choice is deterministic; exact re-sends
+   * are identical anyway).
    */
-  static final class OneCopyFn extends DoFn<KV<String, Iterable<Event>>, Event> {
+  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<Event>>, Event> {
     private final Counter duplicates =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
 
     @ProcessElement
-    public void process(@Element KV<String, Iterable<Event>> copies, OutputReceiver<Event> out) {
-      Event kept = null;
-      long n = 0;
-      for (Event e : copies.getValue()) {
-        n++;
-        if (kept == null
-            || e.timestampMillis() < kept.timestampMillis()
-            || e.timestampMillis() == kept.timestampMillis()
-                && e.toString().compareTo(kept.toString()) < 0) {
-          kept = e;
+    public void process(@Element KV<Integer, Iterable<Event>> bucket, OutputReceiver<Event> out) {
+      Map<String, Event> kept = new HashMap<>();
+      Map<String, Integer> copies = new HashMap<>();
+      long removed = 0;
+      for (Event e : bucket.getValue()) {
+        copies.merge(e.eventId(), 1, Integer::sum);
+        Event current = kept.get(e.eventId());
+        if (current == null) {
+          kept.put(e.eventId(), e);
+          continue;
+        }
+        removed++;
+        if (e.timestampMillis() < current.timestampMillis()
+            || e.timestampMillis() == current.timestampMillis()
+                && e.toString().compareTo(current.toString()) < 0) {
+          kept.put(e.eventId(), e);
         }
       }
-      for (Event e : copies.getValue()) {
-        if (!e.equals(kept)) {
-          conflicting.inc();
+      if (removed > 0) {
+        duplicates.inc(removed);
+        for (Event e : bucket.getValue()) {
+          if (copies.get(e.eventId()) > 1 && !e.equals(kept.get(e.eventId()))) {
+            conflicting.inc();
+          }
         }
       }
-      duplicates.inc(n - 1);
-      out.outputWithTimestamp(kept, new Instant(kept.timestampMillis()));
+      for (Event e : kept.values()) {
+        out.outputWithTimestamp(e, new Instant(e.timestampMillis()));
+      }
     }
   }
 
