@@ -31,15 +31,19 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   <li>{@code type}: one of view, click, cart, purchase (case-sensitive).
  *   <li>{@code ts}: ISO-8601 date-time with {@code Z} or an offset (e.g. {@code
  *       2026-11-25T10:00:00.123Z}, {@code 2026-11-25T11:00:00+01:00}), or epoch milliseconds as a
- *       JSON integer or a string of digits; years 0001 to 9999.
+ *       JSON integer or a string of digits; from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.
  *   <li>{@code amount_cents}: a JSON integer &ge; 0 that fits in 64 bits; required for purchase.
  *   <li>{@code item}: a non-blank string; required for purchase.
  *   <li>A JSON {@code null} counts as absent.
  * </ul>
  */
 public final class EventParser {
-  /** Earliest accepted event time: 0001-01-01T00:00:00Z. */
-  public static final long MIN_TIMESTAMP_MILLIS = -62135596800000L;
+  /**
+   * Earliest accepted event time: 1970-01-01T00:00:00Z. Beam's {@code FixedWindows} computes the
+   * window of a timestamp more than one window size before the epoch with Java's {@code %}, which
+   * puts it in the wrong window; rather than give wrong rows, such events are rejected.
+   */
+  public static final long MIN_TIMESTAMP_MILLIS = 0L;
 
   /** Latest accepted event time: 9999-12-31T23:59:59.999Z. */
   public static final long MAX_TIMESTAMP_MILLIS = 253402300799999L;
@@ -100,6 +104,12 @@ public final class EventParser {
     }
     if (!isUtf8(value)) {
       return Result.fail(ParseError.NOT_UTF8, "record is not valid UTF-8");
+    }
+    for (byte b : value) {
+      if (b == 0) {
+        // JSON text never holds a raw NUL; UTF-16/32 encoded JSON does (Jackson would accept it).
+        return Result.fail(ParseError.NOT_UTF8, "record contains NUL bytes (UTF-16/32 or binary?)");
+      }
     }
     Fields f = new Fields();
     try (JsonParser p = JSON.createParser(value)) {

@@ -115,6 +115,8 @@ class EventParserTest {
         "\"ts\":1764064800123.5",
         "\"ts\":true",
         "\"ts\":99999999999999999",
+        "\"ts\":-1",
+        "\"ts\":\"1969-12-31T23:59:59.999Z\"",
         "\"ts\":\"10000-01-01T00:00:00Z\""
       })
   void invalidTimestampsAreRejected(String tsField) {
@@ -239,6 +241,13 @@ class EventParserTest {
         "'refund' is not one of view, click, cart, purchase",
         parse(VALID.replace("\"purchase\"", "\"refund\"")).detail());
     assertTrue(parse(VALID.replace("1299", "-5")).detail().contains("-5"));
+  }
+
+  @Test
+  void utf16EncodedJsonIsRejected() {
+    byte[] utf16 = VALID.getBytes(StandardCharsets.UTF_16LE);
+    assertEquals(ParseError.NOT_UTF8, EventParser.parse(utf16).error());
+    assertEquals(ParseError.NOT_UTF8, EventParser.parse(VALID.getBytes(StandardCharsets.UTF_16)).error());
   }
 
   @Test
