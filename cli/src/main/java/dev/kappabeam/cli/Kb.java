@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       ViewsCommand.class,
       VerifyCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
