@@ -26,7 +26,9 @@ final class Connections {
   @Option(names = "--jdbc-user", description = "JDBC user (env KB_JDBC_USER; default kb).")
   String jdbcUser;
 
-  @Option(names = "--jdbc-password", description = "JDBC password (env KB_JDBC_PASSWORD; default kb).")
+  @Option(
+      names = "--jdbc-password",
+      description = "JDBC password (env KB_JDBC_PASSWORD; default kb).")
   String jdbcPassword;
 
   @Option(

@@ -27,13 +27,22 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
   @Mixin Connections connections;
 
-  @Option(names = "--count", defaultValue = "3000", description = "Records to generate (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--count",
+      defaultValue = "3000",
+      description = "Records to generate (default ${DEFAULT-VALUE}).")
   int count;
 
-  @Option(names = "--partitions", defaultValue = "3", description = "Partitions of the demo topic (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--partitions",
+      defaultValue = "3",
+      description = "Partitions of the demo topic (default ${DEFAULT-VALUE}).")
   int partitions;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Workload seed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      description = "Workload seed (default ${DEFAULT-VALUE}).")
   long seed;
 
   @Override
@@ -44,37 +53,78 @@ final class DemoCommand implements Callable<Integer> {
     String batch = "batch_" + id;
     List<String> common = connectionArgs();
     step("1/5 create topic " + topic + " (" + partitions + " partitions)");
-    run(concat(List.of("topics", "create", topic, "--partitions", String.valueOf(partitions)), common));
+    run(
+        concat(
+            List.of("topics", "create", topic, "--partitions", String.valueOf(partitions)),
+            common));
     step("2/5 generate " + count + " records (out-of-order, late, duplicates, malformed)");
     run(
         concat(
             List.of(
-                "generate", "--topic", topic, "--count", String.valueOf(count), "--seed", String.valueOf(seed),
-                "--out-of-order", "0.05", "--late", "0.02", "--duplicates", "0.03", "--malformed", "0.03"),
+                "generate",
+                "--topic",
+                topic,
+                "--count",
+                String.valueOf(count),
+                "--seed",
+                String.valueOf(seed),
+                "--out-of-order",
+                "0.05",
+                "--late",
+                "0.02",
+                "--duplicates",
+                "0.03",
+                "--malformed",
+                "0.03"),
             common));
     step("3/5 streaming job (drained when caught up) into version " + stream);
-    run(concat(List.of("run", "--mode", "streaming", "--drain-when-caught-up", "--topic", topic, "--version", stream), common));
+    run(
+        concat(
+            List.of(
+                "run",
+                "--mode",
+                "streaming",
+                "--drain-when-caught-up",
+                "--topic",
+                topic,
+                "--version",
+                stream),
+            common));
     step("4/5 historical job into version " + batch);
-    run(concat(List.of("run", "--mode", "historical", "--topic", topic, "--version", batch), common));
+    run(
+        concat(
+            List.of("run", "--mode", "historical", "--topic", topic, "--version", batch), common));
     step("5/5 verify: streaming and historical views must be identical");
     int differing = 0;
     for (ViewDefinition v : Views.all()) {
-      int code = Kb.execute(concat(List.of("verify", "--view", v.name(), "--a", stream, "--b", batch), common).toArray(new String[0]));
+      int code =
+          Kb.execute(
+              concat(List.of("verify", "--view", v.name(), "--a", stream, "--b", batch), common)
+                  .toArray(new String[0]));
       if (code != ExitCodes.OK) {
         differing++;
       }
     }
     System.out.println();
     if (differing > 0) {
-      System.out.println("kb demo: " + differing + " view(s) differ between streaming and historical runs (see above)");
+      System.out.println(
+          "kb demo: "
+              + differing
+              + " view(s) differ between streaming and historical runs (see above)");
       return ExitCodes.DIFFERENT;
     }
     System.out.println("kb demo: the streaming and the historical run gave identical views. Next:");
     System.out.println("  scripts/kb views list");
-    System.out.println("  scripts/kb views export --view user_sessions --version " + batch + " --format csv | head");
-    System.out.println("  scripts/kb verify --view activity_per_minute --a " + stream + " --b " + batch);
-    System.out.println("  dead letters and late events: topics " + topic + ".dlq and " + topic + ".late");
-    System.out.println("  scripts/kb local down   (stops the stack; data stays in " + connections.dataDir() + ")");
+    System.out.println(
+        "  scripts/kb views export --view user_sessions --version "
+            + batch
+            + " --format csv | head");
+    System.out.println(
+        "  scripts/kb verify --view activity_per_minute --a " + stream + " --b " + batch);
+    System.out.println(
+        "  dead letters and late events: topics " + topic + ".dlq and " + topic + ".late");
+    System.out.println(
+        "  scripts/kb local down   (stops the stack; data stays in " + connections.dataDir() + ")");
     return ExitCodes.OK;
   }
 
@@ -95,7 +145,13 @@ final class DemoCommand implements Callable<Integer> {
   private static void run(List<String> args) {
     int code = Kb.execute(args.toArray(new String[0]));
     if (code != ExitCodes.OK) {
-      throw new CliException(code, "demo step failed: kb " + String.join(" ", args.subList(0, 2)) + " ... (exit " + code + ")");
+      throw new CliException(
+          code,
+          "demo step failed: kb "
+              + String.join(" ", args.subList(0, 2))
+              + " ... (exit "
+              + code
+              + ")");
     }
   }
 

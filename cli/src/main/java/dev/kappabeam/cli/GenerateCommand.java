@@ -40,43 +40,80 @@ final class GenerateCommand implements Runnable {
   @Option(names = "--topic", required = true, description = "Target topic.")
   String topic;
 
-  @Option(names = "--count", defaultValue = "10000", description = "Records to produce, bad ones included (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--count",
+      defaultValue = "10000",
+      description = "Records to produce, bad ones included (default ${DEFAULT-VALUE}).")
   int count;
 
-  @Option(names = "--rate", defaultValue = "0", description = "Records per second of wall time; 0 = as fast as possible (default).")
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
+      description = "Records per second of wall time; 0 = as fast as possible (default).")
   double rate;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Random seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--users", defaultValue = "200", description = "Distinct users (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--users",
+      defaultValue = "200",
+      description = "Distinct users (default ${DEFAULT-VALUE}).")
   int users;
 
-  @Option(names = "--items", defaultValue = "50", description = "Distinct items (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--items",
+      defaultValue = "50",
+      description = "Distinct items (default ${DEFAULT-VALUE}).")
   int items;
 
-  @Option(names = "--start", description = "Event time of the first event, ISO-8601 (default 2026-11-25T10:00:00Z).")
+  @Option(
+      names = "--start",
+      description = "Event time of the first event, ISO-8601 (default 2026-11-25T10:00:00Z).")
   Instant start;
 
-  @Option(names = "--events-per-second", defaultValue = "50", description = "Event-time density (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--events-per-second",
+      defaultValue = "50",
+      description = "Event-time density (default ${DEFAULT-VALUE}).")
   double eventsPerSecond;
 
-  @Option(names = "--out-of-order", defaultValue = "0.05", description = "Fraction displaced back within 5 s (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--out-of-order",
+      defaultValue = "0.05",
+      description = "Fraction displaced back within 5 s (default ${DEFAULT-VALUE}).")
   double outOfOrder;
 
-  @Option(names = "--late", defaultValue = "0.0", description = "Fraction late but within the allowed lateness (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--late",
+      defaultValue = "0.0",
+      description = "Fraction late but within the allowed lateness (default ${DEFAULT-VALUE}).")
   double late;
 
-  @Option(names = "--too-late", defaultValue = "0.0", description = "Fraction later than the allowed lateness (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--too-late",
+      defaultValue = "0.0",
+      description = "Fraction later than the allowed lateness (default ${DEFAULT-VALUE}).")
   double tooLate;
 
-  @Option(names = "--duplicates", defaultValue = "0.02", description = "Fraction of exact re-sends (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--duplicates",
+      defaultValue = "0.02",
+      description = "Fraction of exact re-sends (default ${DEFAULT-VALUE}).")
   double duplicates;
 
-  @Option(names = "--malformed", defaultValue = "0.02", description = "Fraction of malformed or invalid records (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--malformed",
+      defaultValue = "0.02",
+      description = "Fraction of malformed or invalid records (default ${DEFAULT-VALUE}).")
   double malformed;
 
-  @Option(names = "--expected-dir", description = "Also write the oracle's views (<view>.jsonl) and counts.txt here.")
+  @Option(
+      names = "--expected-dir",
+      description = "Also write the oracle's views (<view>.jsonl) and counts.txt here.")
   Path expectedDir;
 
   @Override
@@ -101,7 +138,8 @@ final class GenerateCommand implements Runnable {
     }
     long t0 = System.nanoTime();
     long lastReport = t0;
-    try (KafkaProducer<byte[], byte[]> producer = Producers.create(connections.bootstrapServers())) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        Producers.create(connections.bootstrapServers())) {
       Future<RecordMetadata> last = null;
       for (int i = 0; i < records.size(); i++) {
         GeneratedRecord r = records.get(i);
@@ -124,7 +162,10 @@ final class GenerateCommand implements Runnable {
         last.get();
       }
     } catch (ExecutionException e) {
-      throw new CliException(ExitCodes.ENVIRONMENT, "producing to " + topic + " failed: " + e.getCause().getMessage(), e);
+      throw new CliException(
+          ExitCodes.ENVIRONMENT,
+          "producing to " + topic + " failed: " + e.getCause().getMessage(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(ExitCodes.ENVIRONMENT, "interrupted", e);
@@ -143,22 +184,29 @@ final class GenerateCommand implements Runnable {
     try {
       Files.createDirectories(expectedDir);
       for (ViewDefinition v : Views.all()) {
-        try (Writer w = Files.newBufferedWriter(expectedDir.resolve(v.name() + ".jsonl"), StandardCharsets.UTF_8)) {
+        try (Writer w =
+            Files.newBufferedWriter(
+                expectedDir.resolve(v.name() + ".jsonl"), StandardCharsets.UTF_8)) {
           ExportFormat.parse("jsonl").write(v, expected.rows(v), w);
         }
       }
       Files.writeString(
           expectedDir.resolve("counts.txt"),
-          "read=" + expected.read()
-              + "\nparsed=" + expected.parsed()
-              + "\ndead_lettered=" + expected.deadLettered()
-              + "\nduplicates_removed=" + expected.duplicates()
-              + "\naccepted=" + expected.accepted()
+          "read="
+              + expected.read()
+              + "\nparsed="
+              + expected.parsed()
+              + "\ndead_lettered="
+              + expected.deadLettered()
+              + "\nduplicates_removed="
+              + expected.duplicates()
+              + "\naccepted="
+              + expected.accepted()
               + "\n");
     } catch (IOException e) {
-      throw new CliException(ExitCodes.ENVIRONMENT, "cannot write " + expectedDir + ": " + e.getMessage(), e);
+      throw new CliException(
+          ExitCodes.ENVIRONMENT, "cannot write " + expectedDir + ": " + e.getMessage(), e);
     }
     System.out.println("expected views (bounded semantics) written to " + expectedDir);
   }
-
 }

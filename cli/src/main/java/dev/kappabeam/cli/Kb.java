@@ -7,8 +7,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The kappa-beam command line. Run through {@code scripts/kb}; {@code kb --help} and {@code kb
- * COMMAND --help} describe everything. Errors are one line on stderr with a non-zero exit code
- * (see {@link ExitCodes}); {@code --stacktrace} adds the stack trace.
+ * COMMAND --help} describe everything. Errors are one line on stderr with a non-zero exit code (see
+ * {@link ExitCodes}); {@code --stacktrace} adds the stack trace.
  */
 @Command(
     name = "kb",

@@ -11,22 +11,35 @@ import picocli.CommandLine.Option;
 /** {@code kb local up|down|status}: the local Kafka broker and serving database. */
 @Command(
     name = "local",
-    description = "Start, stop and inspect the local stack (Kafka KRaft broker + H2 serving store).",
+    description =
+        "Start, stop and inspect the local stack (Kafka KRaft broker + H2 serving store).",
     mixinStandardHelpOptions = true,
     subcommands = {LocalCommand.Up.class, LocalCommand.Down.class, LocalCommand.Status.class})
 final class LocalCommand {
 
-  @Command(name = "up", description = "Start the local stack in the background (no-op if running).", mixinStandardHelpOptions = true)
+  @Command(
+      name = "up",
+      description = "Start the local stack in the background (no-op if running).",
+      mixinStandardHelpOptions = true)
   static final class Up implements Runnable {
     @Mixin Connections connections;
 
-    @Option(names = "--kafka-port", defaultValue = "19092", description = "Kafka port (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--kafka-port",
+        defaultValue = "19092",
+        description = "Kafka port (default ${DEFAULT-VALUE}).")
     int kafkaPort;
 
-    @Option(names = "--controller-port", defaultValue = "19093", description = "KRaft controller port (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--controller-port",
+        defaultValue = "19093",
+        description = "KRaft controller port (default ${DEFAULT-VALUE}).")
     int controllerPort;
 
-    @Option(names = "--h2-port", defaultValue = "19094", description = "H2 TCP port (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--h2-port",
+        defaultValue = "19094",
+        description = "H2 TCP port (default ${DEFAULT-VALUE}).")
     int h2Port;
 
     @Override
@@ -42,14 +55,24 @@ final class LocalCommand {
       StackState s = r.state();
       System.out.println(
           (r.alreadyRunning() ? "already running" : "started in " + r.elapsed().toMillis() + " ms")
-              + "\n  kafka:   " + s.bootstrapServers()
-              + "\n  jdbc:    " + s.jdbcUrl() + " (user " + s.jdbcUser() + ")"
-              + "\n  data:    " + dataDir
-              + "\n  log:     " + r.logFile());
+              + "\n  kafka:   "
+              + s.bootstrapServers()
+              + "\n  jdbc:    "
+              + s.jdbcUrl()
+              + " (user "
+              + s.jdbcUser()
+              + ")"
+              + "\n  data:    "
+              + dataDir
+              + "\n  log:     "
+              + r.logFile());
     }
   }
 
-  @Command(name = "down", description = "Stop the local stack (data is kept).", mixinStandardHelpOptions = true)
+  @Command(
+      name = "down",
+      description = "Stop the local stack (data is kept).",
+      mixinStandardHelpOptions = true)
   static final class Down implements Runnable {
     @Mixin Connections connections;
 
@@ -65,13 +88,21 @@ final class LocalCommand {
           break;
         default:
           System.out.println(
-              "stopped (" + r.outcome().name().toLowerCase(java.util.Locale.ROOT) + ", pid " + r.pid() + ", "
-                  + r.elapsed().toMillis() + " ms)");
+              "stopped ("
+                  + r.outcome().name().toLowerCase(java.util.Locale.ROOT)
+                  + ", pid "
+                  + r.pid()
+                  + ", "
+                  + r.elapsed().toMillis()
+                  + " ms)");
       }
     }
   }
 
-  @Command(name = "status", description = "Show whether the local stack runs and answers.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "status",
+      description = "Show whether the local stack runs and answers.",
+      mixinStandardHelpOptions = true)
   static final class Status implements java.util.concurrent.Callable<Integer> {
     @Mixin Connections connections;
 
@@ -84,9 +115,17 @@ final class LocalCommand {
       }
       StackState s = r.state().get();
       System.out.println(
-          "running (pid " + s.pid() + ", since " + s.startedAt() + ")"
-              + "\n  kafka:   " + s.bootstrapServers() + (r.kafkaAnswers() ? " (answers)" : " (NOT answering)")
-              + "\n  jdbc:    " + s.jdbcUrl() + (r.h2Answers() ? " (answers)" : " (NOT answering)"));
+          "running (pid "
+              + s.pid()
+              + ", since "
+              + s.startedAt()
+              + ")"
+              + "\n  kafka:   "
+              + s.bootstrapServers()
+              + (r.kafkaAnswers() ? " (answers)" : " (NOT answering)")
+              + "\n  jdbc:    "
+              + s.jdbcUrl()
+              + (r.h2Answers() ? " (answers)" : " (NOT answering)"));
       return r.kafkaAnswers() && r.h2Answers() ? ExitCodes.OK : ExitCodes.ENVIRONMENT;
     }
   }

@@ -47,10 +47,12 @@ final class ProduceCommand implements Runnable {
     } catch (NoSuchFileException e) {
       throw new CliException(ExitCodes.USAGE, "no such file: " + file);
     } catch (IOException e) {
-      throw new CliException(ExitCodes.ENVIRONMENT, "cannot read " + file + ": " + e.getMessage(), e);
+      throw new CliException(
+          ExitCodes.ENVIRONMENT, "cannot read " + file + ": " + e.getMessage(), e);
     }
     long sent = 0;
-    try (KafkaProducer<byte[], byte[]> producer = Producers.create(connections.bootstrapServers())) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        Producers.create(connections.bootstrapServers())) {
       Future<RecordMetadata> last = null;
       int start = 0;
       for (int i = 0; i <= content.length; i++) {
@@ -71,7 +73,10 @@ final class ProduceCommand implements Runnable {
         last.get();
       }
     } catch (ExecutionException e) {
-      throw new CliException(ExitCodes.ENVIRONMENT, "producing to " + topic + " failed: " + e.getCause().getMessage(), e);
+      throw new CliException(
+          ExitCodes.ENVIRONMENT,
+          "producing to " + topic + " failed: " + e.getCause().getMessage(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(ExitCodes.ENVIRONMENT, "interrupted", e);

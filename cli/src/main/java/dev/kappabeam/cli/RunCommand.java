@@ -59,7 +59,10 @@ final class RunCommand implements Runnable {
   @Option(names = "--version", required = true, description = "View version to build, e.g. v1.")
   String version;
 
-  @Option(names = "--views", description = "Comma-separated views (default: all).", defaultValue = "")
+  @Option(
+      names = "--views",
+      description = "Comma-separated views (default: all).",
+      defaultValue = "")
   String views;
 
   @Option(
@@ -75,7 +78,9 @@ final class RunCommand implements Runnable {
       description = "earliest | latest | ISO-8601 instant (default ${DEFAULT-VALUE}).")
   String startFrom;
 
-  @Option(names = "--stop-at", description = "Historical: ISO-8601 instant to stop at instead of the end offsets at launch.")
+  @Option(
+      names = "--stop-at",
+      description = "Historical: ISO-8601 instant to stop at instead of the end offsets at launch.")
   String stopAt;
 
   @Option(
@@ -86,25 +91,44 @@ final class RunCommand implements Runnable {
               + " idempotent sink makes the replay land exactly.")
   boolean resume;
 
-  @Option(names = "--max-out-of-orderness", defaultValue = "PT10S", description = "Watermark bound (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-out-of-orderness",
+      defaultValue = "PT10S",
+      description = "Watermark bound (default ${DEFAULT-VALUE}).")
   String maxOutOfOrderness;
 
-  @Option(names = "--allowed-lateness", defaultValue = "PT1H", description = "Allowed lateness (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--allowed-lateness",
+      defaultValue = "PT1H",
+      description = "Allowed lateness (default ${DEFAULT-VALUE}).")
   String allowedLateness;
 
-  @Option(names = "--early-firing-interval", description = "Early panes every this much processing time.")
+  @Option(
+      names = "--early-firing-interval",
+      description = "Early panes every this much processing time.")
   String earlyFiringInterval;
 
-  @Option(names = "--dedup-horizon", defaultValue = "PT1H", description = "Streaming dedup horizon (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dedup-horizon",
+      defaultValue = "PT1H",
+      description = "Streaming dedup horizon (default ${DEFAULT-VALUE}).")
   String dedupHorizon;
 
-  @Option(names = "--session-gap", defaultValue = "PT30M", description = "Session gap (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--session-gap",
+      defaultValue = "PT30M",
+      description = "Session gap (default ${DEFAULT-VALUE}).")
   String sessionGap;
 
-  @Option(names = "--exclude-types", defaultValue = "", description = "Event types left out of the views.")
+  @Option(
+      names = "--exclude-types",
+      defaultValue = "",
+      description = "Event types left out of the views.")
   String excludeTypes;
 
-  @Option(names = "--consumer-group", description = "Consumer group (default kappa-beam.<topic>.<version>).")
+  @Option(
+      names = "--consumer-group",
+      description = "Consumer group (default kappa-beam.<topic>.<version>).")
   String consumerGroup;
 
   @Unmatched List<String> beamArgs = new ArrayList<>();
@@ -122,13 +146,18 @@ final class RunCommand implements Runnable {
     }
     KappaBeamOptions options = options();
     List<ViewDefinition> selected = KappaBeamPipeline.views(views);
-    StoreConfig store = StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    StoreConfig store =
+        StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
     ViewStore viewStore = new ViewStore(store);
     for (ViewDefinition v : selected) {
       if (viewStore.tableExists(v, version) && !resume) {
         throw new CliException(
             ExitCodes.ENVIRONMENT,
-            "version " + version + " of " + v.name() + " already exists; pick a new version,"
+            "version "
+                + version
+                + " of "
+                + v.name()
+                + " already exists; pick a new version,"
                 + " or pass --resume to restart that version's job");
       }
     }
@@ -140,10 +169,16 @@ final class RunCommand implements Runnable {
     for (ViewDefinition v : selected) {
       viewStore.createTable(v, version);
     }
-    String label = mode == RunMode.HISTORICAL ? "historical" : drainWhenCaughtUp ? "streaming (drain when caught up)" : "streaming";
+    String label =
+        mode == RunMode.HISTORICAL
+            ? "historical"
+            : drainWhenCaughtUp ? "streaming (drain when caught up)" : "streaming";
     System.err.printf(
         "kb: %s run of %s into version %s (%s) on %s%n",
-        label, topic, version, plan.views().stream().map(ViewDefinition::name).reduce((a, b) -> a + ", " + b).orElse(""),
+        label,
+        topic,
+        version,
+        plan.views().stream().map(ViewDefinition::name).reduce((a, b) -> a + ", " + b).orElse(""),
         options.getRunner().getSimpleName());
     if (!plan.ranges().isEmpty()) {
       System.err.printf("kb: reading %,d records: %s%n", plan.totalRecords(), plan.ranges());
@@ -167,7 +202,10 @@ final class RunCommand implements Runnable {
     if (read != accounted) {
       throw new CliException(
           ExitCodes.RUN_FAILED,
-          "counts do not add up: read " + read + " != accepted + dead_lettered + duplicates_removed + late = " + accounted);
+          "counts do not add up: read "
+              + read
+              + " != accepted + dead_lettered + duplicates_removed + late = "
+              + accounted);
     }
     if (mode == RunMode.STREAMING && drainWhenCaughtUp && !plan.ranges().isEmpty()) {
       commitEndOffsets(plan);
@@ -180,11 +218,19 @@ final class RunCommand implements Runnable {
     if (!runnerGiven) {
       args.add("--runner=DirectRunner");
     }
-    boolean direct = !runnerGiven || args.stream().anyMatch(a -> a.matches("--runner=(org\\.apache\\.beam\\.runners\\.direct\\.)?DirectRunner"));
+    boolean direct =
+        !runnerGiven
+            || args.stream()
+                .anyMatch(
+                    a ->
+                        a.matches(
+                            "--runner=(org\\.apache\\.beam\\.runners\\.direct\\.)?DirectRunner"));
     if (direct) {
       // kb waits itself (printing progress); the per-element immutability and encodability
       // checks are for tests, which keep them on.
-      for (String flag : List.of("--blockOnRun=false", "--enforceImmutability=false", "--enforceEncodability=false")) {
+      for (String flag :
+          List.of(
+              "--blockOnRun=false", "--enforceImmutability=false", "--enforceEncodability=false")) {
         String name = flag.substring(0, flag.indexOf('='));
         if (args.stream().noneMatch(a -> a.startsWith(name))) {
           args.add(flag);
@@ -197,12 +243,14 @@ final class RunCommand implements Runnable {
     args.add("--startFrom=" + startFrom);
     if (stopAt != null) {
       if (mode != RunMode.HISTORICAL) {
-        throw new IllegalArgumentException("--stop-at is for historical runs; streaming runs use --drain-when-caught-up");
+        throw new IllegalArgumentException(
+            "--stop-at is for historical runs; streaming runs use --drain-when-caught-up");
       }
       args.add("--stopAt=" + stopAt);
     }
     if (drainWhenCaughtUp && mode != RunMode.STREAMING) {
-      throw new IllegalArgumentException("--drain-when-caught-up is for streaming runs; a historical run always ends on its own");
+      throw new IllegalArgumentException(
+          "--drain-when-caught-up is for streaming runs; a historical run always ends on its own");
     }
     args.add("--drainWhenCaughtUp=" + drainWhenCaughtUp);
     args.add("--jdbcUrl=" + connections.requireJdbcUrl());
@@ -222,7 +270,9 @@ final class RunCommand implements Runnable {
       args.add("--consumerGroup=" + consumerGroup);
     }
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation().as(KappaBeamOptions.class);
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+        .withValidation()
+        .as(KappaBeamOptions.class);
   }
 
   private void ensureOutputTopics(KappaBeamOptions o) {
@@ -230,7 +280,8 @@ final class RunCommand implements Runnable {
       int partitions = kafka.partitions(o.getTopic()).size();
       Set<String> existing = kafka.topics();
       List<NewTopic> missing = new ArrayList<>();
-      for (String t : List.of(KappaBeamPipeline.deadLetterTopic(o), KappaBeamPipeline.lateTopic(o))) {
+      for (String t :
+          List.of(KappaBeamPipeline.deadLetterTopic(o), KappaBeamPipeline.lateTopic(o))) {
         if (!existing.contains(t)) {
           missing.add(new NewTopic(t, partitions, (short) 1));
         }
@@ -240,7 +291,10 @@ final class RunCommand implements Runnable {
       }
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-        throw new CliException(ExitCodes.ENVIRONMENT, "cannot create the dead-letter/late topics: " + e.getMessage(), e);
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "cannot create the dead-letter/late topics: " + e.getMessage(),
+            e);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -258,9 +312,16 @@ final class RunCommand implements Runnable {
     String group = KappaBeamPipeline.consumerGroup(o);
     try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
       List<TopicPartition> partitions = kafka.partitions(o.getTopic());
-      kafka.commit(group, kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
+      kafka.commit(
+          group, kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
     }
-    System.err.println("kb: resuming version " + version + ": rewound consumer group " + group + " to " + startFrom);
+    System.err.println(
+        "kb: resuming version "
+            + version
+            + ": rewound consumer group "
+            + group
+            + " to "
+            + startFrom);
   }
 
   private PipelineResult.State waitWithProgress(PipelineResult result, RunPlan plan) {
@@ -283,7 +344,9 @@ final class RunCommand implements Runnable {
             "kb: read %,d / %,d records (%.1f%%), %,.0f rec/s, %ds%n",
             read, total, 100.0 * read / total, rate, (now - started) / 1_000_000_000L);
       } else {
-        System.err.printf("kb: read %,d records, %,.0f rec/s, %ds (Ctrl-C stops)%n", read, rate, (now - started) / 1_000_000_000L);
+        System.err.printf(
+            "kb: read %,d records, %,.0f rec/s, %ds (Ctrl-C stops)%n",
+            read, rate, (now - started) / 1_000_000_000L);
       }
     }
   }
@@ -319,7 +382,8 @@ final class RunCommand implements Runnable {
       return out;
     }
     for (MetricResult<Long> c : q.getCounters()) {
-      if (CounterNames.NAMESPACE.equals(c.getName().getNamespace()) && out.containsKey(c.getName().getName())) {
+      if (CounterNames.NAMESPACE.equals(c.getName().getNamespace())
+          && out.containsKey(c.getName().getName())) {
         Long v;
         try {
           v = attempted ? c.getAttempted() : c.getCommitted();
@@ -353,7 +417,8 @@ final class RunCommand implements Runnable {
       try {
         return RunMode.valueOf(value.toUpperCase(java.util.Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new picocli.CommandLine.TypeConversionException("expected streaming or historical, got '" + value + "'");
+        throw new picocli.CommandLine.TypeConversionException(
+            "expected streaming or historical, got '" + value + "'");
       }
     }
   }

@@ -29,7 +29,10 @@ final class TopicsCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "Topic name.")
     String name;
 
-    @Option(names = "--partitions", defaultValue = "1", description = "Partitions (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--partitions",
+        defaultValue = "1",
+        description = "Partitions (default ${DEFAULT-VALUE}).")
     int partitions;
 
     @Option(names = "--if-not-exists", description = "Succeed if the topic already exists.")
@@ -42,7 +45,8 @@ final class TopicsCommand {
       }
       try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
         kafka.topics(); // fails fast with a clear message when the broker is unreachable
-        kafka.admin()
+        kafka
+            .admin()
             .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
             .all()
             .get(30, TimeUnit.SECONDS);
@@ -57,9 +61,13 @@ final class TopicsCommand {
               ExitCodes.ENVIRONMENT,
               "topic " + name + " already exists; pick another name or pass --if-not-exists");
         }
-        throw new CliException(ExitCodes.ENVIRONMENT, "cannot create topic " + name + ": " + e.getCause().getMessage(), e);
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "cannot create topic " + name + ": " + e.getCause().getMessage(),
+            e);
       } catch (TimeoutException | InterruptedException e) {
-        throw new KafkaSetupException("timed out creating topic " + name + " on " + connections.bootstrapServers(), e);
+        throw new KafkaSetupException(
+            "timed out creating topic " + name + " on " + connections.bootstrapServers(), e);
       }
     }
   }

@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code kb verify --view V --a vN --b vM}: prints the differing rows; exit 1 on any difference. */
+/**
+ * {@code kb verify --view V --a vN --b vM}: prints the differing rows; exit 1 on any difference.
+ */
 @Command(
     name = "verify",
     description = "Compare two versions of a view row by row; exit 1 if they differ.",
@@ -33,12 +35,25 @@ final class VerifyCommand implements Callable<Integer> {
       if (!store.tableExists(v, version)) {
         throw new CliException(
             ExitCodes.ENVIRONMENT,
-            "no version " + version + " of " + v.name() + "; known versions: " + String.join(", ", store.versions(v)));
+            "no version "
+                + version
+                + " of "
+                + v.name()
+                + "; known versions: "
+                + String.join(", ", store.versions(v)));
       }
     }
     ViewDiff diff = store.diff(v, a, b);
     if (diff.isEmpty()) {
-      System.out.println(v.name() + ": " + a + " and " + b + " are identical (" + store.readAll(v, a).size() + " rows)");
+      System.out.println(
+          v.name()
+              + ": "
+              + a
+              + " and "
+              + b
+              + " are identical ("
+              + store.readAll(v, a).size()
+              + " rows)");
       return ExitCodes.OK;
     }
     System.out.println(diff.format(a, b));

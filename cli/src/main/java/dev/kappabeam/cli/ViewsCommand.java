@@ -31,10 +31,15 @@ final class ViewsCommand {
   static ViewDefinition view(String name) {
     return Views.byName(name)
         .orElseThrow(
-            () -> new IllegalArgumentException("unknown view '" + name + "'; known: " + Views.names()));
+            () ->
+                new IllegalArgumentException(
+                    "unknown view '" + name + "'; known: " + Views.names()));
   }
 
-  @Command(name = "list", description = "List the view versions in the serving store.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "list",
+      description = "List the view versions in the serving store.",
+      mixinStandardHelpOptions = true)
   static final class ListViews implements Runnable {
     @Mixin Connections connections;
 
@@ -60,7 +65,10 @@ final class ViewsCommand {
     @Option(names = "--version", required = true, description = "View version, e.g. v1.")
     String version;
 
-    @Option(names = "--format", defaultValue = "csv", description = "csv | jsonl (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--format",
+        defaultValue = "csv",
+        description = "csv | jsonl (default ${DEFAULT-VALUE}).")
     String format;
 
     @Option(names = "--out", description = "Output file (default: standard output).")
@@ -74,7 +82,12 @@ final class ViewsCommand {
       if (!store.tableExists(v, version)) {
         throw new CliException(
             ExitCodes.ENVIRONMENT,
-            "no version " + version + " of " + v.name() + "; known versions: " + String.join(", ", store.versions(v)));
+            "no version "
+                + version
+                + " of "
+                + v.name()
+                + "; known versions: "
+                + String.join(", ", store.versions(v)));
       }
       try (Writer w =
           out == null
@@ -82,7 +95,8 @@ final class ViewsCommand {
               : Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
         store.export(v, version, f, w);
       } catch (IOException e) {
-        throw new CliException(ExitCodes.ENVIRONMENT, "cannot write " + out + ": " + e.getMessage(), e);
+        throw new CliException(
+            ExitCodes.ENVIRONMENT, "cannot write " + out + ": " + e.getMessage(), e);
       }
     }
   }

@@ -50,7 +50,7 @@ class ParityTest {
 
   private static List<GeneratedRecord> workload(long seed, double tooLate) {
     return WorkloadGenerator.seeded(seed)
-        .withCount(1500)
+        .withCount(800)
         .withUsers(30)
         .withItems(12)
         .withEventsPerSecond(1)
@@ -135,7 +135,8 @@ class ParityTest {
     return out;
   }
 
-  private static RunOutcome runBounded(List<GeneratedRecord> records, Map<String, List<Row>> expected) {
+  private static RunOutcome runBounded(
+      List<GeneratedRecord> records, Map<String, List<Row>> expected) {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     PCollectionTuple out =
         p.apply("Records", Create.of(sourceRecords(records)).withCoder(SourceRecord.Coder.of()))
@@ -168,7 +169,9 @@ class ParityTest {
       }
       batch.add(TimestampedValue.of(r, ts));
       if (batch.size() == 25 || i == source.size() - 1) {
-        stream = stream.addElements(batch.get(0), batch.subList(1, batch.size()).toArray(new TimestampedValue[0]));
+        stream =
+            stream.addElements(
+                batch.get(0), batch.subList(1, batch.size()).toArray(new TimestampedValue[0]));
         batch.clear();
         long next = newest - BOUND.getMillis();
         if (newest != Long.MIN_VALUE && next > watermark) {
@@ -179,12 +182,12 @@ class ParityTest {
     }
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     PCollectionTuple out =
-        p.apply("Replay", stream.advanceWatermarkToInfinity()).apply("ReferenceViews", ReferenceViews.of(PARAMS));
+        p.apply("Replay", stream.advanceWatermarkToInfinity())
+            .apply("ReferenceViews", ReferenceViews.of(PARAMS));
     assertFinalViews(out, expected);
     List<String> lateIds = new ArrayList<>();
     expectedLate.forEach(e -> lateIds.add(e.eventId()));
-    PAssert.that("late output", out.get(ReferenceViews.LATE))
-        .satisfies(new SameEventIds(lateIds));
+    PAssert.that("late output", out.get(ReferenceViews.LATE)).satisfies(new SameEventIds(lateIds));
     return finish(p);
   }
 

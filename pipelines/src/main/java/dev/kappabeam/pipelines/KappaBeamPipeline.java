@@ -83,7 +83,9 @@ public final class KappaBeamPipeline {
               .orElseThrow(
                   () ->
                       new IllegalArgumentException(
-                          "--excludeTypes: unknown type '" + t + "'; use view, click, cart, purchase")));
+                          "--excludeTypes: unknown type '"
+                              + t
+                              + "'; use view, click, cart, purchase")));
     }
     return p.withExcludedTypes(excluded);
   }
@@ -95,7 +97,9 @@ public final class KappaBeamPipeline {
       out.add(
           Views.byName(n)
               .orElseThrow(
-                  () -> new IllegalArgumentException("unknown view '" + n + "'; known: " + Views.names())));
+                  () ->
+                      new IllegalArgumentException(
+                          "unknown view '" + n + "'; known: " + Views.names())));
     }
     return out.isEmpty() ? Views.all() : out;
   }
@@ -116,9 +120,9 @@ public final class KappaBeamPipeline {
   }
 
   /**
-   * Resolves the offsets to read (for historical and drained runs), builds the pipeline and
-   * returns it with what it will read. Fails with a clear message if Kafka is unreachable or the
-   * topic does not exist.
+   * Resolves the offsets to read (for historical and drained runs), builds the pipeline and returns
+   * it with what it will read. Fails with a clear message if Kafka is unreachable or the topic does
+   * not exist.
    */
   public static RunPlan plan(KappaBeamOptions o) {
     ViewParameters params = parameters(o);
@@ -136,7 +140,8 @@ public final class KappaBeamPipeline {
                 ? kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStopAt()))
                 : kafka.offsets(partitions, OffsetSpec.latest());
         Map<TopicPartition, Long> start =
-            new LinkedHashMap<>(kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
+            new LinkedHashMap<>(
+                kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
         if (!historical) {
           start.putAll(kafka.committed(group, partitions));
         }
@@ -148,11 +153,16 @@ public final class KappaBeamPipeline {
       } else {
         source =
             KafkaSources.streaming(
-                o.getBootstrapServers(), o.getTopic(), group, autoOffsetReset(o.getStartFrom()), bound);
+                o.getBootstrapServers(),
+                o.getTopic(),
+                group,
+                autoOffsetReset(o.getStartFrom()),
+                bound);
       }
     }
     StoreConfig store = StoreConfig.of(o.getJdbcUrl(), o.getJdbcUser(), o.getJdbcPassword());
-    Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> viewSinks = new LinkedHashMap<>();
+    Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> viewSinks =
+        new LinkedHashMap<>();
     for (ViewDefinition v : views) {
       viewSinks.put(v, new ServingStoreSink(store, v, o.getViewVersion()));
     }
@@ -204,7 +214,8 @@ public final class KappaBeamPipeline {
 
   /** Entry point with standard Beam flags, e.g. {@code --runner=FlinkRunner --topic=events ...}. */
   public static void main(String[] args) {
-    KappaBeamOptions o = PipelineOptionsFactory.fromArgs(args).withValidation().as(KappaBeamOptions.class);
+    KappaBeamOptions o =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(KappaBeamOptions.class);
     plan(o).pipeline().run().waitUntilFinish();
   }
 }

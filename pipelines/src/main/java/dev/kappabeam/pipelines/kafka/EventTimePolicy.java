@@ -24,12 +24,14 @@ public final class EventTimePolicy extends TimestampPolicy<byte[], byte[]> {
   EventTimePolicy(Duration bound, Optional<Instant> previousWatermark) {
     this.bound = bound;
     this.watermark = previousWatermark.orElse(BoundedWindow.TIMESTAMP_MIN_VALUE);
-    this.newest = previousWatermark.map(w -> w.plus(bound)).orElse(BoundedWindow.TIMESTAMP_MIN_VALUE);
+    this.newest =
+        previousWatermark.map(w -> w.plus(bound)).orElse(BoundedWindow.TIMESTAMP_MIN_VALUE);
   }
 
   /** A factory for KafkaIO: one policy per partition. */
   public static TimestampPolicyFactory<byte[], byte[]> factory(Duration maxOutOfOrderness) {
-    return (partition, previousWatermark) -> new EventTimePolicy(maxOutOfOrderness, previousWatermark);
+    return (partition, previousWatermark) ->
+        new EventTimePolicy(maxOutOfOrderness, previousWatermark);
   }
 
   @Override

@@ -15,7 +15,9 @@ final class EventTimes {
    */
   static Instant of(byte @Nullable [] value) {
     EventParser.Result r = EventParser.parse(value);
-    return r.isValid() ? new Instant(r.event().timestampMillis()) : BoundedWindow.TIMESTAMP_MIN_VALUE;
+    return r.isValid()
+        ? new Instant(r.event().timestampMillis())
+        : BoundedWindow.TIMESTAMP_MIN_VALUE;
   }
 
   static boolean isKnown(Instant t) {

@@ -24,8 +24,8 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Resolves the offsets a run reads: start points (earliest, latest, a timestamp, or a consumer
- * group's committed offsets) and end offsets snapshotted now. Also commits a group's offsets.
- * Thin wrapper over Kafka's {@link Admin} client with timeouts and errors that say what to do.
+ * group's committed offsets) and end offsets snapshotted now. Also commits a group's offsets. Thin
+ * wrapper over Kafka's {@link Admin} client with timeouts and errors that say what to do.
  */
 public final class KafkaOffsets implements AutoCloseable {
   private static final long TIMEOUT_SECONDS = 20;
@@ -45,12 +45,22 @@ public final class KafkaOffsets implements AutoCloseable {
   public List<TopicPartition> partitions(String topic) {
     TopicDescription d;
     try {
-      d = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic);
+      d =
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+              .get(topic);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof UnknownTopicOrPartitionException) {
         throw new KafkaSetupException(
-            "topic '" + topic + "' does not exist on " + bootstrapServers
-                + "; create it with: kb topics create " + topic + " --partitions N");
+            "topic '"
+                + topic
+                + "' does not exist on "
+                + bootstrapServers
+                + "; create it with: kb topics create "
+                + topic
+                + " --partitions N");
       }
       throw unreachable(e);
     } catch (TimeoutException | InterruptedException e) {
@@ -100,7 +110,9 @@ public final class KafkaOffsets implements AutoCloseable {
         } catch (DateTimeParseException e) {
           throw new IllegalArgumentException(
               "start/stop point must be earliest, latest or an ISO-8601 instant like"
-                  + " 2026-11-25T10:00:00Z, got '" + text + "'");
+                  + " 2026-11-25T10:00:00Z, got '"
+                  + text
+                  + "'");
         }
     }
   }
@@ -109,7 +121,10 @@ public final class KafkaOffsets implements AutoCloseable {
   public Map<TopicPartition, Long> committed(String group, List<TopicPartition> partitions) {
     try {
       Map<TopicPartition, OffsetAndMetadata> m =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          admin
+              .listConsumerGroupOffsets(group)
+              .partitionsToOffsetAndMetadata()
+              .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
       Map<TopicPartition, Long> out = new HashMap<>();
       for (TopicPartition tp : partitions) {
         OffsetAndMetadata o = m.get(tp);
@@ -136,7 +151,9 @@ public final class KafkaOffsets implements AutoCloseable {
 
   /** Ranges from start offsets to end offsets, one per partition, sorted by partition. */
   public static List<PartitionRange> ranges(
-      List<TopicPartition> partitions, Map<TopicPartition, Long> start, Map<TopicPartition, Long> end) {
+      List<TopicPartition> partitions,
+      Map<TopicPartition, Long> start,
+      Map<TopicPartition, Long> end) {
     List<PartitionRange> out = new ArrayList<>();
     for (TopicPartition tp : partitions) {
       long e = end.get(tp);
@@ -164,7 +181,10 @@ public final class KafkaOffsets implements AutoCloseable {
     }
     Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
     return new KafkaSetupException(
-        "cannot reach Kafka at " + bootstrapServers + " (" + cause.getClass().getSimpleName()
+        "cannot reach Kafka at "
+            + bootstrapServers
+            + " ("
+            + cause.getClass().getSimpleName()
             + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
             + "); is the broker up? Start the local one with: kb local up",
         cause);

@@ -31,8 +31,8 @@ import org.joda.time.Instant;
  * and, for large partitions, by offset sub-range, so a backfill of one partition can spread over
  * workers. Records are emitted at the minimum timestamp: {@code ParseEvents} stamps each event with
  * its event time (moving a timestamp forward is always allowed), and in a bounded run nothing is
- * late. Counter {@code historical_records_read} (namespace kappa-beam) reports progress. Uses a plain
- * {@link KafkaConsumer} with manual assignment: no consumer group, nothing committed.
+ * late. Counter {@code historical_records_read} (namespace kappa-beam) reports progress. Uses a
+ * plain {@link KafkaConsumer} with manual assignment: no consumer group, nothing committed.
  */
 public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
   /** Rough record size, used only to turn desired bundle bytes into a record count. */
@@ -66,7 +66,9 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
         continue;
       }
       for (long s = r.start(); s < r.end(); s += perBundle) {
-        out.add(new KafkaRangeSource(bootstrapServers, List.of(r.withRange(s, Math.min(r.end(), s + perBundle)))));
+        out.add(
+            new KafkaRangeSource(
+                bootstrapServers, List.of(r.withRange(s, Math.min(r.end(), s + perBundle)))));
       }
     }
     if (out.isEmpty()) {
@@ -110,7 +112,8 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
     private final Counter read = Metrics.counter("kappa-beam", COUNTER);
     private KafkaConsumer<byte[], byte[]> consumer;
     private PartitionRange range;
-    private java.util.Iterator<ConsumerRecord<byte[], byte[]>> batch = java.util.Collections.emptyIterator();
+    private java.util.Iterator<ConsumerRecord<byte[], byte[]>> batch =
+        java.util.Collections.emptyIterator();
     private SourceRecord current;
 
     Reader(KafkaRangeSource source) {

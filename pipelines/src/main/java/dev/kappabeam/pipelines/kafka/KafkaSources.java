@@ -26,13 +26,13 @@ import org.joda.time.Duration;
  * PCollection<SourceRecord>>} that the pipeline assembly takes as its source.
  *
  * <ul>
- *   <li>{@link #streaming}: unbounded KafkaIO read with the job version's consumer group, event-time
- *       timestamps and a per-partition bounded-out-of-orderness watermark ({@link
+ *   <li>{@link #streaming}: unbounded KafkaIO read with the job version's consumer group,
+ *       event-time timestamps and a per-partition bounded-out-of-orderness watermark ({@link
  *       EventTimePolicy}); offsets are committed when the runner finalizes a checkpoint.
  *   <li>{@link #drained}: the same streaming semantics over fixed offset ranges (a splittable
  *       KafkaIO read with stop offsets): the output is still unbounded, so lateness and
- *       de-duplication behave exactly as in streaming, but every partition stops at its end
- *       offset and the watermark then reaches the end, firing every window.
+ *       de-duplication behave exactly as in streaming, but every partition stops at its end offset
+ *       and the watermark then reaches the end, firing every window.
  *   <li>{@link #historical}: a bounded read of fixed offset ranges ({@link KafkaRangeSource}).
  * </ul>
  */
@@ -116,7 +116,8 @@ public final class KafkaSources {
     return new PTransform<>() {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
-        return input.apply("ReadKafkaRanges", Read.from(new KafkaRangeSource(bootstrapServers, ranges)));
+        return input.apply(
+            "ReadKafkaRanges", Read.from(new KafkaRangeSource(bootstrapServers, ranges)));
       }
     };
   }
@@ -134,7 +135,8 @@ public final class KafkaSources {
     return state -> new BoundedOutOfOrdernessEstimator(state, bound);
   }
 
-  static final class ToSourceRecord extends SimpleFunction<KafkaRecord<byte[], byte[]>, SourceRecord> {
+  static final class ToSourceRecord
+      extends SimpleFunction<KafkaRecord<byte[], byte[]>, SourceRecord> {
     @Override
     public SourceRecord apply(KafkaRecord<byte[], byte[]> r) {
       return new SourceRecord(

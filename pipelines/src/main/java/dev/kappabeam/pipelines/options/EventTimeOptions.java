@@ -6,8 +6,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /** Event time, lateness and the other logic parameters of the views (ISO-8601 durations). */
 public interface EventTimeOptions extends PipelineOptions {
-  @Description(
-      "Streaming watermark: per partition, the newest event time seen minus this bound.")
+  @Description("Streaming watermark: per partition, the newest event time seen minus this bound.")
   @Default.String("PT10S")
   String getMaxOutOfOrderness();
 

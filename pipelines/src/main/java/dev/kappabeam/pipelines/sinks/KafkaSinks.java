@@ -57,7 +57,10 @@ public final class KafkaSinks {
     private final String topic;
     private final SimpleFunction<T, ProducerRecord<byte[], byte[]>> toRecord;
 
-    Write(String bootstrapServers, String topic, SimpleFunction<T, ProducerRecord<byte[], byte[]>> toRecord) {
+    Write(
+        String bootstrapServers,
+        String topic,
+        SimpleFunction<T, ProducerRecord<byte[], byte[]>> toRecord) {
       this.bootstrapServers = bootstrapServers;
       this.topic = topic;
       this.toRecord = toRecord;
@@ -80,7 +83,8 @@ public final class KafkaSinks {
     }
   }
 
-  static final class DeadLetterToRecord extends SimpleFunction<DeadLetter, ProducerRecord<byte[], byte[]>> {
+  static final class DeadLetterToRecord
+      extends SimpleFunction<DeadLetter, ProducerRecord<byte[], byte[]>> {
     private final String topic;
 
     DeadLetterToRecord(String topic) {

@@ -16,9 +16,9 @@ import org.apache.beam.sdk.values.Row;
  * with {@link ViewStore#apply}: idempotent and order-independent, so a replay, a restart or a
  * retried bundle never double counts, and a merged session removes the rows it replaced.
  *
- * <p>Rows are buffered per bundle and written in one transaction when the bundle finishes (or
- * every {@value #MAX_BATCH} rows); a bundle is only committed by the runner after that, so a
- * failure re-applies the same rows, which the apply rule makes harmless.
+ * <p>Rows are buffered per bundle and written in one transaction when the bundle finishes (or every
+ * {@value #MAX_BATCH} rows); a bundle is only committed by the runner after that, so a failure
+ * re-applies the same rows, which the apply rule makes harmless.
  */
 public final class ServingStoreSink extends PTransform<PCollection<Row>, PCollection<Void>> {
   static final int MAX_BATCH = 2_000;

@@ -17,9 +17,9 @@ import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.transforms.windowing.Window;
@@ -33,12 +33,13 @@ import org.joda.time.Instant;
  * Removes re-sent copies of an event, by {@code event_id}.
  *
  * <p>Bounded input: exact over the whole input (a grouping by hash bucket of the event_id; the copy
- * with the earliest event time is kept, ties broken by content). Unbounded input: the first copy processed is kept, and a copy is recognised while the
- * watermark has not passed the first copy's event time plus the horizon (default 1 hour); the state
- * for an event_id is dropped after that, so a copy arriving later is counted again. Elements keep
- * their timestamps; works in the global window before any windowing. Counters: {@code
- * duplicates_removed}, and {@code duplicates_conflicting} for copies whose content differs from the
- * first (a producer bug; they are removed all the same).
+ * with the earliest event time is kept, ties broken by content). Unbounded input: the first copy
+ * processed is kept, and a copy is recognised while the watermark has not passed the first copy's
+ * event time plus the horizon (default 1 hour); the state for an event_id is dropped after that, so
+ * a copy arriving later is counted again. Elements keep their timestamps; works in the global
+ * window before any windowing. Counters: {@code duplicates_removed}, and {@code
+ * duplicates_conflicting} for copies whose content differs from the first (a producer bug; they are
+ * removed all the same).
  *
  * <pre>{@code
  * PCollection<Event> unique = events.apply("DeduplicateEvents",
@@ -116,8 +117,8 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
   /**
    * Bounded input: all events of one hash bucket at once; per event_id keeps the copy with the
-   * earliest event time (ties broken by content, so the choice is deterministic; exact re-sends
-   * are identical anyway).
+   * earliest event time (ties broken by content, so the choice is deterministic; exact re-sends are
+   * identical anyway).
    */
   static final class OneCopyFn extends DoFn<KV<Integer, Iterable<Event>>, Event> {
     private final Counter duplicates =

@@ -219,8 +219,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     }
 
     /**
-     * How far the newest event time must have moved past the anchor before the ladder is re-laid:
-     * a sixteenth of its distance to the bound (at least a step), so the ladder follows the events
+     * How far the newest event time must have moved past the anchor before the ladder is re-laid: a
+     * sixteenth of its distance to the bound (at least a step), so the ladder follows the events
      * closely when the watermark is near them and rarely during a catch-up. Before the bound has
      * learnt anything, always.
      */

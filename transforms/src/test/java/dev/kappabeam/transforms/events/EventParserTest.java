@@ -247,7 +247,8 @@ class EventParserTest {
   void utf16EncodedJsonIsRejected() {
     byte[] utf16 = VALID.getBytes(StandardCharsets.UTF_16LE);
     assertEquals(ParseError.NOT_UTF8, EventParser.parse(utf16).error());
-    assertEquals(ParseError.NOT_UTF8, EventParser.parse(VALID.getBytes(StandardCharsets.UTF_16)).error());
+    assertEquals(
+        ParseError.NOT_UTF8, EventParser.parse(VALID.getBytes(StandardCharsets.UTF_16)).error());
   }
 
   @Test
