@@ -74,7 +74,8 @@ class ServingStoreSinkIT {
     return panes;
   }
 
-  private static void runSink(StoreConfig store, ViewDefinition view, String version, List<Row> panes) {
+  private static void runSink(
+      StoreConfig store, ViewDefinition view, String version, List<Row> panes) {
     List<Row> shuffled = new ArrayList<>(panes);
     Collections.shuffle(shuffled, new Random(7));
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
@@ -100,7 +101,9 @@ class ServingStoreSinkIT {
   void sinkOnH2EndsAsTheReferenceView() {
     assertSinkMatchesReference(
         StoreConfig.of(
-            "jdbc:h2:mem:sink" + System.nanoTime() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
+            "jdbc:h2:mem:sink"
+                + System.nanoTime()
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
             "kb",
             "kb"));
   }
@@ -118,6 +121,7 @@ class ServingStoreSinkIT {
               + " eval \"$(serving/src/test/postgres/start-postgres.sh)\", or set KB_SKIP_POSTGRES=1");
     }
     assertSinkMatchesReference(
-        StoreConfig.of(url, System.getenv("KB_TEST_PG_USER"), System.getenv("KB_TEST_PG_PASSWORD")));
+        StoreConfig.of(
+            url, System.getenv("KB_TEST_PG_USER"), System.getenv("KB_TEST_PG_PASSWORD")));
   }
 }
