@@ -40,6 +40,9 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
 
   static final String COUNTER = "historical_records_read";
 
+  /** A read that makes no progress for this long fails instead of hanging. */
+  static final long STALL_NANOS = 120_000_000_000L;
+
   private final String bootstrapServers;
   private final List<PartitionRange> ranges;
 
@@ -115,6 +118,7 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
     private java.util.Iterator<ConsumerRecord<byte[], byte[]>> batch =
         java.util.Collections.emptyIterator();
     private SourceRecord current;
+    private long lastProgress = System.nanoTime();
 
     Reader(KafkaRangeSource source) {
       this.source = source;
@@ -154,6 +158,14 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
             continue;
           }
           batch = consumer.poll(Duration.ofMillis(500)).records(tp).iterator();
+          if (batch.hasNext()) {
+            lastProgress = System.nanoTime();
+          } else if (System.nanoTime() - lastProgress > STALL_NANOS) {
+            throw new IOException(
+                "no records from " + tp + " for " + STALL_NANOS / 1_000_000_000L + " s at offset "
+                    + consumer.position(tp) + " of " + range + "; is the broker at "
+                    + source.bootstrapServers + " up, and were these offsets deleted by retention?");
+          }
           continue;
         }
         PartitionRange next = pending.poll();
@@ -167,6 +179,7 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
         consumer.assign(List.of(tp));
         consumer.seek(tp, next.start());
         range = next;
+        lastProgress = System.nanoTime();
         batch = java.util.Collections.emptyIterator();
       }
     }
