@@ -1,5 +1,6 @@
 package dev.kappabeam.generator;
 
+import dev.kappabeam.transforms.events.EventJson;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -25,7 +26,7 @@ final class JsonObject {
   }
 
   JsonObject putString(String name, String value) {
-    return put(name, quote(value));
+    return put(name, EventJson.quote(value));
   }
 
   JsonObject remove(String name) {
@@ -56,40 +57,8 @@ final class JsonObject {
       if (i > 0) {
         b.append(',');
       }
-      b.append(quote(names.get(i))).append(':').append(values.get(i));
+      b.append(EventJson.quote(names.get(i))).append(':').append(values.get(i));
     }
     return b.append('}').toString();
-  }
-
-  /** A JSON string literal; non-ASCII characters are written as themselves. */
-  static String quote(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"':
-          b.append("\\\"");
-          break;
-        case '\\':
-          b.append("\\\\");
-          break;
-        case '\n':
-          b.append("\\n");
-          break;
-        case '\r':
-          b.append("\\r");
-          break;
-        case '\t':
-          b.append("\\t");
-          break;
-        default:
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-      }
-    }
-    return b.append('"').toString();
   }
 }

@@ -1,6 +1,7 @@
 package dev.kappabeam.generator;
 
 import dev.kappabeam.generator.GeneratedRecord.Kind;
+import dev.kappabeam.transforms.events.EventJson;
 import dev.kappabeam.transforms.events.EventParser;
 import dev.kappabeam.transforms.events.EventType;
 import java.nio.charset.StandardCharsets;
@@ -643,9 +644,9 @@ public final class WorkloadGenerator {
       double r = rnd.nextDouble();
       Instant t = Instant.ofEpochMilli(ts);
       if (r < 0.85) {
-        return JsonObject.quote(TS_FORMAT.format(t.atOffset(ZoneOffset.UTC)));
+        return EventJson.quote(TS_FORMAT.format(t.atOffset(ZoneOffset.UTC)));
       } else if (r < 0.95) {
-        return JsonObject.quote(TS_FORMAT.format(t.atOffset(OFFSETS[rnd.nextInt(OFFSETS.length)])));
+        return EventJson.quote(TS_FORMAT.format(t.atOffset(OFFSETS[rnd.nextInt(OFFSETS.length)])));
       }
       return Long.toString(ts);
     }
@@ -682,7 +683,7 @@ public final class WorkloadGenerator {
           value = utf8("[" + render(f) + "]");
           break;
         case JSON_STRING:
-          value = utf8(JsonObject.quote(render(f)));
+          value = utf8(EventJson.quote(render(f)));
           break;
         case MISSING_EVENT_ID:
           value = utf8(render(missing(f, "event_id")));
@@ -727,7 +728,7 @@ public final class WorkloadGenerator {
           String local =
               (rnd.nextBoolean() ? LOCAL_TS_FORMAT : LOCAL_TS_FORMAT_MILLIS)
                   .format(Instant.ofEpochMilli(now).atOffset(ZoneOffset.UTC));
-          value = utf8(render(f.put("ts", JsonObject.quote(local))));
+          value = utf8(render(f.put("ts", EventJson.quote(local))));
           break;
         default:
           throw new IllegalStateException(m.toString());

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
-import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventParser;
 import dev.kappabeam.transforms.events.EventType;
@@ -74,7 +73,7 @@ class KappaBeamPipelineTest {
   @Test
   void lateEventsAreWrittenAsJsonThatParsesBackToTheSameEvent() {
     Event e = new Event("e-\"1\"", "u-Zoë\\", EventType.PURCHASE, "sku-日本", 1299L, 1795600800123L);
-    String json = KafkaSinks.EventJson.toJson(e);
+    String json = dev.kappabeam.transforms.events.EventJson.toJson(e);
     assertEquals(e, EventParser.parse(json.getBytes(StandardCharsets.UTF_8)).event());
   }
 }

@@ -1,5 +1,6 @@
 package dev.kappabeam.serving;
 
+import dev.kappabeam.transforms.events.EventJson;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -199,39 +200,8 @@ public final class ViewDiff {
       return RowValues.iso((ReadableInstant) v);
     }
     if (v instanceof String) {
-      return quote((String) v);
+      return EventJson.quote((String) v);
     }
     return String.valueOf(v);
-  }
-
-  private static String quote(String s) {
-    StringBuilder b = new StringBuilder("\"");
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      switch (ch) {
-        case '"':
-          b.append("\\\"");
-          break;
-        case '\\':
-          b.append("\\\\");
-          break;
-        case '\n':
-          b.append("\\n");
-          break;
-        case '\r':
-          b.append("\\r");
-          break;
-        case '\t':
-          b.append("\\t");
-          break;
-        default:
-          if (ch < 0x20) {
-            b.append(String.format("\\u%04x", (int) ch));
-          } else {
-            b.append(ch);
-          }
-      }
-    }
-    return b.append('"').toString();
   }
 }

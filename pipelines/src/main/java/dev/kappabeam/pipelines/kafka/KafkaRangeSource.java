@@ -162,9 +162,17 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
             lastProgress = System.nanoTime();
           } else if (System.nanoTime() - lastProgress > STALL_NANOS) {
             throw new IOException(
-                "no records from " + tp + " for " + STALL_NANOS / 1_000_000_000L + " s at offset "
-                    + consumer.position(tp) + " of " + range + "; is the broker at "
-                    + source.bootstrapServers + " up, and were these offsets deleted by retention?");
+                "no records from "
+                    + tp
+                    + " for "
+                    + STALL_NANOS / 1_000_000_000L
+                    + " s at offset "
+                    + consumer.position(tp)
+                    + " of "
+                    + range
+                    + "; is the broker at "
+                    + source.bootstrapServers
+                    + " up, and were these offsets deleted by retention?");
           }
           continue;
         }

@@ -4,7 +4,6 @@ import dev.kappabeam.transforms.events.DeadLetter;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.SourceRecord;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.List;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
@@ -119,54 +118,12 @@ public final class KafkaSinks {
           null,
           null,
           e.userId().getBytes(StandardCharsets.UTF_8),
-          EventJson.toJson(e).getBytes(StandardCharsets.UTF_8),
+          dev.kappabeam.transforms.events.EventJson.toJson(e).getBytes(StandardCharsets.UTF_8),
           List.of(header(REASON, "late")));
     }
   }
 
   private static Header header(String key, String value) {
     return new RecordHeader(key, value.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** Canonical JSON of an event (the reference workload's field names; ts in ISO-8601 UTC). */
-  public static final class EventJson {
-    private EventJson() {}
-
-    public static String toJson(Event e) {
-      StringBuilder b = new StringBuilder(160);
-      b.append("{\"event_id\":").append(quote(e.eventId()));
-      b.append(",\"user_id\":").append(quote(e.userId()));
-      b.append(",\"type\":").append(quote(e.type().json()));
-      if (e.item() != null) {
-        b.append(",\"item\":").append(quote(e.item()));
-      }
-      if (e.amountCents() != null) {
-        b.append(",\"amount_cents\":").append(e.amountCents());
-      }
-      b.append(",\"ts\":").append(quote(Instant.ofEpochMilli(e.timestampMillis()).toString()));
-      return b.append('}').toString();
-    }
-
-    static String quote(String s) {
-      StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        switch (c) {
-          case '"':
-            b.append("\\\"");
-            break;
-          case '\\':
-            b.append("\\\\");
-            break;
-          default:
-            if (c < 0x20) {
-              b.append(String.format("\\u%04x", (int) c));
-            } else {
-              b.append(c);
-            }
-        }
-      }
-      return b.append('"').toString();
-    }
   }
 }
