@@ -193,19 +193,14 @@ class OracleTest {
   }
 
   @Test
-  void windowsAreEpochAlignedAlsoBeforeTheEpoch() {
+  void windowsAreEpochAlignedAndEventsBeforeTheEpochAreDeadLettered() {
     assertEquals(0, Oracle.windowStart(59_999, 60_000));
     assertEquals(60_000, Oracle.windowStart(60_000, 60_000));
     assertEquals(-60_000, Oracle.windowStart(-1, 60_000));
-    assertEquals(-60_000, Oracle.windowStart(-60_000, 60_000));
-    assertEquals(-120_000, Oracle.windowStart(-60_001, 60_000));
+    // The parser rejects event times before 1970 (Beam's FixedWindows misplaces them).
     Oracle.Result r = Oracle.compute(List.of(event("e-1", "u-1", "click", "-1")), DEFAULTS);
-    assertEquals(
-        List.of(
-            Row.withSchema(Views.ACTIVITY_PER_MINUTE.schema())
-                .addValues(Instant.parse("1969-12-31T23:59:00Z"), "click", 1L, 1L, 0L)
-                .build()),
-        r.rows(Views.ACTIVITY_PER_MINUTE));
+    assertEquals(1, r.deadLettered());
+    assertEquals(List.of(), r.rows(Views.ACTIVITY_PER_MINUTE));
   }
 
   @Test
