@@ -50,6 +50,16 @@ public final class Kb implements Runnable {
   public static int execute(String... args) {
     boolean stacktrace = java.util.Arrays.asList(args).contains("--stacktrace");
     CommandLine cli = new CommandLine(new Kb());
+    cli.setParameterExceptionHandler(
+        (ex, cmdArgs) -> {
+          // One line that says what to do, instead of picocli's full usage text.
+          CommandLine cmd = ex.getCommandLine();
+          PrintWriter err = cmd.getErr();
+          String where = cmd.getCommandSpec().qualifiedName();
+          err.println("kb: error: " + ex.getMessage() + " (see '" + where + " --help')");
+          err.flush();
+          return ExitCodes.USAGE;
+        });
     cli.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();
