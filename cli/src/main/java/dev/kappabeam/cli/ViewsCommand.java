@@ -89,11 +89,17 @@ final class ViewsCommand {
                 + "; known versions: "
                 + String.join(", ", store.versions(v)));
       }
-      try (Writer w =
-          out == null
-              ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8)
-              : Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-        store.export(v, version, f, w);
+      try {
+        if (out == null) {
+          // Flushed, not closed: closing would close System.out for the rest of the process.
+          Writer w = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
+          store.export(v, version, f, w);
+          w.flush();
+        } else {
+          try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+            store.export(v, version, f, w);
+          }
+        }
       } catch (IOException e) {
         throw new CliException(
             ExitCodes.ENVIRONMENT, "cannot write " + out + ": " + e.getMessage(), e);

@@ -1,0 +1,119 @@
+package dev.kappabeam.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.kappabeam.devstack.LocalStack;
+import dev.kappabeam.generator.Oracle;
+import dev.kappabeam.serving.ViewDiff;
+import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.beam.sdk.values.Row;
+
+/** Shared pieces of the CLI end-to-end tests: kb arguments, names and view/counter checks. */
+final class EndToEndSupport {
+  private static final int MAX_DIFF_CHARS = 4000;
+
+  private EndToEndSupport() {}
+
+  /** A topic name no other test uses. */
+  static String uniqueTopic(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** The kb arguments followed by the flags that point kb at the stack. */
+  static List<String> kbArgs(LocalStack stack, String... args) {
+    List<String> out = new ArrayList<>(Arrays.asList(args));
+    out.add("--bootstrap-servers=" + stack.bootstrapServers());
+    out.add("--jdbc-url=" + stack.jdbcUrl());
+    out.add("--jdbc-user=" + stack.jdbcUser());
+    out.add("--jdbc-password=" + stack.jdbcPassword());
+    return out;
+  }
+
+  /** Runs kb against the stack and fails unless it exits 0. */
+  static InProcessKb.Result kbOk(LocalStack stack, String... args) {
+    InProcessKb.Result r = InProcessKb.run(kbArgs(stack, args));
+    if (r.exitCode() != 0) {
+      fail("kb failed\n" + r.describe());
+    }
+    return r;
+  }
+
+  /** Runs kb against the stack, whatever its exit code. */
+  static InProcessKb.Result kb(LocalStack stack, String... args) {
+    return InProcessKb.run(kbArgs(stack, args));
+  }
+
+  /**
+   * Rows of a view version must equal the expected rows, row for row and in the same (key) order;
+   * on a difference the message lists the differing rows.
+   */
+  static void assertRows(
+      ViewDefinition view,
+      List<Row> expected,
+      String expectedName,
+      List<Row> actual,
+      String actualName) {
+    ViewDiff diff = ViewDiff.compare(view, expected, actual);
+    if (!diff.isEmpty()) {
+      String text = diff.format(expectedName, actualName);
+      fail(
+          view.name()
+              + ": "
+              + actualName
+              + " differs from "
+              + expectedName
+              + " in "
+              + diff.size()
+              + " row(s) ("
+              + expected.size()
+              + " expected, "
+              + actual.size()
+              + " actual):\n"
+              + (text.length() > MAX_DIFF_CHARS
+                  ? text.substring(0, MAX_DIFF_CHARS) + "..."
+                  : text));
+    }
+    if (!expected.equals(actual)) {
+      fail(
+          view.name()
+              + ": "
+              + actualName
+              + " has the rows of "
+              + expectedName
+              + " but not in key order");
+    }
+  }
+
+  /** The counters an oracle predicts for a run (late events given separately). */
+  static Map<String, Long> expectedCounters(Oracle.Result all, long late, long accepted) {
+    Map<String, Long> c = new LinkedHashMap<>();
+    c.put(CounterNames.READ, all.read());
+    c.put(CounterNames.PARSED, all.parsed());
+    c.put(CounterNames.DEAD_LETTERED, all.deadLettered());
+    c.put(CounterNames.DUPLICATES_REMOVED, all.duplicates());
+    c.put(CounterNames.LATE, late);
+    c.put(CounterNames.ACCEPTED, accepted);
+    c.put(CounterNames.DUPLICATES_CONFLICTING, 0L);
+    return c;
+  }
+
+  /** The counters of a run must be exactly these (the ones named; others are ignored). */
+  static void assertCounters(Map<String, Long> expected, InProcessKb.Result run, String what) {
+    Map<String, Long> actual = run.counters();
+    Map<String, Long> selected = new LinkedHashMap<>();
+    for (String name : expected.keySet()) {
+      selected.put(name, actual.get(name));
+    }
+    assertEquals(expected, selected, what + ": counters line of kb run\n" + run.out());
+    assertFalse(expected.isEmpty());
+  }
+}

@@ -1,0 +1,60 @@
+package dev.kappabeam.runners.flink;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Flink runner flags kappa-beam runs with unless the caller sets them: the defaults of Beam's
+ * {@code FlinkPipelineOptions} that do not suit these pipelines.
+ *
+ * <ul>
+ *   <li>{@code --fasterCopy=true}: Flink otherwise deep-copies every element (encode + decode with
+ *       its coder) between chained operators. Every kappa-beam transform treats its elements as
+ *       immutable (the DirectRunner tests enforce it), so the copy is pure cost; Beam's Flink
+ *       runner warns about it on every run.
+ * </ul>
+ *
+ * <p>Deliberately <em>not</em> defaulted:
+ *
+ * <ul>
+ *   <li>{@code --attachedMode}: keep Beam's default ({@code true}) for historical and drained
+ *       streaming runs on the embedded MiniCluster ({@code --flinkMaster=[local]}): {@code run()}
+ *       then returns when the job is done, with its metrics. With {@code --attachedMode=false} the
+ *       per-job MiniCluster shuts down as soon as the job ends and Beam's {@code
+ *       FlinkDetachedRunnerResult.getState()} then fails with "MiniCluster is not yet running or
+ *       has already been shut down". Only an open-ended streaming run on {@code [local]} needs
+ *       {@code --attachedMode=false}, or {@code run()} never returns.
+ *   <li>{@code --parallelism}: the cluster's default on {@code flink run}, the number of cores on
+ *       {@code [local]}.
+ *   <li>{@code --checkpointingInterval}: off unless asked for. Note that with checkpointing on,
+ *       Beam keeps the Impulse source of a drained streaming run alive (its {@code
+ *       --shutdownSourcesAfterIdleMs} default becomes unlimited), so such a run would not end.
+ * </ul>
+ *
+ * <pre>{@code
+ * String[] args = FlinkDefaults.apply(List.of("--runner=FlinkRunner", "--topic=events", ...))
+ *     .toArray(new String[0]);
+ * }</pre>
+ */
+public final class FlinkDefaults {
+  /** The default flags, each {@code --name=value}. */
+  public static final List<String> FLAGS = List.of("--fasterCopy=true");
+
+  private FlinkDefaults() {}
+
+  /**
+   * Returns {@code args} followed by every default flag whose option {@code args} does not set
+   * (neither as {@code --name=value} nor as a bare {@code --name}).
+   */
+  public static List<String> apply(List<String> args) {
+    List<String> out = new ArrayList<>(args);
+    for (String flag : FLAGS) {
+      String name = flag.substring(0, flag.indexOf('='));
+      boolean given = args.stream().anyMatch(a -> a.equals(name) || a.startsWith(name + "="));
+      if (!given) {
+        out.add(flag);
+      }
+    }
+    return out;
+  }
+}
