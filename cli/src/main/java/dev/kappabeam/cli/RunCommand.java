@@ -164,6 +164,8 @@ final class RunCommand implements Runnable {
     ensureOutputTopics(options);
     if (resume && mode == RunMode.STREAMING) {
       rewindGroup(options);
+    } else if (mode == RunMode.STREAMING && !drainWhenCaughtUp && isTimestamp(startFrom)) {
+      startGroupAtTimestamp(options);
     }
     RunPlan plan = KappaBeamPipeline.plan(options);
     for (ViewDefinition v : selected) {
@@ -240,7 +242,11 @@ final class RunCommand implements Runnable {
     args.add("--bootstrapServers=" + connections.bootstrapServers());
     args.add("--topic=" + topic);
     args.add("--mode=" + mode.name());
-    args.add("--startFrom=" + startFrom);
+    args.add(
+        "--startFrom="
+            + (mode == RunMode.STREAMING && !drainWhenCaughtUp && isTimestamp(startFrom)
+                ? "earliest"
+                : startFrom));
     if (stopAt != null) {
       if (mode != RunMode.HISTORICAL) {
         throw new IllegalArgumentException(
@@ -322,6 +328,26 @@ final class RunCommand implements Runnable {
             + group
             + " to "
             + startFrom);
+  }
+
+  private static boolean isTimestamp(String startPoint) {
+    return !"earliest".equals(startPoint) && !"latest".equals(startPoint);
+  }
+
+  /**
+   * KafkaIO's unbounded read starts a new group at earliest or latest only; for a timestamp, the
+   * group's offsets are set to the first records at or after it before the job starts (only when
+   * the group has none: a restarted job keeps its position).
+   */
+  private void startGroupAtTimestamp(KappaBeamOptions o) {
+    String group = KappaBeamPipeline.consumerGroup(o);
+    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+      List<TopicPartition> partitions = kafka.partitions(o.getTopic());
+      if (kafka.committed(group, partitions).isEmpty()) {
+        kafka.commit(group, kafka.offsets(partitions, KafkaOffsets.parseStartPoint(startFrom)));
+        System.err.println("kb: consumer group " + group + " starts at " + startFrom);
+      }
+    }
   }
 
   private PipelineResult.State waitWithProgress(PipelineResult result, RunPlan plan) {
