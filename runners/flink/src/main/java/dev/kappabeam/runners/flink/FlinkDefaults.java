@@ -26,9 +26,9 @@ import java.util.List;
  *       {@code --attachedMode=false}, or {@code run()} never returns.
  *   <li>{@code --parallelism}: the cluster's default on {@code flink run}, the number of cores on
  *       {@code [local]}.
- *   <li>{@code --checkpointingInterval}: off unless asked for. Note that with checkpointing on,
- *       Beam keeps the Impulse source of a drained streaming run alive (its {@code
- *       --shutdownSourcesAfterIdleMs} default becomes unlimited), so such a run would not end.
+ *   <li>{@code --checkpointingInterval}: off unless asked for. With checkpointing on, Beam keeps
+ *       finished sources alive ({@code --shutdownSourcesAfterIdleMs} then defaults to unlimited),
+ *       so a drained streaming run never ends; pass {@code --shutdownSourcesAfterIdleMs=0} with it.
  * </ul>
  *
  * <pre>{@code

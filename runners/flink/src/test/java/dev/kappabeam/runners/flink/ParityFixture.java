@@ -1,0 +1,212 @@
+package dev.kappabeam.runners.flink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.kappabeam.devstack.LocalStack;
+import dev.kappabeam.generator.GeneratedRecord;
+import dev.kappabeam.generator.GeneratedRecord.Kind;
+import dev.kappabeam.generator.Oracle;
+import dev.kappabeam.generator.WorkloadGenerator;
+import dev.kappabeam.pipelines.KappaBeamPipeline;
+import dev.kappabeam.pipelines.RunPlan;
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.ViewDiff;
+import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.ViewParameters;
+import dev.kappabeam.transforms.views.Views;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.values.Row;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The parity fixture of the Flink tests: a local stack (Kafka broker + H2) holding one generated
+ * workload (out-of-order, late-within-lateness, duplicate and malformed records) on partitions 0..2
+ * of a four-partition topic, partition 3 empty; runs of the reference pipeline on Flink; and the
+ * checks that a view version equals the oracle row for row and that the counters add up.
+ */
+final class ParityFixture implements AutoCloseable {
+  private static final int PARTITIONS_WITH_DATA = 3;
+
+  private final LocalStack stack;
+  private final ViewStore store;
+  private final String topic;
+  private final Oracle.Result expected;
+
+  private ParityFixture(LocalStack stack, ViewStore store, String topic, Oracle.Result expected) {
+    this.stack = stack;
+    this.store = store;
+    this.topic = topic;
+    this.expected = expected;
+  }
+
+  /** Starts a stack under {@code dir} and produces the workload of {@code count} records. */
+  static ParityFixture start(Path dir, String topicPrefix, int count) throws Exception {
+    LocalStack stack = LocalStack.start(LocalStack.Config.of(dir).withFreePorts());
+    try {
+      ViewStore store =
+          new ViewStore(StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword()));
+      String topic = topicPrefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+      stack.ensureTopic(topic, PARTITIONS_WITH_DATA + 1);
+      stack.ensureTopic(topic + ".dlq", PARTITIONS_WITH_DATA + 1);
+      stack.ensureTopic(topic + ".late", PARTITIONS_WITH_DATA + 1);
+      List<GeneratedRecord> records =
+          WorkloadGenerator.seeded(20261125L)
+              .withCount(count)
+              .withOutOfOrderFraction(0.05)
+              .withLateFraction(0.03)
+              .withTooLateFraction(0.0)
+              .withDuplicateFraction(0.03)
+              .withMalformedFraction(0.03)
+              .generate();
+      Set<Kind> kinds = EnumSet.noneOf(Kind.class);
+      records.forEach(r -> kinds.add(r.kind()));
+      assertTrue(
+          kinds.containsAll(List.of(Kind.OUT_OF_ORDER, Kind.LATE, Kind.DUPLICATE, Kind.MALFORMED)),
+          "the workload must exercise every kind of trouble, got " + kinds);
+      produce(stack.bootstrapServers(), topic, records);
+      Oracle.Result expected = Oracle.computeFromRecords(records, ViewParameters.defaults());
+      assertTrue(expected.duplicates() > 0 && expected.deadLettered() > 0, "oracle: " + expected);
+      return new ParityFixture(stack, store, topic, expected);
+    } catch (Exception | Error e) {
+      stack.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Builds the pipeline from flags as its {@code main} would (plus {@link FlinkDefaults}), creates
+   * the version's tables, runs it and waits for it; fails unless it ends DONE.
+   */
+  PipelineResult run(String version, List<String> flinkFlags, String... modeFlags) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--runner=FlinkRunner",
+                "--bootstrapServers=" + stack.bootstrapServers(),
+                "--topic=" + topic,
+                "--jdbcUrl=" + stack.jdbcUrl(),
+                "--jdbcUser=" + stack.jdbcUser(),
+                "--jdbcPassword=" + stack.jdbcPassword(),
+                "--viewVersion=" + version,
+                "--jobName=flink-parity-" + version));
+    args.addAll(flinkFlags);
+    args.addAll(Arrays.asList(modeFlags));
+    KappaBeamOptions options =
+        PipelineOptionsFactory.fromArgs(FlinkDefaults.apply(args).toArray(new String[0]))
+            .withValidation()
+            .as(KappaBeamOptions.class);
+    assertEquals(FlinkRunner.class, options.getRunner());
+    for (ViewDefinition view : Views.all()) {
+      store.createTable(view, version);
+    }
+    RunPlan plan = KappaBeamPipeline.plan(options);
+    assertEquals(expected.read(), plan.totalRecords(), "records in the planned offset ranges");
+    PipelineResult result = plan.pipeline().run();
+    assertEquals(PipelineResult.State.DONE, result.waitUntilFinish(), version + ": final state");
+    return result;
+  }
+
+  /** The counters of a run are exactly what the oracle predicts (nothing late, nothing lost). */
+  void assertCounters(PipelineResult result, String what) {
+    Map<String, Long> want = new LinkedHashMap<>();
+    want.put(CounterNames.READ, expected.read());
+    want.put(CounterNames.PARSED, expected.parsed());
+    want.put(CounterNames.DEAD_LETTERED, expected.deadLettered());
+    want.put(CounterNames.DUPLICATES_REMOVED, expected.duplicates());
+    want.put(CounterNames.LATE, 0L);
+    want.put(CounterNames.ACCEPTED, expected.accepted());
+    Map<String, Long> got = new LinkedHashMap<>();
+    want.keySet().forEach(k -> got.put(k, 0L));
+    MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder().build());
+    for (MetricResult<Long> c : q.getCounters()) {
+      if (CounterNames.NAMESPACE.equals(c.getName().getNamespace())
+          && got.containsKey(c.getName().getName())) {
+        got.merge(c.getName().getName(), c.getAttempted(), Long::sum);
+      }
+    }
+    assertEquals(want, got, what + ": counters");
+  }
+
+  /** Every view of {@code version} equals the oracle, row for row and in key order. */
+  void assertViewsEqualOracle(String version) {
+    for (ViewDefinition view : Views.all()) {
+      List<Row> oracle = expected.rows(view);
+      assertTrue(oracle.size() > 1, view.name() + ": the oracle view should not be trivial");
+      List<Row> actual = store.readAll(view, version);
+      ViewDiff diff = ViewDiff.compare(view, oracle, actual);
+      if (!diff.isEmpty()) {
+        String text = diff.format("oracle", version);
+        fail(
+            view.name()
+                + ": "
+                + version
+                + " differs from the oracle in "
+                + diff.size()
+                + " row(s):\n"
+                + (text.length() > 4000 ? text.substring(0, 4000) + "..." : text));
+      }
+      assertEquals(oracle, actual, view.name() + ": same rows, in key order");
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      store.close();
+    } finally {
+      stack.close();
+    }
+  }
+
+  /** Keyed records go to partition hash(user) mod 3, keyless ones round-robin over 0..2. */
+  private static void produce(String bootstrapServers, String topic, List<GeneratedRecord> records)
+      throws Exception {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < records.size(); i++) {
+        GeneratedRecord r = records.get(i);
+        int partition =
+            r.key() == null
+                ? i % PARTITIONS_WITH_DATA
+                : Math.floorMod(Arrays.hashCode(r.key()), PARTITIONS_WITH_DATA);
+        sent.add(producer.send(new ProducerRecord<>(topic, partition, r.key(), r.value())));
+      }
+      producer.flush();
+      for (Future<RecordMetadata> f : sent) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
