@@ -283,9 +283,25 @@ public final class LocalStackControl {
    * runs something else does not count. When the OS hides the command line, liveness decides.
    */
   private static Optional<ProcessHandle> liveProcess(long pid, String marker) {
-    return ProcessHandle.of(pid)
-        .filter(ProcessHandle::isAlive)
-        .filter(p -> p.info().commandLine().map(line -> line.contains(marker)).orElse(true));
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(p -> mentions(p, marker));
+  }
+
+  /**
+   * Whether the process's command line mentions {@code marker}. Java cuts the command line it
+   * reports at 4096 characters and the CLI's classpath is longer, so on Linux the full line is
+   * read from /proc; elsewhere a cut line counts as a match.
+   */
+  private static boolean mentions(ProcessHandle p, String marker) {
+    Path cmdline = Path.of("/proc", Long.toString(p.pid()), "cmdline");
+    if (Files.isReadable(cmdline)) {
+      try {
+        return new String(Files.readAllBytes(cmdline), java.nio.charset.StandardCharsets.UTF_8)
+            .contains(marker);
+      } catch (java.io.IOException e) {
+        // Fall back to what Java reports.
+      }
+    }
+    return p.info().commandLine().map(l -> l.contains(marker) || l.length() >= 4000).orElse(true);
   }
 
   private static Optional<StackState> readQuietly(Path dataDir) {
