@@ -82,7 +82,24 @@ public final class StoreConfig implements Serializable {
     return maxAttempts;
   }
 
+  /**
+   * Opens a connection. Drivers are looked up with this class's class loader first: DriverManager
+   * only serves drivers registered by the caller's loader, and a Flink cluster gives every job a
+   * new user-code loader, so later jobs on a TaskManager would find "no suitable driver".
+   */
   Connection connect() throws SQLException {
+    java.util.Properties props = new java.util.Properties();
+    props.put("user", user);
+    props.put("password", password);
+    for (java.sql.Driver d :
+        java.util.ServiceLoader.load(java.sql.Driver.class, StoreConfig.class.getClassLoader())) {
+      if (d.acceptsURL(jdbcUrl)) {
+        Connection c = d.connect(jdbcUrl, props);
+        if (c != null) {
+          return c;
+        }
+      }
+    }
     return DriverManager.getConnection(jdbcUrl, user, password);
   }
 
