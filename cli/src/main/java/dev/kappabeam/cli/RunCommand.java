@@ -6,6 +6,7 @@ import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
+import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
@@ -145,6 +146,7 @@ final class RunCommand implements Runnable {
       }
     }
     KappaBeamOptions options = options();
+    RunnerSupports.check(options);
     List<ViewDefinition> selected = KappaBeamPipeline.views(views);
     StoreConfig store =
         StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
@@ -276,7 +278,7 @@ final class RunCommand implements Runnable {
       args.add("--consumerGroup=" + consumerGroup);
     }
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+    return PipelineOptionsFactory.fromArgs(RunnerSupports.withDefaults(args).toArray(new String[0]))
         .withValidation()
         .as(KappaBeamOptions.class);
   }

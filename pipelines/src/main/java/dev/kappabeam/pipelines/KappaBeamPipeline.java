@@ -5,9 +5,9 @@ import dev.kappabeam.pipelines.kafka.KafkaSources;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
+import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
-import dev.kappabeam.pipelines.sinks.ServingStoreSink;
-import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.pipelines.sinks.ServingSinks;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.events.SourceRecord;
@@ -125,6 +125,7 @@ public final class KappaBeamPipeline {
    * not exist.
    */
   public static RunPlan plan(KappaBeamOptions o) {
+    RunnerSupports.check(o);
     ViewParameters params = parameters(o);
     List<ViewDefinition> views = views(o.getViews());
     Duration bound = duration(o.getMaxOutOfOrderness(), "--maxOutOfOrderness");
@@ -160,11 +161,10 @@ public final class KappaBeamPipeline {
                 bound);
       }
     }
-    StoreConfig store = StoreConfig.of(o.getJdbcUrl(), o.getJdbcUser(), o.getJdbcPassword());
     Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> viewSinks =
         new LinkedHashMap<>();
     for (ViewDefinition v : views) {
-      viewSinks.put(v, new ServingStoreSink(store, v, o.getViewVersion()));
+      viewSinks.put(v, ServingSinks.sink(o, v));
     }
     ViewSinks sinks =
         new ViewSinks(
@@ -214,8 +214,9 @@ public final class KappaBeamPipeline {
 
   /** Entry point with standard Beam flags, e.g. {@code --runner=FlinkRunner --topic=events ...}. */
   public static void main(String[] args) {
+    String[] withDefaults = RunnerSupports.withDefaults(List.of(args)).toArray(new String[0]);
     KappaBeamOptions o =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(KappaBeamOptions.class);
+        PipelineOptionsFactory.fromArgs(withDefaults).withValidation().as(KappaBeamOptions.class);
     plan(o).pipeline().run().waitUntilFinish();
   }
 }

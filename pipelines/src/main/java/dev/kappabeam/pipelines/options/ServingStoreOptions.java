@@ -7,8 +7,16 @@ import org.apache.beam.sdk.options.Validation;
 
 /** The serving database the views are written to, and which view version this run builds. */
 public interface ServingStoreOptions extends PipelineOptions {
-  @Description("JDBC URL of the serving store (H2 server or PostgreSQL).")
-  @Validation.Required
+  @Description(
+      "Where the views are written: jdbc (default: --jdbcUrl) or a store whose module is on the"
+          + " classpath (e.g. bigquery in the Dataflow jar).")
+  @Default.String("jdbc")
+  String getServingStore();
+
+  void setServingStore(String value);
+
+  @Description(
+      "JDBC URL of the serving store (H2 server or PostgreSQL); needed by --servingStore=jdbc.")
   String getJdbcUrl();
 
   void setJdbcUrl(String value);

@@ -1,5 +1,6 @@
 package dev.kappabeam.runners.flink;
 
+import dev.kappabeam.pipelines.runner.RunnerSupports;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,13 +49,7 @@ public final class FlinkDefaults {
    */
   public static List<String> apply(List<String> args) {
     List<String> out = new ArrayList<>(args);
-    for (String flag : FLAGS) {
-      String name = flag.substring(0, flag.indexOf('='));
-      boolean given = args.stream().anyMatch(a -> a.equals(name) || a.startsWith(name + "="));
-      if (!given) {
-        out.add(flag);
-      }
-    }
+    out.addAll(RunnerSupports.missing(args, FLAGS));
     return out;
   }
 }

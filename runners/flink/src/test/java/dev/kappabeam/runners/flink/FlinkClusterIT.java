@@ -2,6 +2,7 @@ package dev.kappabeam.runners.flink;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kappabeam.runners.testkit.ParityFixture;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,6 +63,7 @@ class FlinkClusterIT {
     URI rest = cluster.getRestAddress().get(60, TimeUnit.SECONDS);
     remote =
         List.of(
+            "--runner=FlinkRunner",
             "--flinkMaster=127.0.0.1:" + rest.getPort(),
             "--parallelism=2",
             "--filesToStage=" + jar.toAbsolutePath());

@@ -1,5 +1,6 @@
 package dev.kappabeam.runners.flink;
 
+import dev.kappabeam.runners.testkit.ParityFixture;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class FlinkParityIT {
-  private static final List<String> LOCAL = List.of("--flinkMaster=[local]", "--parallelism=2");
+  private static final List<String> LOCAL =
+      List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2");
 
   @TempDir static Path tempDir;
 

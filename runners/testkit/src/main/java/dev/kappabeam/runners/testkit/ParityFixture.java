@@ -1,4 +1,4 @@
-package dev.kappabeam.runners.flink;
+package dev.kappabeam.runners.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +12,7 @@ import dev.kappabeam.generator.WorkloadGenerator;
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewDiff;
 import dev.kappabeam.serving.ViewStore;
@@ -31,7 +32,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -45,12 +45,20 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The parity fixture of the Flink tests: a local stack (Kafka broker + H2) holding one generated
- * workload (out-of-order, late-within-lateness, duplicate and malformed records) on partitions 0..2
- * of a four-partition topic, partition 3 empty; runs of the reference pipeline on Flink; and the
- * checks that a view version equals the oracle row for row and that the counters add up.
+ * The parity fixture every runner module tests with (the parity matrix): a local stack (Kafka
+ * broker + H2) holding one generated workload (out-of-order, late-within-lateness, duplicate and
+ * malformed records) on partitions 0..2 of a four-partition topic, partition 3 empty; runs of the
+ * reference pipeline on the runner the caller names; and the checks that a view version equals the
+ * oracle row for row and that the counters add up.
+ *
+ * <pre>{@code
+ * ParityFixture f = ParityFixture.start(dir, "flink-parity", 2000);
+ * PipelineResult r = f.run("h1", List.of("--runner=FlinkRunner", "--flinkMaster=[local]"), "--mode=HISTORICAL");
+ * f.assertCounters(r, "historical h1");
+ * f.assertViewsEqualOracle("h1");
+ * }</pre>
  */
-final class ParityFixture implements AutoCloseable {
+public final class ParityFixture implements AutoCloseable {
   private static final int PARTITIONS_WITH_DATA = 3;
 
   private final LocalStack stack;
@@ -66,7 +74,7 @@ final class ParityFixture implements AutoCloseable {
   }
 
   /** Starts a stack under {@code dir} and produces the workload of {@code count} records. */
-  static ParityFixture start(Path dir, String topicPrefix, int count) throws Exception {
+  public static ParityFixture start(Path dir, String topicPrefix, int count) throws Exception {
     LocalStack stack = LocalStack.start(LocalStack.Config.of(dir).withFreePorts());
     try {
       ViewStore store =
@@ -100,28 +108,32 @@ final class ParityFixture implements AutoCloseable {
   }
 
   /**
-   * Builds the pipeline from flags as its {@code main} would (plus {@link FlinkDefaults}), creates
-   * the version's tables, runs it and waits for it; fails unless it ends DONE.
+   * Builds the pipeline from flags as its {@code main} would (with the runner's {@link
+   * RunnerSupports#withDefaults defaults}), creates the version's tables, runs it and waits for it;
+   * fails unless it ends DONE. {@code runnerFlags} name the runner ({@code --runner=...}) and its
+   * settings.
    */
-  PipelineResult run(String version, List<String> flinkFlags, String... modeFlags) {
+  public PipelineResult run(String version, List<String> runnerFlags, String... modeFlags) {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "--runner=FlinkRunner",
                 "--bootstrapServers=" + stack.bootstrapServers(),
                 "--topic=" + topic,
                 "--jdbcUrl=" + stack.jdbcUrl(),
                 "--jdbcUser=" + stack.jdbcUser(),
                 "--jdbcPassword=" + stack.jdbcPassword(),
                 "--viewVersion=" + version,
-                "--jobName=flink-parity-" + version));
-    args.addAll(flinkFlags);
+                "--jobName=parity-" + version));
+    args.addAll(runnerFlags);
     args.addAll(Arrays.asList(modeFlags));
     KappaBeamOptions options =
-        PipelineOptionsFactory.fromArgs(FlinkDefaults.apply(args).toArray(new String[0]))
+        PipelineOptionsFactory.fromArgs(RunnerSupports.withDefaults(args).toArray(new String[0]))
             .withValidation()
             .as(KappaBeamOptions.class);
-    assertEquals(FlinkRunner.class, options.getRunner());
+    assertEquals(
+        RunnerSupports.runnerName(args),
+        options.getRunner().getSimpleName(),
+        "the runner the flags name");
     for (ViewDefinition view : Views.all()) {
       store.createTable(view, version);
     }
@@ -132,8 +144,28 @@ final class ParityFixture implements AutoCloseable {
     return result;
   }
 
+  /** The running local stack (broker and serving database). */
+  public LocalStack stack() {
+    return stack;
+  }
+
+  /** The serving store the runs write to. */
+  public ViewStore store() {
+    return store;
+  }
+
+  /** The workload's topic (with {@code <topic>.dlq} and {@code <topic>.late}). */
+  public String topic() {
+    return topic;
+  }
+
+  /** What the oracle computed from the workload. */
+  public Oracle.Result expected() {
+    return expected;
+  }
+
   /** The counters of a run are exactly what the oracle predicts (nothing late, nothing lost). */
-  void assertCounters(PipelineResult result, String what) {
+  public void assertCounters(PipelineResult result, String what) {
     Map<String, Long> want = new LinkedHashMap<>();
     want.put(CounterNames.READ, expected.read());
     want.put(CounterNames.PARSED, expected.parsed());
@@ -154,7 +186,7 @@ final class ParityFixture implements AutoCloseable {
   }
 
   /** Every view of {@code version} equals the oracle, row for row and in key order. */
-  void assertViewsEqualOracle(String version) {
+  public void assertViewsEqualOracle(String version) {
     for (ViewDefinition view : Views.all()) {
       List<Row> oracle = expected.rows(view);
       assertTrue(oracle.size() > 1, view.name() + ": the oracle view should not be trivial");

@@ -1,0 +1,29 @@
+package dev.kappabeam.pipelines.runner;
+
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What kappa-beam knows about one Beam runner: the flags it runs with unless the caller sets them,
+ * and the combinations of mode and features it refuses (with the reason and what to use instead).
+ * Each runner module registers one in {@code META-INF/services}; {@link RunnerSupports} finds them
+ * on the classpath, so the pipeline's {@code main}, the CLI and the tests apply the same rules.
+ */
+public interface RunnerSupport {
+  /** The runner's simple class name as given to {@code --runner}, e.g. {@code FlinkRunner}. */
+  String runnerName();
+
+  /** Flags ({@code --name=value}) appended to the arguments unless they set that option. */
+  default List<String> defaultFlags() {
+    return List.of();
+  }
+
+  /**
+   * Why this runner cannot run {@code options} correctly, if it cannot: a sentence that says what
+   * is unsupported, why, and what to use instead. Empty when the run is supported.
+   */
+  default Optional<String> refusal(KappaBeamOptions options) {
+    return Optional.empty();
+  }
+}
