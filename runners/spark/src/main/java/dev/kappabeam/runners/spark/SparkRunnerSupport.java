@@ -1,0 +1,81 @@
+package dev.kappabeam.runners.spark;
+
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.options.RunMode;
+import dev.kappabeam.pipelines.runner.RunnerSupport;
+import java.util.List;
+import java.util.Optional;
+import org.apache.beam.sdk.options.StreamingOptions;
+
+/**
+ * Registers {@link SparkDefaults} for {@code --runner=SparkRunner} (Beam's classic RDD/DStream
+ * runner, {@code beam-runners-spark-3} 2.62.0) and refuses what it cannot run correctly.
+ *
+ * <p>Supported: {@code --mode=HISTORICAL} (a Spark batch job; passes the parity fixture).
+ *
+ * <p>Refused, each because Beam 2.62.0's Spark runner would fail at translation, never because it
+ * would run and give another answer (the tests check both: that the refusal fires, and that Beam
+ * still rejects the pipeline without it):
+ *
+ * <ul>
+ *   <li>{@code --mode=STREAMING}: an unbounded pipeline runs as DStream micro-batches, where Beam
+ *       translates a stateful ParDo through {@code StatefulStreamingParDoEvaluator}, which rejects
+ *       timers ({@code TranslationUtils.rejectTimers}: "cannot yet be used with timers in the
+ *       SparkRunner"). kappa-beam's streaming path needs event-time timers: {@code
+ *       DeduplicateEvents} forgets an event id after the dedup horizon, and {@code SplitLateEvents}
+ *       learns the watermark from timers to route too-late events to the late topic (without it a
+ *       window would drop them silently). Dropping those transforms on Spark would change the
+ *       answer, so the run is refused.
+ *   <li>{@code --mode=STREAMING --drainWhenCaughtUp=true}: as above, and its source, KafkaIO's
+ *       {@code readSourceDescriptors} with stop offsets, is a splittable DoFn, which the streaming
+ *       translator rejects ("Splittable DoFn not yet supported in streaming mode").
+ *   <li>{@code --streaming=true} with {@code --mode=HISTORICAL}: Beam would translate the bounded
+ *       pipeline with its streaming translator, i.e. the unsupported path above.
+ * </ul>
+ */
+public final class SparkRunnerSupport implements RunnerSupport {
+  static final String INSTEAD =
+      " Use --runner=FlinkRunner (or DirectRunner) for streaming; on Spark use --mode=HISTORICAL"
+          + " (the same views from a bounded read of the log).";
+
+  static final String STREAMING =
+      "SparkRunner cannot run --mode=STREAMING: Beam 2.62.0's Spark runner runs unbounded"
+          + " pipelines as DStream micro-batches and rejects event-time timers there"
+          + " (StatefulStreamingParDoEvaluator -> TranslationUtils.rejectTimers), which"
+          + " kappa-beam's streaming path needs (DeduplicateEvents forgets event ids after the"
+          + " dedup horizon; SplitLateEvents sends events later than the allowed lateness to the"
+          + " late topic instead of letting a window drop them).";
+
+  static final String DRAINED =
+      "SparkRunner cannot run --mode=STREAMING --drainWhenCaughtUp=true: its Kafka read with stop"
+          + " offsets is a splittable DoFn (KafkaIO.readSourceDescriptors), which Beam 2.62.0's"
+          + " Spark streaming translator rejects ('Splittable DoFn not yet supported in streaming"
+          + " mode', StreamingTransformTranslator), and the streaming path also needs event-time"
+          + " timers, which the runner rejects in streaming (TranslationUtils.rejectTimers).";
+
+  static final String STREAMING_FLAG =
+      "SparkRunner cannot run --mode=HISTORICAL with --streaming=true: Beam would translate the"
+          + " bounded pipeline with its DStream (streaming) translator, which rejects the"
+          + " pipeline's event-time timers (TranslationUtils.rejectTimers). Drop --streaming.";
+
+  @Override
+  public String runnerName() {
+    return "SparkRunner";
+  }
+
+  @Override
+  public List<String> defaultFlags() {
+    return SparkDefaults.FLAGS;
+  }
+
+  @Override
+  public Optional<String> refusal(KappaBeamOptions options) {
+    if (options.getMode() == RunMode.STREAMING) {
+      return Optional.of((options.getDrainWhenCaughtUp() ? DRAINED : STREAMING) + INSTEAD);
+    }
+    if (options.as(StreamingOptions.class).isStreaming()) {
+      return Optional.of(STREAMING_FLAG);
+    }
+    return Optional.empty();
+  }
+}
