@@ -295,6 +295,58 @@ public final class ViewStore implements AutoCloseable {
   }
 
   /**
+   * Every row of the view's live alias (the SQL view named {@code view.name()} that {@link
+   * ViewRegistry} maintains), sorted by key: what a reader of the view sees now.
+   */
+  public List<Row> readLive(ViewDefinition view) {
+    TableSql sql = new TableSql(view, view.name());
+    return withConnection(
+        "read the live alias " + view.name(),
+        c -> {
+          List<Row> out = new ArrayList<>();
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery(sql.selectAll())) {
+            while (rs.next()) {
+              out.add(sql.readRow(rs));
+            }
+          }
+          out.sort(RowValues.byKey(view));
+          return out;
+        });
+  }
+
+  /**
+   * How far a version's table has got: its row count, the sum of its progress column (events or
+   * purchases) and the newest event time it reflects (the latest window start, or session end). Two
+   * equal results mean the sink wrote nothing in between.
+   */
+  public TableProgress progress(ViewDefinition view, String version) {
+    String table = tableName(view, version);
+    String time = view.schema().hasField("session_end") ? "session_end" : "window_start";
+    String query =
+        "SELECT COUNT(*), COALESCE(SUM("
+            + TableSql.q(view.progressColumn())
+            + "), 0), MAX("
+            + TableSql.q(time)
+            + ") FROM "
+            + TableSql.q(table);
+    return withConnection(
+        "read the progress of " + table,
+        c -> {
+          try (Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery(query)) {
+            rs.next();
+            java.time.OffsetDateTime newest = rs.getObject(3, java.time.OffsetDateTime.class);
+            return new TableProgress(
+                rs.getLong(1), rs.getLong(2), newest == null ? null : newest.toInstant());
+          }
+        });
+  }
+
+  /** See {@link #progress}. */
+  public record TableProgress(long rows, long progressSum, java.time.Instant newestEventTime) {}
+
+  /**
    * Writes every row of a view version to {@code out} in {@code format}, sorted by key (see {@link
    * ExportFormat}). Flushes {@code out} but does not close it.
    */
