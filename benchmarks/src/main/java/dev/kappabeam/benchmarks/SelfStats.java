@@ -1,0 +1,43 @@
+package dev.kappabeam.benchmarks;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What a measured child JVM reports about itself when its work is done: CPU time of the whole
+ * process (all threads, JIT and GC included, since the JVM started) and peak resident set size.
+ */
+final class SelfStats {
+  private SelfStats() {}
+
+  /** Process CPU time (user + system) in nanoseconds, or -1 if the JVM cannot tell. */
+  static long cpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
+  /** Peak resident set size (VmHWM) in KiB from /proc/self/status, or -1 where there is none. */
+  static long peakRssKb() {
+    return statusField(Path.of("/proc/self/status"), "VmHWM:");
+  }
+
+  /** A "kB" field of a /proc status file, or -1. */
+  static long statusField(Path status, String field) {
+    try {
+      for (String line : Files.readAllLines(status)) {
+        if (line.startsWith(field)) {
+          String[] parts = line.substring(field.length()).trim().split("\\s+");
+          return Long.parseLong(parts[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+}
