@@ -1,27 +1,28 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.KappaBeamPipeline;
+import dev.kappabeam.pipelines.RunCounters;
 import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
+import dev.kappabeam.serving.CodeVersion;
+import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricQueryResults;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.TopicPartition;
@@ -173,6 +174,8 @@ final class RunCommand implements Runnable {
     for (ViewDefinition v : selected) {
       viewStore.createTable(v, version);
     }
+    ViewRegistry registry = new ViewRegistry(store);
+    List<RegisteredVersion> registered = register(registry, options, plan, selected);
     String label =
         mode == RunMode.HISTORICAL
             ? "historical"
@@ -188,13 +191,34 @@ final class RunCommand implements Runnable {
       System.err.printf("kb: reading %,d records: %s%n", plan.totalRecords(), plan.ranges());
     }
     PipelineResult result = plan.pipeline().run();
-    Thread cancelOnExit = new Thread(() -> cancelQuietly(result));
+    JobHost host =
+        JobHost.started(registry, registered, options.getRunner().getSimpleName(), result);
+    Thread cancelOnExit =
+        new Thread(
+            () -> {
+              cancelQuietly(result);
+              host.ended(RegisteredVersion.STOPPED);
+            });
     Runtime.getRuntime().addShutdownHook(cancelOnExit);
-    PipelineResult.State state = waitWithProgress(result, plan);
+    PipelineResult.State state = waitWithProgress(result, plan, host);
     Runtime.getRuntime().removeShutdownHook(cancelOnExit);
+    if (state == PipelineResult.State.CANCELLED && stoppedByRegistry) {
+      host.ended(RegisteredVersion.STOPPED);
+      registry.close();
+      return;
+    }
+    host.ended(
+        state == PipelineResult.State.DONE ? RegisteredVersion.DONE : RegisteredVersion.FAILED);
     if (state != PipelineResult.State.DONE) {
+      registry.close();
       throw new CliException(ExitCodes.RUN_FAILED, "the pipeline ended in state " + state);
     }
+    // A run that ended on its own (historical, drained) has caught up with its end offsets.
+    java.time.Instant doneAt = java.time.Instant.now();
+    for (RegisteredVersion r : registered) {
+      registry.caughtUp(r.view(), r.version(), doneAt);
+    }
+    registry.close();
     Map<String, Long> counters = counters(result, false);
     System.out.println(summary(counters));
     long read = counters.get(CounterNames.READ);
@@ -216,7 +240,8 @@ final class RunCommand implements Runnable {
     }
   }
 
-  private KappaBeamOptions options() {
+  /** The Beam flags given, plus DirectRunner by default and kb's DirectRunner settings. */
+  static List<String> runnerArgs(List<String> beamArgs) {
     List<String> args = new ArrayList<>(beamArgs);
     boolean runnerGiven = args.stream().anyMatch(a -> a.startsWith("--runner"));
     if (!runnerGiven) {
@@ -241,6 +266,11 @@ final class RunCommand implements Runnable {
         }
       }
     }
+    return args;
+  }
+
+  private KappaBeamOptions options() {
+    List<String> args = runnerArgs(beamArgs);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
     args.add("--topic=" + topic);
     args.add("--mode=" + mode.name());
@@ -283,7 +313,7 @@ final class RunCommand implements Runnable {
         .as(KappaBeamOptions.class);
   }
 
-  private void ensureOutputTopics(KappaBeamOptions o) {
+  static void ensureOutputTopics(KappaBeamOptions o) {
     try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
       int partitions = kafka.partitions(o.getTopic()).size();
       Set<String> existing = kafka.topics();
@@ -352,7 +382,66 @@ final class RunCommand implements Runnable {
     }
   }
 
-  private PipelineResult.State waitWithProgress(PipelineResult result, RunPlan plan) {
+  private boolean stoppedByRegistry;
+
+  /**
+   * Registers the versions this run builds as building (a resumed version keeps its row), with
+   * their logic fingerprint; kb cutover makes one live.
+   */
+  private List<RegisteredVersion> register(
+      ViewRegistry registry, KappaBeamOptions o, RunPlan plan, List<ViewDefinition> selected) {
+    String code = CodeVersion.of(ReferenceViews.class);
+    String params = plan.parameters().fingerprint();
+    List<RegisteredVersion> out = new ArrayList<>();
+    for (ViewDefinition v : selected) {
+      java.util.Optional<RegisteredVersion> existing = registry.get(v.name(), version);
+      if (existing.isPresent() && existing.get().status() != RegisteredVersion.Status.DROPPED) {
+        out.add(existing.get());
+        continue;
+      }
+      out.add(
+          registry.register(
+              new RegisteredVersion(
+                  v.name(),
+                  version,
+                  RegisteredVersion.Status.BUILDING,
+                  topic,
+                  plan.consumerGroup(),
+                  startFrom,
+                  o.getRunner().getSimpleName(),
+                  null,
+                  null,
+                  null,
+                  null,
+                  params,
+                  code,
+                  CodeVersion.fingerprint(v.name(), params, code),
+                  logicArgs(o),
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null)));
+    }
+    return out;
+  }
+
+  private static String logicArgs(KappaBeamOptions o) {
+    List<String> args = new ArrayList<>();
+    args.add("--maxOutOfOrderness=" + o.getMaxOutOfOrderness());
+    args.add("--allowedLateness=" + o.getAllowedLateness());
+    if (o.getEarlyFiringInterval() != null && !o.getEarlyFiringInterval().isBlank()) {
+      args.add("--earlyFiringInterval=" + o.getEarlyFiringInterval());
+    }
+    args.add("--dedupHorizon=" + o.getDedupHorizon());
+    args.add("--sessionGap=" + o.getSessionGap());
+    args.add("--excludeTypes=" + (o.getExcludeTypes() == null ? "" : o.getExcludeTypes()));
+    return String.join(" ", args);
+  }
+
+  private PipelineResult.State waitWithProgress(PipelineResult result, RunPlan plan, JobHost host) {
     long total = plan.totalRecords();
     long started = System.nanoTime();
     long lastRead = 0;
@@ -361,6 +450,13 @@ final class RunCommand implements Runnable {
       PipelineResult.State s = result.waitUntilFinish(Duration.standardSeconds(2));
       if (s != null && s.isTerminal()) {
         return s;
+      }
+      if (!host.beat()) {
+        System.err.println(
+            "kb: the versions of job " + host.jobId() + " were retired; stopping the job");
+        stoppedByRegistry = true;
+        cancelQuietly(result);
+        continue;
       }
       long read = counters(result, true).get(CounterNames.READ);
       long now = System.nanoTime();
@@ -391,37 +487,7 @@ final class RunCommand implements Runnable {
   }
 
   static Map<String, Long> counters(PipelineResult result, boolean attempted) {
-    Map<String, Long> out = new LinkedHashMap<>();
-    for (String name :
-        List.of(
-            CounterNames.READ,
-            CounterNames.PARSED,
-            CounterNames.DEAD_LETTERED,
-            CounterNames.DUPLICATES_REMOVED,
-            CounterNames.LATE,
-            CounterNames.ACCEPTED,
-            CounterNames.DUPLICATES_CONFLICTING)) {
-      out.put(name, 0L);
-    }
-    MetricQueryResults q;
-    try {
-      q = result.metrics().queryMetrics(MetricsFilter.builder().build());
-    } catch (UnsupportedOperationException | IllegalStateException e) {
-      return out;
-    }
-    for (MetricResult<Long> c : q.getCounters()) {
-      if (CounterNames.NAMESPACE.equals(c.getName().getNamespace())
-          && out.containsKey(c.getName().getName())) {
-        Long v;
-        try {
-          v = attempted ? c.getAttempted() : c.getCommitted();
-        } catch (UnsupportedOperationException e) {
-          v = c.getAttempted();
-        }
-        out.merge(c.getName().getName(), v == null ? 0L : v, Long::sum);
-      }
-    }
-    return out;
+    return RunCounters.of(result, attempted);
   }
 
   static String summary(Map<String, Long> c) {

@@ -10,6 +10,7 @@ import dev.kappabeam.generator.GeneratedRecord.Kind;
 import dev.kappabeam.generator.Oracle;
 import dev.kappabeam.generator.WorkloadGenerator;
 import dev.kappabeam.pipelines.KappaBeamPipeline;
+import dev.kappabeam.pipelines.RunCounters;
 import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
@@ -65,16 +66,33 @@ public final class ParityFixture implements AutoCloseable {
   private final ViewStore store;
   private final String topic;
   private final Oracle.Result expected;
+  private List<GeneratedRecord> heldBack;
 
-  private ParityFixture(LocalStack stack, ViewStore store, String topic, Oracle.Result expected) {
+  private ParityFixture(
+      LocalStack stack,
+      ViewStore store,
+      String topic,
+      Oracle.Result expected,
+      List<GeneratedRecord> heldBack) {
     this.stack = stack;
     this.store = store;
     this.topic = topic;
     this.expected = expected;
+    this.heldBack = heldBack;
   }
 
   /** Starts a stack under {@code dir} and produces the workload of {@code count} records. */
   public static ParityFixture start(Path dir, String topicPrefix, int count) throws Exception {
+    return start(dir, topicPrefix, count, count);
+  }
+
+  /**
+   * Like {@link #start(Path, String, int)}, but produces only the first {@code produced} records of
+   * the workload; {@link #produceRemaining()} produces the rest. The oracle covers all {@code
+   * count}: for tests that stop and restart a job between the two parts.
+   */
+  public static ParityFixture start(Path dir, String topicPrefix, int count, int produced)
+      throws Exception {
     LocalStack stack = LocalStack.start(LocalStack.Config.of(dir).withFreePorts());
     try {
       ViewStore store =
@@ -97,10 +115,11 @@ public final class ParityFixture implements AutoCloseable {
       assertTrue(
           kinds.containsAll(List.of(Kind.OUT_OF_ORDER, Kind.LATE, Kind.DUPLICATE, Kind.MALFORMED)),
           "the workload must exercise every kind of trouble, got " + kinds);
-      produce(stack.bootstrapServers(), topic, records);
+      produce(stack.bootstrapServers(), topic, records.subList(0, produced), 0);
       Oracle.Result expected = Oracle.computeFromRecords(records, ViewParameters.defaults());
       assertTrue(expected.duplicates() > 0 && expected.deadLettered() > 0, "oracle: " + expected);
-      return new ParityFixture(stack, store, topic, expected);
+      return new ParityFixture(
+          stack, store, topic, expected, List.copyOf(records.subList(produced, records.size())));
     } catch (Exception | Error e) {
       stack.close();
       throw e;
@@ -114,6 +133,24 @@ public final class ParityFixture implements AutoCloseable {
    * settings.
    */
   public PipelineResult run(String version, List<String> runnerFlags, String... modeFlags) {
+    RunPlan plan = plan(version, runnerFlags, modeFlags);
+    assertEquals(expected.read(), plan.totalRecords(), "records in the planned offset ranges");
+    PipelineResult result = plan.pipeline().run();
+    assertEquals(PipelineResult.State.DONE, result.waitUntilFinish(), version + ": final state");
+    return result;
+  }
+
+  /** Produces the records {@link #start(Path, String, int, int)} held back. */
+  public void produceRemaining() throws Exception {
+    produce(stack.bootstrapServers(), topic, heldBack, expected.read() - heldBack.size());
+    heldBack = List.of();
+  }
+
+  /**
+   * Builds the pipeline from flags as its {@code main} would (with the runner's defaults) and
+   * creates the version's tables, without running it.
+   */
+  public RunPlan plan(String version, List<String> runnerFlags, String... modeFlags) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -137,11 +174,7 @@ public final class ParityFixture implements AutoCloseable {
     for (ViewDefinition view : Views.all()) {
       store.createTable(view, version);
     }
-    RunPlan plan = KappaBeamPipeline.plan(options);
-    assertEquals(expected.read(), plan.totalRecords(), "records in the planned offset ranges");
-    PipelineResult result = plan.pipeline().run();
-    assertEquals(PipelineResult.State.DONE, result.waitUntilFinish(), version + ": final state");
-    return result;
+    return KappaBeamPipeline.plan(options);
   }
 
   /** The running local stack (broker and serving database). */
@@ -173,16 +206,17 @@ public final class ParityFixture implements AutoCloseable {
     want.put(CounterNames.DUPLICATES_REMOVED, expected.duplicates());
     want.put(CounterNames.LATE, 0L);
     want.put(CounterNames.ACCEPTED, expected.accepted());
-    Map<String, Long> got = new LinkedHashMap<>();
-    want.keySet().forEach(k -> got.put(k, 0L));
+    Map<String, Long> got = new LinkedHashMap<>(RunCounters.of(result, true));
+    got.keySet().retainAll(want.keySet());
     MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder().build());
+    StringBuilder reported = new StringBuilder();
     for (MetricResult<Long> c : q.getCounters()) {
       if (CounterNames.NAMESPACE.equals(c.getName().getNamespace())
           && got.containsKey(c.getName().getName())) {
-        got.merge(c.getName().getName(), c.getAttempted(), Long::sum);
+        reported.append("\n  ").append(c.getKey()).append(" attempted=").append(c.getAttempted());
       }
     }
-    assertEquals(want, got, what + ": counters");
+    assertEquals(want, got, what + ": counters; the runner reported:" + reported);
   }
 
   /** Every view of {@code version} equals the oracle, row for row and in key order. */
@@ -216,8 +250,12 @@ public final class ParityFixture implements AutoCloseable {
     }
   }
 
-  /** Keyed records go to partition hash(user) mod 3, keyless ones round-robin over 0..2. */
-  private static void produce(String bootstrapServers, String topic, List<GeneratedRecord> records)
+  /**
+   * Keyed records go to partition hash(user) mod 3, keyless ones round-robin over 0..2 by their
+   * index in the workload ({@code first} is the index of {@code records.get(0)}).
+   */
+  private static void produce(
+      String bootstrapServers, String topic, List<GeneratedRecord> records, long first)
       throws Exception {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -231,7 +269,7 @@ public final class ParityFixture implements AutoCloseable {
         GeneratedRecord r = records.get(i);
         int partition =
             r.key() == null
-                ? i % PARTITIONS_WITH_DATA
+                ? (int) ((first + i) % PARTITIONS_WITH_DATA)
                 : Math.floorMod(Arrays.hashCode(r.key()), PARTITIONS_WITH_DATA);
         sent.add(producer.send(new ProducerRecord<>(topic, partition, r.key(), r.value())));
       }
