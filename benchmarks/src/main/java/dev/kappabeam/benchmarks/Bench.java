@@ -346,7 +346,7 @@ public final class Bench {
       }
       if (!r.ok()) {
         out.printf("RESULT size=%d system=%s FAILED: %s%n", n, system, r.error());
-        table.add(String.format("| %,d | %s | FAILED: %s | | | | | |", n, system, r.error()));
+        table.add(String.format("| %,d | %s | FAILED: %s | | | | | | |", n, system, r.error()));
         rc = 1;
         if (system.equals("b2")) {
           out.println("b2 failed: no baseline for this size; skipping the rest of it");
@@ -439,16 +439,22 @@ public final class Bench {
 
   private void report(int n, ChildRun.Result r, ChildRun.Result b2, String verdict) {
     double ratio = b2 == null ? Double.NaN : r.eventsPerSecond() / b2.eventsPerSecond();
+    // CPU efficiency relative to B2: less sensitive than wall time to other load on the machine.
+    double cpuRatio = b2 == null ? Double.NaN : b2.cpuSecondsPerEvent() / r.cpuSecondsPerEvent();
     boolean counts =
         verdict.startsWith("SAME") || verdict.startsWith("baseline") || verdict.startsWith("bytes");
+    String ratioText = counts ? String.format("%.3f", ratio) : "n/a (does not count)";
+    String cpuRatioText = counts ? String.format("%.3f", cpuRatio) : "n/a";
     out.printf(
-        "RESULT size=%d system=%s events/s=%.0f ratio_to_b2=%s cpu_s/event=%.2e cpu_s=%.1f"
-            + " peak_rss=%d MB work=%.1f s wall=%.1f s views=%s%n",
+        "RESULT size=%d system=%s events/s=%.0f ratio_to_b2=%s cpu_s/event=%.2e"
+            + " cpu_efficiency_vs_b2=%s cpu_s=%.1f peak_rss=%d MB work=%.1f s wall=%.1f s"
+            + " views=%s%n",
         n,
         r.system(),
         r.eventsPerSecond(),
-        counts ? String.format("%.3f", ratio) : "n/a (does not count)",
+        ratioText,
         r.cpuSecondsPerEvent(),
+        cpuRatioText,
         r.cpuSeconds(),
         r.peakRssKb() / 1024,
         r.workSeconds(),
@@ -456,12 +462,13 @@ public final class Bench {
         verdict);
     table.add(
         String.format(
-            "| %,d | %s | %,.0f | %s | %.1f | %,d | %.1f | %.1f | %s |",
+            "| %,d | %s | %,.0f | %s | %.1f | %s | %,d | %.1f | %.1f | %s |",
             n,
             r.system(),
             r.eventsPerSecond(),
-            counts ? String.format("%.3f", ratio) : "does not count",
+            counts ? ratioText : "does not count",
             r.cpuSecondsPerEvent() * 1e6,
+            cpuRatioText,
             r.peakRssKb() / 1024,
             r.workSeconds(),
             r.wallSeconds(),
@@ -504,9 +511,9 @@ public final class Bench {
     out.println();
     out.println("== summary (shared 2-core machine: compare the ratios) ==");
     out.println(
-        "| events | system | events/s | ratio to B2 | CPU-µs/event | peak RSS MB | work s | wall s"
-            + " | views |");
-    out.println("|---:|---|---:|---:|---:|---:|---:|---:|---|");
+        "| events | system | events/s | ratio to B2 | CPU-µs/event | CPU efficiency vs B2 | peak"
+            + " RSS MB | work s | wall s | views |");
+    out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
     table.forEach(out::println);
     for (Map.Entry<String, Map<Integer, Double>> e : catchUp.entrySet()) {
       Map<Integer, Double> t = e.getValue();
