@@ -13,9 +13,8 @@ import org.apache.beam.sdk.options.StreamingOptions;
  *
  * <p>Supported: {@code --mode=HISTORICAL} (a Spark batch job; passes the parity fixture).
  *
- * <p>Refused, each because Beam 2.62.0's Spark runner would fail at translation, never because it
- * would run and give another answer (the tests check both: that the refusal fires, and that Beam
- * still rejects the pipeline without it):
+ * <p>Refused (the tests check both that the refusal fires and, for the streaming modes, that Beam
+ * still rejects the pipeline without it, in {@code SparkStreamingLimitsIT}):
  *
  * <ul>
  *   <li>{@code --mode=STREAMING}: an unbounded pipeline runs as DStream micro-batches, where Beam
@@ -27,10 +26,13 @@ import org.apache.beam.sdk.options.StreamingOptions;
  *       window would drop them silently). Dropping those transforms on Spark would change the
  *       answer, so the run is refused.
  *   <li>{@code --mode=STREAMING --drainWhenCaughtUp=true}: as above, and its source, KafkaIO's
- *       {@code readSourceDescriptors} with stop offsets, is a splittable DoFn, which the streaming
- *       translator rejects ("Splittable DoFn not yet supported in streaming mode").
- *   <li>{@code --streaming=true} with {@code --mode=HISTORICAL}: Beam would translate the bounded
- *       pipeline with its streaming translator, i.e. the unsupported path above.
+ *       {@code readSourceDescriptors} with stop offsets, is a splittable DoFn, which Beam's Spark
+ *       runner expands only in batch pipelines ({@code SparkTransformOverrides}); in streaming the
+ *       translation fails ("Not expected to directly translate splittable DoFn").
+ *   <li>{@code --streaming=true} with {@code --mode=HISTORICAL}: Beam then wraps the bounded
+ *       pipeline in a Spark Streaming context instead of running a batch job; that path is not
+ *       verified (it does not fail at translation, so this refusal is a precaution, not a Beam
+ *       error).
  * </ul>
  */
 public final class SparkRunnerSupport implements RunnerSupport {
@@ -48,15 +50,17 @@ public final class SparkRunnerSupport implements RunnerSupport {
 
   static final String DRAINED =
       "SparkRunner cannot run --mode=STREAMING --drainWhenCaughtUp=true: its Kafka read with stop"
-          + " offsets is a splittable DoFn (KafkaIO.readSourceDescriptors), which Beam 2.62.0's"
-          + " Spark streaming translator rejects ('Splittable DoFn not yet supported in streaming"
-          + " mode', StreamingTransformTranslator), and the streaming path also needs event-time"
-          + " timers, which the runner rejects in streaming (TranslationUtils.rejectTimers).";
+          + " offsets is a splittable DoFn (KafkaIO.readSourceDescriptors), and Beam 2.62.0's"
+          + " SparkRunner expands splittable DoFns only in batch pipelines (SparkTransformOverrides),"
+          + " so a streaming one fails ('Not expected to directly translate splittable DoFn');"
+          + " the streaming path also needs event-time timers, which the runner rejects in"
+          + " streaming (TranslationUtils.rejectTimers).";
 
   static final String STREAMING_FLAG =
-      "SparkRunner cannot run --mode=HISTORICAL with --streaming=true: Beam would translate the"
-          + " bounded pipeline with its DStream (streaming) translator, which rejects the"
-          + " pipeline's event-time timers (TranslationUtils.rejectTimers). Drop --streaming.";
+      "SparkRunner does not run --mode=HISTORICAL with --streaming=true: kappa-beam runs historical"
+          + " mode on Spark as a batch job (tested for parity); --streaming=true makes Beam's"
+          + " SparkRunner wrap the bounded pipeline in a Spark Streaming context instead, a path"
+          + " that is not verified to give the same answer or to end. Drop --streaming.";
 
   @Override
   public String runnerName() {

@@ -65,7 +65,7 @@ class SparkRunnerSupportTest {
     String reason =
         support.refusal(options("--mode=STREAMING", "--drainWhenCaughtUp=true")).orElseThrow();
     assertTrue(reason.contains("--drainWhenCaughtUp=true"), reason);
-    assertTrue(reason.contains("Splittable DoFn not yet supported in streaming mode"), reason);
+    assertTrue(reason.contains("Not expected to directly translate splittable DoFn"), reason);
     assertTrue(reason.contains("--runner=FlinkRunner"), reason);
   }
 
