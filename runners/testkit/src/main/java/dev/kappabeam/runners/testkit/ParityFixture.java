@@ -12,6 +12,7 @@ import dev.kappabeam.generator.WorkloadGenerator;
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.RunCounters;
 import dev.kappabeam.pipelines.RunPlan;
+import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.StoreConfig;
@@ -22,6 +23,7 @@ import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.Views;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -39,6 +41,7 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.values.Row;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -83,15 +86,19 @@ public final class ParityFixture implements AutoCloseable {
 
   /** Starts a stack under {@code dir} and produces the workload of {@code count} records. */
   public static ParityFixture start(Path dir, String topicPrefix, int count) throws Exception {
-    return start(dir, topicPrefix, count, count);
+    return start(dir, topicPrefix, count, count, WorkloadGenerator.DEFAULT_START);
   }
 
   /**
    * Like {@link #start(Path, String, int)}, but produces only the first {@code produced} records of
    * the workload; {@link #produceRemaining()} produces the rest. The oracle covers all {@code
-   * count}: for tests that stop and restart a job between the two parts.
+   * count}: for tests that stop and restart a job between the two parts. Event times start at
+   * {@code eventTimeStart}: an open-ended streaming job advances the watermark of a caught-up
+   * partition to processing time, so a workload it reads in parts must be recent, or the later part
+   * is rightly found late.
    */
-  public static ParityFixture start(Path dir, String topicPrefix, int count, int produced)
+  public static ParityFixture start(
+      Path dir, String topicPrefix, int count, int produced, Instant eventTimeStart)
       throws Exception {
     LocalStack stack = LocalStack.start(LocalStack.Config.of(dir).withFreePorts());
     try {
@@ -103,6 +110,7 @@ public final class ParityFixture implements AutoCloseable {
       stack.ensureTopic(topic + ".late", PARTITIONS_WITH_DATA + 1);
       List<GeneratedRecord> records =
           WorkloadGenerator.seeded(20261125L)
+              .withStart(eventTimeStart)
               .withCount(count)
               .withOutOfOrderFraction(0.05)
               .withLateFraction(0.03)
@@ -190,6 +198,16 @@ public final class ParityFixture implements AutoCloseable {
   /** The workload's topic (with {@code <topic>.dlq} and {@code <topic>.late}). */
   public String topic() {
     return topic;
+  }
+
+  /** Records on the late topic ({@code <topic>.late}), all versions together. */
+  public long lateRecords() {
+    try (KafkaOffsets kafka = new KafkaOffsets(stack.bootstrapServers())) {
+      String late = topic + ".late";
+      return kafka.offsets(kafka.partitions(late), OffsetSpec.latest()).values().stream()
+          .mapToLong(Long::longValue)
+          .sum();
+    }
   }
 
   /** What the oracle computed from the workload. */
