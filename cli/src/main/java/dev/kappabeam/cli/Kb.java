@@ -23,6 +23,11 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       ViewsCommand.class,
       VerifyCommand.class,
+      ReprocessCommand.class,
+      RegistryCommands.Cutover.class,
+      RegistryCommands.Rollback.class,
+      RegistryCommands.Drop.class,
+      RegistryCommands.StatusCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -67,7 +72,8 @@ public final class Kb implements Runnable {
           String message = ex.getMessage();
           if (ex instanceof CliException) {
             code = ((CliException) ex).exitCode;
-          } else if (ex instanceof KafkaSetupException) {
+          } else if (ex instanceof KafkaSetupException
+              || ex instanceof dev.kappabeam.serving.ViewStoreException) {
             code = ExitCodes.ENVIRONMENT;
           } else if (ex instanceof IllegalArgumentException) {
             code = ExitCodes.USAGE;

@@ -49,6 +49,11 @@ final class KafkaTestClient implements AutoCloseable {
    * Sends the records in order (idempotent, acks=all) and returns where each landed, in the same
    * order, once all are acknowledged.
    */
+  /** The admin client (topics, consumer groups). */
+  Admin admin() {
+    return admin;
+  }
+
   List<RecordMetadata> produce(List<ProducerRecord<byte[], byte[]>> records) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

@@ -1,0 +1,115 @@
+package dev.kappabeam.cli;
+
+import dev.kappabeam.serving.RegisteredVersion;
+import dev.kappabeam.serving.RegisteredVersion.Status;
+import dev.kappabeam.serving.ViewRegistry;
+import java.lang.reflect.Method;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.apache.beam.sdk.PipelineResult;
+
+/**
+ * The registry side of a job hosted by this kb process: records the job's start (runner, job id,
+ * host, pid), beats every progress tick, and tells the caller to stop the job when none of its
+ * versions is building or live any more (another controller retired it at a cutover: that is how a
+ * cutover stops the previous version's job in another process). A job whose host died keeps its
+ * {@code running} state with a stale heartbeat: {@code kb status} reports it dead.
+ */
+final class JobHost {
+  /** A heartbeat older than this (or a local pid that is gone) means the hosting process died. */
+  static final Duration DEFAULT_STALE_AFTER = Duration.ofSeconds(15);
+
+  private final ViewRegistry registry;
+  private final String jobId;
+  private boolean ended;
+
+  private JobHost(ViewRegistry registry, String jobId) {
+    this.registry = registry;
+    this.jobId = jobId;
+  }
+
+  /** Records that {@code result} builds {@code versions} in this process. */
+  static JobHost started(
+      ViewRegistry registry, List<RegisteredVersion> versions, String runner, PipelineResult r) {
+    String jobId = jobId(runner, r);
+    registry.jobStarted(versions, runner, jobId, host(), ProcessHandle.current().pid());
+    return new JobHost(registry, jobId);
+  }
+
+  String jobId() {
+    return jobId;
+  }
+
+  /** Beats; false when the job should stop because its versions are retired or dropped. */
+  boolean beat() {
+    List<RegisteredVersion> versions = registry.heartbeat(jobId);
+    return versions.isEmpty()
+        || versions.stream()
+            .anyMatch(v -> v.status() == Status.BUILDING || v.status() == Status.LIVE);
+  }
+
+  /** Records the job's end state once. */
+  synchronized void ended(String state) {
+    if (!ended) {
+      ended = true;
+      try {
+        registry.jobEnded(jobId, state);
+      } catch (RuntimeException e) {
+        // Best effort (e.g. on shutdown): a missing end shows as a stale heartbeat.
+      }
+    }
+  }
+
+  /**
+   * Whether the job of a registered version still runs: recorded running, a fresh heartbeat, and,
+   * when it is hosted on this machine, its process still exists.
+   */
+  static boolean alive(RegisteredVersion v, Duration staleAfter) {
+    if (!v.jobAlive(Instant.now(), staleAfter)) {
+      return false;
+    }
+    if (host().equals(v.jobHost()) && v.jobPid() != null) {
+      return ProcessHandle.of(v.jobPid()).map(ProcessHandle::isAlive).orElse(false);
+    }
+    return true;
+  }
+
+  /** One word for a version's job: running, dead, stopped, done, failed, or none. */
+  static String describe(RegisteredVersion v, Duration staleAfter) {
+    if (v.jobState() == null) {
+      return "none";
+    }
+    if (RegisteredVersion.RUNNING.equals(v.jobState())) {
+      return alive(v, staleAfter) ? "running" : "dead";
+    }
+    return v.jobState();
+  }
+
+  static String host() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  /** The runner's job id where it has one (Flink), else a local id for this process's job. */
+  private static String jobId(String runner, PipelineResult r) {
+    try {
+      Method m = r.getClass().getMethod("getJobId");
+      Object id = m.invoke(r);
+      if (id != null) {
+        return runner.replace("Runner", "").toLowerCase(java.util.Locale.ROOT) + "-" + id;
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // No job id on this runner's result: use a local one.
+    }
+    return runner.replace("Runner", "").toLowerCase(java.util.Locale.ROOT)
+        + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
+  }
+}

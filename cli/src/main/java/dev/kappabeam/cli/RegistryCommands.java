@@ -1,0 +1,384 @@
+package dev.kappabeam.cli;
+
+import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.serving.RegisteredVersion;
+import dev.kappabeam.serving.RegisteredVersion.Status;
+import dev.kappabeam.serving.RegistryException;
+import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.ViewRegistry;
+import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.Views;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The registry commands: {@code kb cutover}, {@code rollback}, {@code drop}, {@code status}. */
+final class RegistryCommands {
+  private RegistryCommands() {}
+
+  static StoreConfig store(Connections c) {
+    return StoreConfig.of(c.requireJdbcUrl(), c.jdbcUser(), c.jdbcPassword());
+  }
+
+  static Duration duration(String iso, String flag) {
+    try {
+      Duration d = Duration.parse(iso);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(flag + " must not be negative, got " + iso);
+      }
+      return d;
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          flag + " must be an ISO-8601 duration like PT10S, got '" + iso + "'");
+    }
+  }
+
+  /** What to tell the operator about the job of a version that was just retired. */
+  static String stopHint(RegisteredVersion v, Duration stale) {
+    String state = JobHost.describe(v, stale);
+    if (!"running".equals(state)) {
+      return v.version() + "'s job: " + state + " (nothing to stop)";
+    }
+    String hint =
+        v.version()
+            + "'s job "
+            + v.jobId()
+            + " (pid "
+            + v.jobPid()
+            + " on "
+            + v.jobHost()
+            + ") stops itself within a few seconds: its kb process sees the version retired";
+    if (v.jobId() != null && v.jobId().startsWith("flink-")) {
+      hint +=
+          "; a job on a remote Flink cluster: flink cancel "
+              + v.jobId().substring("flink-".length());
+    }
+    return hint;
+  }
+
+  static RuntimeException registryError(RegistryException e) {
+    return new CliException(ExitCodes.ENVIRONMENT, e.getMessage(), e);
+  }
+
+  /** {@code kb cutover --view V --version vN}. */
+  @Command(
+      name = "cutover",
+      description = "Make a version of a view live: the alias switches in one transaction.",
+      mixinStandardHelpOptions = true)
+  static final class Cutover implements Callable<Integer> {
+    @Mixin Connections connections;
+
+    @Option(names = "--view", required = true, description = "View name.")
+    String view;
+
+    @Option(names = "--version", required = true, description = "Version to make live.")
+    String version;
+
+    @Override
+    public Integer call() {
+      ViewDefinition v = ViewsCommand.view(view);
+      try (ViewRegistry registry = new ViewRegistry(store(connections))) {
+        RegisteredVersion target =
+            registry
+                .get(v.name(), version)
+                .orElseThrow(
+                    () ->
+                        new CliException(
+                            ExitCodes.ENVIRONMENT,
+                            "version "
+                                + version
+                                + " of "
+                                + v.name()
+                                + " is not registered; see kb status --view "
+                                + v.name()));
+        if (target.status() == Status.BUILDING && target.caughtUpAt() == null) {
+          System.err.println(
+              "kb: warning: "
+                  + version
+                  + " has not caught up (its job is "
+                  + JobHost.describe(target, JobHost.DEFAULT_STALE_AFTER)
+                  + "); readers will see what it has so far");
+        }
+        ViewRegistry.Switch sw = registry.cutover(v, version);
+        if (sw.at() == null) {
+          System.out.println(v.name() + ": " + version + " is already live");
+          return ExitCodes.OK;
+        }
+        System.out.println(
+            "cut over: "
+                + v.name()
+                + " now reads "
+                + version
+                + (sw.previous() == null ? "" : " (" + sw.previous() + " retired)"));
+        if (sw.previous() != null) {
+          registry
+              .get(v.name(), sw.previous())
+              .ifPresent(p -> System.out.println(stopHint(p, JobHost.DEFAULT_STALE_AFTER)));
+        }
+        return ExitCodes.OK;
+      } catch (RegistryException e) {
+        throw registryError(e);
+      }
+    }
+  }
+
+  /** {@code kb rollback --view V}. */
+  @Command(
+      name = "rollback",
+      description = "Make the previously live version of a view live again, in one transaction.",
+      mixinStandardHelpOptions = true)
+  static final class Rollback implements Callable<Integer> {
+    @Mixin Connections connections;
+
+    @Option(names = "--view", required = true, description = "View name.")
+    String view;
+
+    @Override
+    public Integer call() {
+      ViewDefinition v = ViewsCommand.view(view);
+      try (ViewRegistry registry = new ViewRegistry(store(connections))) {
+        ViewRegistry.Switch sw = registry.rollback(v);
+        System.out.println(
+            "rolled back: "
+                + v.name()
+                + " now reads "
+                + sw.live()
+                + " ("
+                + sw.previous()
+                + " retired)");
+        RegisteredVersion back = registry.get(v.name(), sw.live()).orElseThrow();
+        String state = JobHost.describe(back, JobHost.DEFAULT_STALE_AFTER);
+        if (!"running".equals(state)) {
+          System.out.println(
+              sw.live()
+                  + "'s job is "
+                  + state
+                  + ": it serves its rows as of "
+                  + (back.retiredAt() == null ? "its last run" : "when it was retired")
+                  + "; to keep it fresh: kb run --mode streaming --topic "
+                  + back.topic()
+                  + " --version "
+                  + sw.live()
+                  + " --views "
+                  + v.name()
+                  + " --resume");
+        }
+        return ExitCodes.OK;
+      } catch (RegistryException e) {
+        throw registryError(e);
+      }
+    }
+  }
+
+  /** {@code kb drop --view V --version vN}. */
+  @Command(
+      name = "drop",
+      description =
+          "Drop a retired version: its table, its consumer group; the registry keeps it as dropped.",
+      mixinStandardHelpOptions = true)
+  static final class Drop implements Callable<Integer> {
+    @Mixin Connections connections;
+
+    @Option(names = "--view", required = true, description = "View name.")
+    String view;
+
+    @Option(names = "--version", required = true, description = "Retired version to drop.")
+    String version;
+
+    @Override
+    public Integer call() {
+      ViewDefinition v = ViewsCommand.view(view);
+      StoreConfig config = store(connections);
+      try (ViewRegistry registry = new ViewRegistry(config);
+          ViewStore store = new ViewStore(config)) {
+        RegisteredVersion r = registry.prepareDrop(v, version, false);
+        if (JobHost.alive(r, JobHost.DEFAULT_STALE_AFTER)) {
+          throw new CliException(
+              ExitCodes.ENVIRONMENT,
+              version
+                  + "'s job "
+                  + r.jobId()
+                  + " still runs (pid "
+                  + r.jobPid()
+                  + " on "
+                  + r.jobHost()
+                  + "); wait for it to stop, then drop");
+        }
+        boolean table = store.dropTable(v, version);
+        boolean group = deleteGroup(r.consumerGroup());
+        registry.markDropped(v.name(), version);
+        System.out.println(
+            "dropped "
+                + version
+                + " of "
+                + v.name()
+                + ": table "
+                + ViewStore.tableName(v, version)
+                + (table ? " dropped" : " was already gone")
+                + ", consumer group "
+                + r.consumerGroup()
+                + (group ? " deleted" : " was already gone"));
+        return ExitCodes.OK;
+      } catch (RegistryException e) {
+        throw registryError(e);
+      }
+    }
+
+    private boolean deleteGroup(String group) {
+      if (group == null) {
+        return false;
+      }
+      try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+        kafka.admin().deleteConsumerGroups(List.of(group)).all().get(20, TimeUnit.SECONDS);
+        return true;
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof GroupIdNotFoundException) {
+          return false;
+        }
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "cannot delete consumer group " + group + ": " + e.getCause().getMessage(),
+            e);
+      } catch (TimeoutException e) {
+        throw new CliException(
+            ExitCodes.ENVIRONMENT, "timed out deleting consumer group " + group, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CliException(ExitCodes.ENVIRONMENT, "interrupted", e);
+      }
+    }
+  }
+
+  /** {@code kb status [--view V]}. */
+  @Command(
+      name = "status",
+      description = "The registered versions of the views: status, job, lag, rows, fingerprint.",
+      mixinStandardHelpOptions = true)
+  static final class StatusCommand implements Callable<Integer> {
+    @Mixin Connections connections;
+
+    @Option(names = "--view", description = "Only this view.")
+    String view;
+
+    @Option(
+        names = "--stale-after",
+        defaultValue = "PT15S",
+        description = "A job whose heartbeat is older is dead (default ${DEFAULT-VALUE}).")
+    String staleAfter;
+
+    @Override
+    public Integer call() {
+      Duration stale = duration(staleAfter, "--stale-after");
+      List<ViewDefinition> views = view == null ? Views.all() : List.of(ViewsCommand.view(view));
+      StoreConfig config = store(connections);
+      try (ViewRegistry registry = new ViewRegistry(config);
+          ViewStore store = new ViewStore(config);
+          KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+        for (ViewDefinition v : views) {
+          List<RegisteredVersion> versions = registry.versions(v.name());
+          if (versions.isEmpty() && view == null) {
+            continue;
+          }
+          System.out.println(
+              v.name()
+                  + ": live "
+                  + registry.live(v.name()).orElse("-")
+                  + ", previous "
+                  + registry.previous(v.name()).orElse("-"));
+          System.out.printf(
+              "  %-10s %-9s %-8s %8s %8s  %-12s %-13s %-24s %-24s %s%n",
+              "version",
+              "status",
+              "job",
+              "lag",
+              "rows",
+              "fingerprint",
+              "runner",
+              "caught up",
+              "switched",
+              "parameters");
+          for (RegisteredVersion r : versions) {
+            String lag = "-";
+            String rows = "-";
+            if (r.status() != Status.DROPPED) {
+              lag = lag(kafka, r);
+              if (store.tableExists(v, r.version())) {
+                rows = String.valueOf(store.progress(v, r.version()).rows());
+              }
+            }
+            String job = JobHost.describe(r, stale);
+            System.out.printf(
+                "  %-10s %-9s %-8s %8s %8s  %-12s %-13s %-24s %-24s %s%n",
+                r.version(),
+                r.status().sql(),
+                job,
+                lag,
+                rows,
+                r.fingerprint(),
+                r.runner(),
+                time(r.caughtUpAt()),
+                time(r.switchedAt()),
+                r.parameters());
+            if ("dead".equals(job)) {
+              System.out.println(
+                  "    job "
+                      + r.jobId()
+                      + " is dead: no heartbeat since "
+                      + r.heartbeatAt()
+                      + " (pid "
+                      + r.jobPid()
+                      + " on "
+                      + r.jobHost()
+                      + ")"
+                      + (r.status() == Status.BUILDING
+                          ? "; resume with: kb reprocess --view "
+                              + v.name()
+                              + " --version "
+                              + r.version()
+                          : ""));
+            }
+          }
+        }
+      }
+      return ExitCodes.OK;
+    }
+
+    private static String lag(KafkaOffsets kafka, RegisteredVersion r) {
+      if (r.topic() == null || r.consumerGroup() == null) {
+        return "-";
+      }
+      try {
+        List<TopicPartition> partitions = kafka.partitions(r.topic());
+        Map<TopicPartition, Long> committed = kafka.committed(r.consumerGroup(), partitions);
+        if (committed.isEmpty()) {
+          return "-";
+        }
+        Map<TopicPartition, Long> end =
+            kafka.offsets(partitions, org.apache.kafka.clients.admin.OffsetSpec.latest());
+        long lag = 0;
+        for (TopicPartition tp : partitions) {
+          lag += Math.max(0, end.get(tp) - committed.getOrDefault(tp, 0L));
+        }
+        return String.valueOf(lag);
+      } catch (RuntimeException e) {
+        return "?";
+      }
+    }
+
+    private static String time(Instant t) {
+      return t == null ? "-" : t.toString();
+    }
+  }
+}

@@ -1,0 +1,540 @@
+package dev.kappabeam.cli;
+
+import dev.kappabeam.pipelines.KappaBeamPipeline;
+import dev.kappabeam.pipelines.RunPlan;
+import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.runner.RunnerSupports;
+import dev.kappabeam.serving.CodeVersion;
+import dev.kappabeam.serving.RegisteredVersion;
+import dev.kappabeam.serving.RegisteredVersion.Status;
+import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.ViewRegistry;
+import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.ViewParameters;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code kb reprocess}: the Kappa reprocess of one view. Registers a new version as building,
+ * replays the log into its own table with its own consumer group as a streaming job (in this
+ * process for DirectRunner and Flink {@code [local]}) while the live version keeps serving, shows
+ * the catch-up, and when the new version has caught up switches the view's alias to it in one
+ * transaction, retiring the old one (whose job, if a kb process hosts it, stops itself).
+ *
+ * <p><b>Caught up</b> means, at every check over {@code --caught-up-for}: (1) the group's lag (end
+ * offsets minus committed offsets, summed over partitions) is at most {@code --caught-up-lag}; (2)
+ * the job has read at least every record the group committed ({@code read} counter ≥ committed −
+ * start), since KafkaIO commits offsets when the read is finalized, which can be before the sink
+ * wrote the rows; and (3) the version's table did not change (row count, sum of the progress
+ * column). Windows fire at the watermark, so the table then holds everything a streaming job with
+ * these parameters emits for the log so far.
+ *
+ * <p><b>Restart.</b> The controller's state is in the registry only. Running the command again for
+ * a version that is still building and whose job is dead (heartbeat stale, or its local pid gone)
+ * resumes it with the recorded topic, start point and logic flags: the group is rewound to the
+ * start point and the log replayed (the job's window state died with it), and the idempotent sink
+ * makes the replay land exactly.
+ */
+@Command(
+    name = "reprocess",
+    description = {
+      "Reprocess a view into a new version from the log while the live version keeps serving,",
+      "then cut over atomically when it has caught up. Unknown --flags go to Beam."
+    },
+    mixinStandardHelpOptions = true)
+final class ReprocessCommand implements Callable<Integer> {
+  @Mixin Connections connections;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--view", required = true, description = "The view to reprocess.")
+  String viewName;
+
+  @Option(names = "--version", required = true, description = "The new version, e.g. v2.")
+  String version;
+
+  @Option(
+      names = "--topic",
+      description = "The event-log topic (default: the live version's topic).")
+  String topic;
+
+  @Option(
+      names = "--from",
+      defaultValue = "earliest",
+      description = "earliest | ISO-8601 instant to replay from (default ${DEFAULT-VALUE}).")
+  String from;
+
+  @Option(
+      names = "--caught-up-lag",
+      defaultValue = "0",
+      description =
+          "Caught up when the lag is at most this many records (default ${DEFAULT-VALUE}).")
+  long caughtUpLag;
+
+  @Option(
+      names = "--caught-up-for",
+      defaultValue = "PT10S",
+      description =
+          "... continuously for this long, with the table unchanged (default ${DEFAULT-VALUE}).")
+  String caughtUpFor;
+
+  @Option(
+      names = "--stale-after",
+      defaultValue = "PT15S",
+      description = "A job whose heartbeat is older is dead (default ${DEFAULT-VALUE}).")
+  String staleAfter;
+
+  @Option(
+      names = "--exit-after-cutover",
+      description =
+          "Stop the new version's job after the cutover and exit (default: keep running it, so"
+              + " the live view stays fresh, until Ctrl-C).")
+  boolean exitAfterCutover;
+
+  @Option(
+      names = "--no-cutover",
+      description = "Only build and catch up; cut over with kb cutover.")
+  boolean noCutover;
+
+  // Logic parameters: null = not given (a resumed version then keeps the ones it was started with).
+  @Option(names = "--max-out-of-orderness", description = "Watermark bound (default PT10S).")
+  String maxOutOfOrderness;
+
+  @Option(names = "--allowed-lateness", description = "Allowed lateness (default PT1H).")
+  String allowedLateness;
+
+  @Option(
+      names = "--early-firing-interval",
+      description = "Early panes every this much processing time.")
+  String earlyFiringInterval;
+
+  @Option(names = "--dedup-horizon", description = "Streaming dedup horizon (default PT1H).")
+  String dedupHorizon;
+
+  @Option(names = "--session-gap", description = "Session gap (default PT30M).")
+  String sessionGap;
+
+  @Option(names = "--exclude-types", description = "Event types left out of the views.")
+  String excludeTypes;
+
+  @Unmatched List<String> beamArgs = new ArrayList<>();
+
+  private static final long TICK_MILLIS = 2000;
+
+  @Override
+  public Integer call() {
+    ViewDefinition view = ViewsCommand.view(viewName);
+    ViewStore.tableName(view, version);
+    for (String a : beamArgs) {
+      if (!a.startsWith("--")) {
+        throw new IllegalArgumentException(
+            "unexpected argument '" + a + "'; see kb reprocess --help");
+      }
+    }
+    Duration hold = RegistryCommands.duration(caughtUpFor, "--caught-up-for");
+    Duration stale = RegistryCommands.duration(staleAfter, "--stale-after");
+    if (!"earliest".equals(from)) {
+      KafkaOffsets.parseStartPoint(from);
+    }
+    StoreConfig storeConfig =
+        StoreConfig.of(
+            connections.requireJdbcUrl(), connections.jdbcUser(), connections.jdbcPassword());
+    ViewStore store = new ViewStore(storeConfig);
+    ViewRegistry registry = new ViewRegistry(storeConfig);
+
+    Optional<RegisteredVersion> existing = registry.get(view.name(), version);
+    Optional<String> live = registry.live(view.name());
+    List<String> logic = logicArgs();
+    boolean resume = false;
+    RegisteredVersion row;
+    if (existing.isPresent() && existing.get().status() != Status.DROPPED) {
+      RegisteredVersion e = existing.get();
+      if (e.status() != Status.BUILDING) {
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "version "
+                + version
+                + " of "
+                + view.name()
+                + " is already "
+                + e.status().sql()
+                + "; pick a new version (kb status --view "
+                + view.name()
+                + " lists them)");
+      }
+      if (JobHost.alive(e, stale)) {
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "version "
+                + version
+                + " of "
+                + view.name()
+                + " is being built by job "
+                + e.jobId()
+                + " (pid "
+                + e.jobPid()
+                + " on "
+                + e.jobHost()
+                + ", heartbeat "
+                + Duration.between(e.heartbeatAt(), Instant.now()).toSeconds()
+                + " s ago); stop that process first, or wait for it");
+      }
+      if (topic != null && !topic.equals(e.topic())) {
+        throw new IllegalArgumentException(
+            "version " + version + " reads topic " + e.topic() + ", not " + topic);
+      }
+      topic = e.topic();
+      from = e.startPoint();
+      if (logicGiven()) {
+        String fp = fingerprint(view, options(logic, e.consumerGroup()));
+        if (!fp.equals(e.fingerprint())) {
+          throw new IllegalArgumentException(
+              "version "
+                  + version
+                  + " was started with other logic ("
+                  + e.parameters()
+                  + ", fingerprint "
+                  + e.fingerprint()
+                  + "); resume it without logic flags, or pick a new version");
+        }
+      } else {
+        logic = Arrays.asList(e.jobArgs().split(" "));
+      }
+      resume = true;
+      row = e;
+      System.err.printf(
+          "kb: resuming version %s of %s (its job %s died): replaying from %s%n",
+          version, view.name(), e.jobId(), from);
+    } else {
+      if (store.tableExists(view, version)) {
+        throw new CliException(
+            ExitCodes.ENVIRONMENT,
+            "table "
+                + ViewStore.tableName(view, version)
+                + " exists but the registry does not know it; pick a new version");
+      }
+      if (topic == null) {
+        topic =
+            live.flatMap(l -> registry.get(view.name(), l))
+                .map(RegisteredVersion::topic)
+                .orElseThrow(
+                    () ->
+                        new IllegalArgumentException(
+                            "no live version of "
+                                + view.name()
+                                + " to take the topic from; pass --topic"));
+      }
+      String group = "kappa-beam." + topic + "." + version;
+      KappaBeamOptions o = options(logic, group);
+      ViewParameters params = KappaBeamPipeline.parameters(o);
+      String code = CodeVersion.of(ReferenceViews.class);
+      row =
+          registry.register(
+              new RegisteredVersion(
+                  view.name(),
+                  version,
+                  Status.BUILDING,
+                  topic,
+                  group,
+                  from,
+                  o.getRunner().getSimpleName(),
+                  null,
+                  null,
+                  null,
+                  null,
+                  params.fingerprint(),
+                  code,
+                  CodeVersion.fingerprint(view.name(), params.fingerprint(), code),
+                  String.join(" ", logic),
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null,
+                  null));
+    }
+    KappaBeamOptions options = options(logic, row.consumerGroup());
+    RunnerSupports.check(options);
+    RunCommand.ensureOutputTopics(options);
+    Map<TopicPartition, Long> start;
+    try (KafkaOffsets kafka = new KafkaOffsets(options.getBootstrapServers())) {
+      List<TopicPartition> partitions = kafka.partitions(topic);
+      start = kafka.offsets(partitions, KafkaOffsets.parseStartPoint(from));
+      // A fresh group starts at the start point; a resumed one is rewound to it (see class doc).
+      kafka.commit(row.consumerGroup(), start);
+    }
+    store.createTable(view, version);
+    RunPlan plan = KappaBeamPipeline.plan(options);
+    System.err.printf(
+        "kb: reprocessing %s into %s from %s of %s (group %s, %s, fingerprint %s)%s%n",
+        view.name(),
+        version,
+        from,
+        topic,
+        row.consumerGroup(),
+        options.getRunner().getSimpleName(),
+        row.fingerprint(),
+        live.map(l -> "; " + l + " keeps serving").orElse("; no version is live yet"));
+    PipelineResult result = plan.pipeline().run();
+    JobHost host =
+        JobHost.started(
+            registry,
+            List.of(registry.get(view.name(), version).orElseThrow()),
+            options.getRunner().getSimpleName(),
+            result);
+    Thread onExit =
+        new Thread(
+            () -> {
+              cancelQuietly(result);
+              host.ended(RegisteredVersion.STOPPED);
+            });
+    Runtime.getRuntime().addShutdownHook(onExit);
+    try {
+      return watch(view, store, registry, host, result, options, start, hold, resume);
+    } finally {
+      Runtime.getRuntime().removeShutdownHook(onExit);
+      registry.close();
+      store.close();
+    }
+  }
+
+  private int watch(
+      ViewDefinition view,
+      ViewStore store,
+      ViewRegistry registry,
+      JobHost host,
+      PipelineResult result,
+      KappaBeamOptions options,
+      Map<TopicPartition, Long> start,
+      Duration hold,
+      boolean resume) {
+    long begun = System.nanoTime();
+    long lastRead = 0;
+    long lastTime = begun;
+    double rate = 0;
+    ViewStore.TableProgress lastProgress = null;
+    Instant steadySince = null;
+    boolean live = false;
+    try (KafkaOffsets kafka = new KafkaOffsets(options.getBootstrapServers())) {
+      List<TopicPartition> partitions = kafka.partitions(topic);
+      while (true) {
+        PipelineResult.State s = result.waitUntilFinish(org.joda.time.Duration.millis(TICK_MILLIS));
+        if (s != null && s.isTerminal()) {
+          host.ended(
+              s == PipelineResult.State.DONE
+                  ? RegisteredVersion.DONE
+                  : s == PipelineResult.State.CANCELLED
+                      ? RegisteredVersion.STOPPED
+                      : RegisteredVersion.FAILED);
+          if (live && s == PipelineResult.State.CANCELLED) {
+            return ExitCodes.OK;
+          }
+          throw new CliException(
+              ExitCodes.RUN_FAILED, "the job of " + version + " ended in state " + s);
+        }
+        if (!host.beat()) {
+          System.err.printf(
+              "kb: %s of %s is no longer building or live; stopping its job%n",
+              version, view.name());
+          cancelQuietly(result);
+          host.ended(RegisteredVersion.STOPPED);
+          return ExitCodes.OK;
+        }
+        Map<TopicPartition, Long> end =
+            kafka.offsets(partitions, org.apache.kafka.clients.admin.OffsetSpec.latest());
+        Map<TopicPartition, Long> committed =
+            kafka.committed(options.getConsumerGroup(), partitions);
+        long lag = 0;
+        long committedSinceStart = 0;
+        Map<Integer, Long> lagByPartition = new TreeMap<>();
+        for (TopicPartition tp : partitions) {
+          long c = committed.getOrDefault(tp, start.getOrDefault(tp, 0L));
+          long l = Math.max(0, end.get(tp) - c);
+          lagByPartition.put(tp.partition(), l);
+          lag += l;
+          committedSinceStart += Math.max(0, c - start.getOrDefault(tp, 0L));
+        }
+        long read = RunCommand.counters(result, true).get(CounterNames.READ);
+        long toRead = 0;
+        for (TopicPartition tp : partitions) {
+          toRead += Math.max(0, end.get(tp) - start.getOrDefault(tp, 0L));
+        }
+        // KafkaIO commits a checkpoint's offsets when a later one is finalized, so on DirectRunner
+        // the committed lag can rest at the last bundle's records until more data arrives; what
+        // this job has read since its start offsets is the exact measure.
+        long readLag = Math.max(0, toRead - read);
+        long now = System.nanoTime();
+        double instant = (read - lastRead) / Math.max(1e-3, (now - lastTime) / 1e9);
+        rate = rate == 0 ? instant : 0.5 * rate + 0.5 * instant;
+        lastRead = read;
+        lastTime = now;
+        ViewStore.TableProgress progress = store.progress(view, version);
+        boolean steady =
+            readLag <= caughtUpLag && read >= committedSinceStart && progress.equals(lastProgress);
+        lastProgress = progress;
+        Instant wall = Instant.now();
+        steadySince = steady ? (steadySince == null ? wall : steadySince) : null;
+        if (!live) {
+          System.err.printf(
+              "kb: %s to read %,d (committed lag %,d %s), read %,d, %,.0f rec/s, %,d rows, view"
+                  + " head %s, ETA %s%s%n",
+              version,
+              readLag,
+              lag,
+              lagByPartition,
+              read,
+              rate,
+              progress.rows(),
+              progress.newestEventTime() == null ? "-" : progress.newestEventTime(),
+              readLag == 0 ? "0 s" : rate < 1 ? "?" : String.format("%.0f s", readLag / rate),
+              steadySince == null
+                  ? ""
+                  : String.format(
+                      ", caught up for %d s", Duration.between(steadySince, wall).toSeconds()));
+        }
+        if (!live
+            && steadySince != null
+            && Duration.between(steadySince, wall).compareTo(hold) >= 0) {
+          registry.caughtUp(view.name(), version, steadySince);
+          System.err.printf(
+              "kb: %s caught up after %d s (%,d records read)%n",
+              version, (now - begun) / 1_000_000_000L, read);
+          if (noCutover) {
+            System.out.println(
+                version
+                    + " of "
+                    + view.name()
+                    + " caught up; cut over with: kb cutover --view "
+                    + view.name()
+                    + " --version "
+                    + version);
+          } else {
+            cutover(view, registry);
+          }
+          live = true;
+          if (exitAfterCutover) {
+            cancelQuietly(result);
+            host.ended(RegisteredVersion.STOPPED);
+            System.err.println(
+                "kb: stopped the job of "
+                    + version
+                    + " (--exit-after-cutover); restart it with: kb run --mode streaming --topic "
+                    + topic
+                    + " --version "
+                    + version
+                    + " --views "
+                    + view.name()
+                    + " --resume");
+            return ExitCodes.OK;
+          }
+          System.err.println(
+              "kb: this process keeps running the job of " + version + "; Ctrl-C stops it");
+        }
+      }
+    }
+  }
+
+  private void cutover(ViewDefinition view, ViewRegistry registry) {
+    ViewRegistry.Switch sw = registry.cutover(view, version);
+    System.out.println(
+        "cut over: "
+            + view.name()
+            + " now reads "
+            + version
+            + (sw.previous() == null ? "" : " (" + sw.previous() + " retired, kept for rollback)"));
+    if (sw.previous() != null) {
+      registry
+          .get(view.name(), sw.previous())
+          .ifPresent(
+              p -> System.out.println(RegistryCommands.stopHint(p, JobHost.DEFAULT_STALE_AFTER)));
+    }
+  }
+
+  private boolean logicGiven() {
+    for (String name :
+        List.of(
+            "--max-out-of-orderness",
+            "--allowed-lateness",
+            "--early-firing-interval",
+            "--dedup-horizon",
+            "--session-gap",
+            "--exclude-types")) {
+      if (spec.commandLine().getParseResult().hasMatchedOption(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The Beam flags for the logic parameters, defaults filled in. */
+  private List<String> logicArgs() {
+    List<String> args = new ArrayList<>();
+    args.add("--maxOutOfOrderness=" + orDefault(maxOutOfOrderness, "PT10S"));
+    args.add("--allowedLateness=" + orDefault(allowedLateness, "PT1H"));
+    if (earlyFiringInterval != null) {
+      args.add("--earlyFiringInterval=" + earlyFiringInterval);
+    }
+    args.add("--dedupHorizon=" + orDefault(dedupHorizon, "PT1H"));
+    args.add("--sessionGap=" + orDefault(sessionGap, "PT30M"));
+    args.add("--excludeTypes=" + orDefault(excludeTypes, ""));
+    return args;
+  }
+
+  private KappaBeamOptions options(List<String> logic, String group) {
+    List<String> args = RunCommand.runnerArgs(beamArgs);
+    args.add("--bootstrapServers=" + connections.bootstrapServers());
+    args.add("--topic=" + topic);
+    args.add("--mode=STREAMING");
+    args.add("--startFrom=earliest");
+    args.add("--drainWhenCaughtUp=false");
+    args.add("--jdbcUrl=" + connections.requireJdbcUrl());
+    args.add("--jdbcUser=" + connections.jdbcUser());
+    args.add("--jdbcPassword=" + connections.jdbcPassword());
+    args.add("--viewVersion=" + version);
+    args.add("--views=" + viewName);
+    args.addAll(logic);
+    args.add("--consumerGroup=" + group);
+    args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
+    return PipelineOptionsFactory.fromArgs(RunnerSupports.withDefaults(args).toArray(new String[0]))
+        .withValidation()
+        .as(KappaBeamOptions.class);
+  }
+
+  private static String fingerprint(ViewDefinition view, KappaBeamOptions o) {
+    String params = KappaBeamPipeline.parameters(o).fingerprint();
+    return CodeVersion.fingerprint(view.name(), params, CodeVersion.of(ReferenceViews.class));
+  }
+
+  private static String orDefault(String v, String d) {
+    return v == null ? d : v;
+  }
+
+  private static void cancelQuietly(PipelineResult result) {
+    try {
+      result.cancel();
+    } catch (Exception e) {
+      // Best effort.
+    }
+  }
+}
