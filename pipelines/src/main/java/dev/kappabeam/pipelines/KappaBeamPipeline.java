@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
@@ -217,6 +218,12 @@ public final class KappaBeamPipeline {
     String[] withDefaults = RunnerSupports.withDefaults(List.of(args)).toArray(new String[0]);
     KappaBeamOptions o =
         PipelineOptionsFactory.fromArgs(withDefaults).withValidation().as(KappaBeamOptions.class);
-    plan(o).pipeline().run().waitUntilFinish();
+    PipelineResult result = plan(o).pipeline().run();
+    if (o.getWaitUntilFinish()) {
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("the pipeline ended in state " + state);
+      }
+    }
   }
 }

@@ -1,5 +1,17 @@
 package dev.kappabeam.pipelines.options;
 
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+
 /** All options of the reference pipeline: source, event time and serving store. */
 public interface KappaBeamOptions
-    extends KafkaSourceOptions, EventTimeOptions, ServingStoreOptions {}
+    extends KafkaSourceOptions, EventTimeOptions, ServingStoreOptions {
+  @Description(
+      "Whether the pipeline's main waits for the job to finish. Pass false when submitting an"
+          + " open-ended streaming job detached (e.g. flink run -d with --attachedMode=false):"
+          + " main then returns once the job is submitted.")
+  @Default.Boolean(true)
+  boolean getWaitUntilFinish();
+
+  void setWaitUntilFinish(boolean value);
+}
