@@ -1,0 +1,97 @@
+package dev.kappabeam.serve;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+/**
+ * Consumer lag of a version's group with a Kafka {@link Admin} client: per partition, the topic's
+ * end offset (the log end, read-uncommitted) minus the group's committed offset. A partition the
+ * group has not committed yet counts from the partition's log start (the whole retained log is
+ * behind), which is where a reprocess from earliest starts. Every call has a short deadline, so a
+ * broker that is down makes the API report the error instead of hanging.
+ */
+final class KafkaLag implements AutoCloseable {
+  private static final Duration DEADLINE = Duration.ofSeconds(5);
+
+  /** One partition's offsets; {@code committed} is null if the group has committed none. */
+  record PartitionLag(int partition, long endOffset, Long committed, long lag) {}
+
+  private final Admin admin;
+
+  KafkaLag(String bootstrapServers) {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(AdminClientConfig.CLIENT_ID_CONFIG, "kb-serve");
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) DEADLINE.toMillis());
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) DEADLINE.toMillis());
+    this.admin = Admin.create(p);
+  }
+
+  /** Lag per partition of {@code group} on {@code topic}, by partition number. */
+  List<PartitionLag> lag(String topic, String group) {
+    TopicDescription d = get(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic);
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (TopicPartitionInfo i : d.partitions()) {
+      partitions.add(new TopicPartition(topic, i.partition()));
+    }
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        get(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata());
+    Map<TopicPartition, Long> end = offsets(partitions, OffsetSpec.latest());
+    Map<TopicPartition, Long> start = offsets(partitions, OffsetSpec.earliest());
+    Map<Integer, PartitionLag> out = new TreeMap<>();
+    for (TopicPartition tp : partitions) {
+      OffsetAndMetadata c = committed.get(tp);
+      Long at = c == null ? null : c.offset();
+      long from = at == null ? start.get(tp) : at;
+      out.put(
+          tp.partition(),
+          new PartitionLag(tp.partition(), end.get(tp), at, Math.max(0, end.get(tp) - from)));
+    }
+    return List.copyOf(out.values());
+  }
+
+  private Map<TopicPartition, Long> offsets(List<TopicPartition> partitions, OffsetSpec spec) {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    partitions.forEach(tp -> request.put(tp, spec));
+    Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> r =
+        get(admin.listOffsets(request).all());
+    Map<TopicPartition, Long> out = new HashMap<>();
+    r.forEach((tp, info) -> out.put(tp, info.offset()));
+    return out;
+  }
+
+  private static <T> T get(org.apache.kafka.common.KafkaFuture<T> f) {
+    try {
+      return f.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while asking Kafka", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new IllegalStateException(cause.getMessage(), cause);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("Kafka did not answer within " + DEADLINE.toSeconds() + " s");
+    }
+  }
+
+  @Override
+  public void close() {
+    admin.close(Duration.ofSeconds(2));
+  }
+}
