@@ -59,15 +59,17 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
 
   private final ViewParameters parameters;
   private final List<ViewDefinition> views;
+  private final boolean userSets;
 
-  private ReferenceViews(ViewParameters parameters, List<ViewDefinition> views) {
+  private ReferenceViews(ViewParameters parameters, List<ViewDefinition> views, boolean userSets) {
     this.parameters = parameters;
     this.views = List.copyOf(views);
+    this.userSets = userSets;
   }
 
   /** All reference views with the given parameters. */
   public static ReferenceViews of(ViewParameters parameters) {
-    return new ReferenceViews(Objects.requireNonNull(parameters, "parameters"), Views.all());
+    return new ReferenceViews(Objects.requireNonNull(parameters, "parameters"), Views.all(), false);
   }
 
   /** Only these views (others are not computed). */
@@ -75,7 +77,15 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
     if (selected.isEmpty()) {
       throw new IllegalArgumentException("select at least one view of: " + Views.names());
     }
-    return new ReferenceViews(parameters, selected);
+    return new ReferenceViews(parameters, selected, userSets);
+  }
+
+  /**
+   * Rows of the Lambda partial tables ({@link Views#lambdaPartial}): {@code activity_per_minute}
+   * rows also carry their exact user set, so batch and speed partials merge exactly.
+   */
+  public ReferenceViews withUserSets() {
+    return new ReferenceViews(parameters, views, true);
   }
 
   public ViewParameters parameters() {
@@ -122,7 +132,9 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
   private ViewTransform<?> transformFor(ViewDefinition view) {
     switch (view.name()) {
       case "activity_per_minute":
-        return Views.activityPerMinute(parameters);
+        return userSets
+            ? Views.activityPerMinuteWithUsers(parameters)
+            : Views.activityPerMinute(parameters);
       case "item_revenue_hourly":
         return Views.itemRevenueHourly(parameters);
       case "user_sessions":

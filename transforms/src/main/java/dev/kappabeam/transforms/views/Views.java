@@ -1,6 +1,7 @@
 package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.events.EventJson;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -72,6 +73,25 @@ public final class Views {
   private static final List<ViewDefinition> ALL =
       List.of(ACTIVITY_PER_MINUTE, ITEM_REVENUE_HOURLY, USER_SESSIONS);
 
+  /**
+   * Extra column of {@code activity_per_minute} in Lambda batch and speed tables: the key's exact
+   * user set as a JSON array of user ids, sorted, so that a batch row and a speed row of the same
+   * key merge to the exact distinct user count (the union's size).
+   */
+  public static final String USERS_COLUMN = "users";
+
+  /** {@code activity_per_minute} with {@link #USERS_COLUMN}: the Lambda partial rows. */
+  public static final ViewDefinition ACTIVITY_PER_MINUTE_PARTIAL =
+      new ViewDefinition(
+          ACTIVITY_PER_MINUTE.name(),
+          Schema.builder()
+              .addFields(ACTIVITY_PER_MINUTE.schema().getFields())
+              .addStringField(USERS_COLUMN)
+              .build(),
+          ACTIVITY_PER_MINUTE.keyColumns(),
+          ViewDefinition.Kind.KEYED,
+          "events");
+
   private Views() {}
 
   /** All reference views, in a stable order. */
@@ -81,6 +101,15 @@ public final class Views {
 
   public static Optional<ViewDefinition> byName(String name) {
     return ALL.stream().filter(v -> v.name().equals(name)).findFirst();
+  }
+
+  /**
+   * The rows a Lambda batch or speed table stores for a view: what a partial must keep so that a
+   * batch partial and a speed partial merge exactly ({@code activity_per_minute} adds its user set;
+   * the other views' rows already merge).
+   */
+  public static ViewDefinition lambdaPartial(ViewDefinition view) {
+    return view.name().equals(ACTIVITY_PER_MINUTE.name()) ? ACTIVITY_PER_MINUTE_PARTIAL : view;
   }
 
   /** Comma-separated names, for error messages. */
@@ -98,6 +127,21 @@ public final class Views {
         new ActivityStats.Fn(),
         ActivityStats.StatsCoder.of(),
         Views::activityRow);
+  }
+
+  /**
+   * {@code activity_per_minute} rows with {@link #USERS_COLUMN}, for Lambda tables: the same
+   * windowing, aggregate and step names as {@link #activityPerMinute}, only the row format differs.
+   */
+  public static ViewTransform<ActivityStats> activityPerMinuteWithUsers(ViewParameters p) {
+    return new ViewTransform<>(
+        ACTIVITY_PER_MINUTE_PARTIAL,
+        ViewTransform.Spec.fixed(MINUTE, p, "WindowPerMinute", "CountActivity"),
+        e -> true,
+        e -> e.type().json(),
+        new ActivityStats.Fn(),
+        ActivityStats.StatsCoder.of(),
+        Views::activityPartialRow);
   }
 
   /** {@code item_revenue_hourly} from on-time, de-duplicated events (purchases only). */
@@ -127,6 +171,22 @@ public final class Views {
   static Row activityRow(String type, ActivityStats s, BoundedWindow w) {
     return Row.withSchema(ACTIVITY_PER_MINUTE.schema())
         .addValues(start(w), type, s.events(), s.distinctUsers(), s.revenueCents())
+        .build();
+  }
+
+  static Row activityPartialRow(String type, ActivityStats s, BoundedWindow w) {
+    StringBuilder users = new StringBuilder("[");
+    for (String u : new java.util.TreeSet<>(s.users())) {
+      users.append(users.length() > 1 ? "," : "").append(EventJson.quote(u));
+    }
+    return Row.withSchema(ACTIVITY_PER_MINUTE_PARTIAL.schema())
+        .addValues(
+            start(w),
+            type,
+            s.events(),
+            s.distinctUsers(),
+            s.revenueCents(),
+            users.append(']').toString())
         .build();
   }
 
