@@ -141,6 +141,14 @@ public final class KappaBeamPipeline {
             historical && o.getStopAt() != null && !o.getStopAt().isBlank()
                 ? kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStopAt()))
                 : kafka.offsets(partitions, OffsetSpec.latest());
+        if (o.getStopOffsets() != null && !o.getStopOffsets().isBlank()) {
+          if (!historical) {
+            throw new IllegalArgumentException(
+                "--stopOffsets is for historical runs; a drained streaming run stops at the end"
+                    + " offsets at launch");
+          }
+          end = KafkaOffsets.stopOffsets(partitions, o.getStopOffsets(), end);
+        }
         Map<TopicPartition, Long> start =
             new LinkedHashMap<>(
                 kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
@@ -165,7 +173,7 @@ public final class KappaBeamPipeline {
     Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> viewSinks =
         new LinkedHashMap<>();
     for (ViewDefinition v : views) {
-      viewSinks.put(v, ServingSinks.sink(o, v));
+      viewSinks.put(v, ServingSinks.sink(o, o.getLambdaPartials() ? Views.lambdaPartial(v) : v));
     }
     ViewSinks sinks =
         new ViewSinks(
@@ -173,7 +181,8 @@ public final class KappaBeamPipeline {
             KafkaSinks.deadLetters(o.getBootstrapServers(), deadLetterTopic(o)),
             KafkaSinks.late(o.getBootstrapServers(), lateTopic(o)));
     Pipeline p = Pipeline.create(o);
-    assemble(p, source, ReferenceViews.of(params).withViews(views), sinks);
+    ReferenceViews reference = ReferenceViews.of(params).withViews(views);
+    assemble(p, source, o.getLambdaPartials() ? reference.withUserSets() : reference, sinks);
     return new RunPlan(p, ranges, group, params, views);
   }
 

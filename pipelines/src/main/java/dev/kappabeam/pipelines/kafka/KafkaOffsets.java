@@ -117,6 +117,54 @@ public final class KafkaOffsets implements AutoCloseable {
     }
   }
 
+  /**
+   * Parses explicit stop offsets ({@code partition:offset,...}, every partition given) and checks
+   * them against the end offsets now: a stop offset past the end would make a bounded read wait for
+   * records that do not exist.
+   */
+  public static Map<TopicPartition, Long> stopOffsets(
+      List<TopicPartition> partitions, String text, Map<TopicPartition, Long> endNow) {
+    Map<Integer, Long> given = new HashMap<>();
+    for (String pair : text.split(",")) {
+      String[] kv = pair.strip().split(":");
+      try {
+        if (kv.length != 2 || given.put(Integer.parseInt(kv[0]), Long.parseLong(kv[1])) != null) {
+          throw new NumberFormatException();
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "--stopOffsets must be partition:offset pairs like 0:1200,1:980, once per partition;"
+                + " got '"
+                + text
+                + "'");
+      }
+    }
+    Map<TopicPartition, Long> out = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      Long o = given.remove(tp.partition());
+      if (o == null) {
+        throw new IllegalArgumentException(
+            "--stopOffsets has no offset for partition " + tp + "; give every partition");
+      }
+      if (o < 0 || o > endNow.get(tp)) {
+        throw new IllegalArgumentException(
+            "--stopOffsets: offset "
+                + o
+                + " of "
+                + tp
+                + " is outside the log (end offset now "
+                + endNow.get(tp)
+                + ")");
+      }
+      out.put(tp, o);
+    }
+    if (!given.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--stopOffsets names partitions the topic does not have: " + given.keySet());
+    }
+    return out;
+  }
+
   /** Committed offsets of a consumer group (partitions without a commit are absent). */
   public Map<TopicPartition, Long> committed(String group, List<TopicPartition> partitions) {
     try {

@@ -44,6 +44,14 @@ public interface KafkaSourceOptions extends PipelineOptions {
   void setStopAt(String value);
 
   @Description(
+      "Historical only: explicit per-partition stop offsets (exclusive), as partition:offset pairs"
+          + " separated by commas, e.g. 0:1200,1:980,2:0,3:1310; every partition of the topic must"
+          + " be given. A Lambda batch run reads exactly up to the cutoff it recorded.")
+  String getStopOffsets();
+
+  void setStopOffsets(String value);
+
+  @Description(
       "Streaming only: read up to the end offsets at launch, then drain (fire every window, write"
           + " the results, commit the offsets) and stop. For scripted checks and tests.")
   @Default.Boolean(false)

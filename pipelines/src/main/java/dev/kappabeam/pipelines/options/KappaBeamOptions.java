@@ -14,4 +14,13 @@ public interface KappaBeamOptions
   boolean getWaitUntilFinish();
 
   void setWaitUntilFinish(boolean value);
+
+  @Description(
+      "Write Lambda partial rows (Views.lambdaPartial): activity_per_minute rows also store their"
+          + " exact user set (column users), so a Lambda batch table and speed table merge exactly."
+          + " Set by kb batch and kb speed.")
+  @Default.Boolean(false)
+  boolean getLambdaPartials();
+
+  void setLambdaPartials(boolean value);
 }
