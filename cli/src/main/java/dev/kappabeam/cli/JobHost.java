@@ -2,6 +2,7 @@ package dev.kappabeam.cli;
 
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
+import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import java.lang.reflect.Method;
 import java.net.InetAddress;
@@ -9,6 +10,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.beam.sdk.PipelineResult;
 
@@ -25,11 +27,31 @@ final class JobHost {
 
   private final ViewRegistry registry;
   private final String jobId;
+  private final List<RegisteredVersion> versions;
+  private VersionCounters counters;
   private boolean ended;
 
-  private JobHost(ViewRegistry registry, String jobId) {
+  private JobHost(ViewRegistry registry, String jobId, List<RegisteredVersion> versions) {
     this.registry = registry;
     this.jobId = jobId;
+    this.versions = List.copyOf(versions);
+  }
+
+  /** Publishes the job's counters to {@code counters} (for kb serve and its metrics). */
+  JobHost publishingTo(VersionCounters counters) {
+    this.counters = counters;
+    return this;
+  }
+
+  /** Publishes the job's current counters for each of its versions; best effort. */
+  void publish(Map<String, Long> values) {
+    if (counters != null) {
+      try {
+        counters.publish(versions, values);
+      } catch (RuntimeException e) {
+        // The serving store is briefly unreachable: the next beat publishes again.
+      }
+    }
   }
 
   /** Records that {@code result} builds {@code versions} in this process. */
@@ -37,7 +59,7 @@ final class JobHost {
       ViewRegistry registry, List<RegisteredVersion> versions, String runner, PipelineResult r) {
     String jobId = jobId(runner, r);
     registry.jobStarted(versions, runner, jobId, host(), ProcessHandle.current().pid());
-    return new JobHost(registry, jobId);
+    return new JobHost(registry, jobId, versions);
   }
 
   String jobId() {
@@ -58,6 +80,9 @@ final class JobHost {
       ended = true;
       try {
         registry.jobEnded(jobId, state);
+        if (counters != null) {
+          counters.close();
+        }
       } catch (RuntimeException e) {
         // Best effort (e.g. on shutdown): a missing end shows as a stale heartbeat.
       }

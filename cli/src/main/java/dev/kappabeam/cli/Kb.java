@@ -1,6 +1,7 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.kafka.KafkaSetupException;
+import dev.kappabeam.serve.ServeCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -55,6 +56,15 @@ public final class Kb implements Runnable {
   public static int execute(String... args) {
     boolean stacktrace = java.util.Arrays.asList(args).contains("--stacktrace");
     CommandLine cli = new CommandLine(new Kb());
+    Connections serveConnections = new Connections();
+    cli.addSubcommand(
+        ServeCommand.command(
+            serveConnections,
+            new ServeCommand.Settings(
+                serveConnections::bootstrapServers,
+                serveConnections::requireJdbcUrl,
+                serveConnections::jdbcUser,
+                serveConnections::jdbcPassword)));
     cli.setParameterExceptionHandler(
         (ex, cmdArgs) -> {
           // One line that says what to do, instead of picocli's full usage text.

@@ -5,6 +5,7 @@ import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.RegistryException;
 import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.views.ViewDefinition;
@@ -218,6 +219,9 @@ final class RegistryCommands {
         }
         boolean table = store.dropTable(v, version);
         boolean group = deleteGroup(r.consumerGroup());
+        try (VersionCounters counters = new VersionCounters(config)) {
+          counters.delete(v.name(), version);
+        }
         registry.markDropped(v.name(), version);
         System.out.println(
             "dropped "

@@ -9,6 +9,7 @@ import dev.kappabeam.serving.CodeVersion;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
@@ -303,6 +304,7 @@ final class ReprocessCommand implements Callable<Integer> {
             List.of(registry.get(view.name(), version).orElseThrow()),
             options.getRunner().getSimpleName(),
             result);
+    host.publishingTo(new VersionCounters(storeConfig));
     Thread onExit =
         new Thread(
             () -> {
@@ -375,7 +377,9 @@ final class ReprocessCommand implements Callable<Integer> {
           lag += l;
           committedSinceStart += Math.max(0, c - start.getOrDefault(tp, 0L));
         }
-        long read = RunCommand.counters(result, true).get(CounterNames.READ);
+        Map<String, Long> jobCounters = RunCommand.counters(result, true);
+        host.publish(jobCounters);
+        long read = jobCounters.get(CounterNames.READ);
         long toRead = 0;
         for (TopicPartition tp : partitions) {
           toRead += Math.max(0, end.get(tp) - start.getOrDefault(tp, 0L));

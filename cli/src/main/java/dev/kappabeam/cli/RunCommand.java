@@ -11,6 +11,7 @@ import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.CodeVersion;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
@@ -192,7 +193,8 @@ final class RunCommand implements Runnable {
     }
     PipelineResult result = plan.pipeline().run();
     JobHost host =
-        JobHost.started(registry, registered, options.getRunner().getSimpleName(), result);
+        JobHost.started(registry, registered, options.getRunner().getSimpleName(), result)
+            .publishingTo(new VersionCounters(store));
     Thread cancelOnExit =
         new Thread(
             () -> {
@@ -207,6 +209,7 @@ final class RunCommand implements Runnable {
       registry.close();
       return;
     }
+    host.publish(counters(result, false));
     host.ended(
         state == PipelineResult.State.DONE ? RegisteredVersion.DONE : RegisteredVersion.FAILED);
     if (state != PipelineResult.State.DONE) {
@@ -458,7 +461,9 @@ final class RunCommand implements Runnable {
         cancelQuietly(result);
         continue;
       }
-      long read = counters(result, true).get(CounterNames.READ);
+      Map<String, Long> live = counters(result, true);
+      host.publish(live);
+      long read = live.get(CounterNames.READ);
       long now = System.nanoTime();
       double rate = (read - lastRead) / Math.max(1e-3, (now - lastTime) / 1e9);
       lastRead = read;

@@ -1,6 +1,7 @@
 package dev.kappabeam.cli;
 
 import static dev.kappabeam.cli.EndToEndSupport.assertCounters;
+import static dev.kappabeam.cli.EndToEndSupport.assertPublishedCounters;
 import static dev.kappabeam.cli.EndToEndSupport.assertRows;
 import static dev.kappabeam.cli.EndToEndSupport.expectedCounters;
 import static dev.kappabeam.cli.EndToEndSupport.kb;
@@ -155,6 +156,7 @@ class EndToEndIT {
     InProcessKb.Result historical =
         kbOk(stack, "run", "--mode", "historical", "--topic", topic, "--version", "h1");
     assertCounters(counters, historical, "historical h1");
+    assertPublishedCounters(stack, "h1", counters);
     Map<TopicPartition, Long> dlqAfterHistorical = kafka.endOffsets(dlq);
     assertDeadLetters(
         kafka.read(dlq, Map.of(), dlqAfterHistorical), topic, expectedDeadLetters, "historical h1");

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kappabeam.devstack.LocalStack;
 import dev.kappabeam.generator.Oracle;
+import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewDiff;
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.Views;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -107,6 +110,24 @@ final class EndToEndSupport {
   }
 
   /** The counters of a run must be exactly these (the ones named; others are ignored). */
+  /**
+   * {@code kb run} published its final counters for every view of {@code version} (what kb serve
+   * reports), equal to {@code expected}.
+   */
+  static void assertPublishedCounters(
+      LocalStack stack, String version, Map<String, Long> expected) {
+    try (VersionCounters published =
+        new VersionCounters(
+            StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword()))) {
+      for (ViewDefinition view : Views.all()) {
+        VersionCounters.Snapshot s = published.read(view.name(), version);
+        Map<String, Long> got = new LinkedHashMap<>();
+        expected.keySet().forEach(k -> got.put(k, s.get(k)));
+        assertEquals(expected, got, view.name() + " " + version + ": published counters");
+      }
+    }
+  }
+
   static void assertCounters(Map<String, Long> expected, InProcessKb.Result run, String what) {
     Map<String, Long> actual = run.counters();
     Map<String, Long> selected = new LinkedHashMap<>();
