@@ -25,6 +25,7 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and local temp and staging directories. Nothing contacts Google Cloud: the runner writes the job
  * (its steps, type and options) as JSON to the template file, which the test reads back.
  */
+@Tag("matrix")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class DataflowJobSpecIT {
   @TempDir static Path tempDir;

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * defaults), so a transform that mutates its input or has a coder that does not round-trip fails
  * here.
  */
+@Tag("matrix")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class DirectParityIT {
   private static final List<String> DIRECT = List.of("--runner=DirectRunner");

@@ -36,6 +36,7 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
  * copies straddle the restart are removed once, windows and sessions open at the stop are
  * completed, nothing is read twice into a count.
  */
+@Tag("matrix")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class FlinkRestartIT {
   private static final int RECORDS = 2000;

@@ -10,6 +10,7 @@ import org.apache.beam.runners.flink.FlinkJobServerDriver;
 import org.apache.beam.sdk.PipelineResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fixture must equal the oracle row for row, with exact counters (which come back through the job
  * service's metrics).
  */
+@Tag("matrix")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class PortableParityIT {
   @TempDir static Path tempDir;

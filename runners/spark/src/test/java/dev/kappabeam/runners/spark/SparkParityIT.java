@@ -13,6 +13,7 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * give views equal to the oracle row for row, and counters exactly the oracle's. Streaming on Spark
  * is refused ({@link SparkRunnerSupport}); {@link SparkStreamingLimitsIT} shows why.
  */
+@Tag("matrix")
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class SparkParityIT {
   private static final List<String> LOCAL =

@@ -35,6 +35,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fails: then run the parity fixture in that mode on Spark and lift the refusal if it passes. (Beam
  * stops the SparkContext when translation fails, so the tests do not disturb each other.)
  */
+@Tag("matrix")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SparkStreamingLimitsIT {
   @TempDir static Path tempDir;
