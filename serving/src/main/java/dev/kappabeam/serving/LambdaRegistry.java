@@ -1,0 +1,729 @@
+package dev.kappabeam.serving;
+
+import static dev.kappabeam.serving.TableSql.q;
+
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.Views;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.beam.sdk.values.Row;
+
+/**
+ * The Lambda side of the serving registry: cutoffs, the live (batch, speed) pair of each view, and
+ * the merged SQL view {@code <view>_lambda}.
+ *
+ * <ul>
+ *   <li>{@code kb_lambda_cutoffs} (PK view_name, cutoff_id): topic, the per-partition end offsets
+ *       the batch run read up to ({@code 0:1200,1:980,...}, exclusive), the requested point ({@code
+ *       now} or an instant), the session gap of the run, status {@code building|done|failed},
+ *       created_at, completed_at. Cutoff N's batch table is version {@code lambda_b<N>} and the
+ *       speed table that continues it is {@code lambda_s<N>} (read from the same offsets on).
+ *   <li>{@code kb_lambda_live} (PK view_name): cutoff_id, batch_version, speed_version,
+ *       switched_at, covered (the versions the SQL view's text names).
+ * </ul>
+ *
+ * <p><b>Rebase.</b> {@link #rebase} switches readers from (batch N-1, speed N-1) to (batch N, speed
+ * N) by updating the pointer row in one transaction, and in the same transaction retires speed N-1
+ * in the view registry (its job stops on its next heartbeat). The SQL view reads the pointer row in
+ * a join, like the Kappa alias ({@link ViewRegistry}): DDL runs only when the set of covered tables
+ * grows, before the switch, and never changes the rows; so a reader sees either the old pair or the
+ * new pair, never a mix. Speed N starts at cutoff N's offsets, so it never holds an event of batch
+ * N: nothing is filtered, nothing counted twice.
+ *
+ * <p><b>The SQL view</b> {@code <view>_lambda} has the view's columns. {@code item_revenue_hourly}
+ * and {@code user_sessions} (sessions joined across the cutoff with window functions, gap of the
+ * cutoff's run) are exact. {@code activity_per_minute}: events and revenue_cents are exact;
+ * distinct_users is exact for keys on one side of the cutoff and NULL for keys on both sides, where
+ * the exact value needs the union of the two user sets, which {@link #read} computes in Java.
+ */
+public final class LambdaRegistry implements AutoCloseable {
+  static final String CUTOFFS = "kb_lambda_cutoffs";
+  static final String LIVE = "kb_lambda_live";
+
+  public static final String BUILDING = "building";
+  public static final String DONE = "done";
+  public static final String FAILED = "failed";
+
+  private final StoreConfig config;
+  private volatile boolean schemaReady;
+
+  public LambdaRegistry(StoreConfig config) {
+    this.config = config;
+  }
+
+  /** One cutoff of a view: what its batch run read, and the tables that belong to it. */
+  public record Cutoff(
+      String view,
+      long id,
+      String topic,
+      Map<Integer, Long> offsets,
+      String point,
+      long sessionGapMillis,
+      String status,
+      Instant createdAt,
+      Instant completedAt) {
+    public String batchVersion() {
+      return batchVersion(id);
+    }
+
+    public String speedVersion() {
+      return speedVersion(id);
+    }
+
+    public static String batchVersion(long id) {
+      return "lambda_b" + id;
+    }
+
+    public static String speedVersion(long id) {
+      return "lambda_s" + id;
+    }
+
+    /** {@code 0:1200,1:980} (the {@code --stopOffsets} syntax). */
+    public String offsetsText() {
+      return formatOffsets(offsets);
+    }
+
+    public long totalRecords() {
+      return offsets.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  /** What readers of {@code <view>_lambda} see now. */
+  public record Live(
+      String view, long cutoffId, String batchVersion, String speedVersion, Instant switchedAt) {}
+
+  public static String formatOffsets(Map<Integer, Long> offsets) {
+    return new TreeMap<>(offsets)
+        .entrySet().stream()
+            .map(e -> e.getKey() + ":" + e.getValue())
+            .collect(Collectors.joining(","));
+  }
+
+  static Map<Integer, Long> parseOffsets(String text) {
+    Map<Integer, Long> out = new TreeMap<>();
+    if (text != null && !text.isBlank()) {
+      for (String pair : text.split(",")) {
+        String[] kv = pair.split(":");
+        out.put(Integer.parseInt(kv[0].strip()), Long.parseLong(kv[1].strip()));
+      }
+    }
+    return out;
+  }
+
+  /** The name of a view's merged SQL view. */
+  public static String sqlViewName(ViewDefinition view) {
+    return view.name() + "_lambda";
+  }
+
+  public synchronized void ensureSchema() {
+    if (schemaReady) {
+      return;
+    }
+    String ts = " TIMESTAMP WITH TIME ZONE";
+    run(
+        "create the Lambda registry",
+        c -> {
+          c.setAutoCommit(true);
+          try (Statement st = c.createStatement()) {
+            st.execute(
+                "CREATE TABLE IF NOT EXISTS "
+                    + q(CUTOFFS)
+                    + " ("
+                    + q("view_name")
+                    + " VARCHAR NOT NULL, "
+                    + q("cutoff_id")
+                    + " BIGINT NOT NULL, "
+                    + q("topic")
+                    + " VARCHAR NOT NULL, "
+                    + q("offsets")
+                    + " VARCHAR NOT NULL, "
+                    + q("point")
+                    + " VARCHAR, "
+                    + q("session_gap_ms")
+                    + " BIGINT NOT NULL, "
+                    + q("status")
+                    + " VARCHAR NOT NULL, "
+                    + q("created_at")
+                    + ts
+                    + ", "
+                    + q("completed_at")
+                    + ts
+                    + ", PRIMARY KEY ("
+                    + q("view_name")
+                    + ", "
+                    + q("cutoff_id")
+                    + "))");
+            st.execute(
+                "CREATE TABLE IF NOT EXISTS "
+                    + q(LIVE)
+                    + " ("
+                    + q("view_name")
+                    + " VARCHAR NOT NULL PRIMARY KEY, "
+                    + q("cutoff_id")
+                    + " BIGINT NOT NULL, "
+                    + q("batch_version")
+                    + " VARCHAR NOT NULL, "
+                    + q("speed_version")
+                    + " VARCHAR NOT NULL, "
+                    + q("switched_at")
+                    + ts
+                    + ", "
+                    + q("covered")
+                    + " VARCHAR)");
+          }
+          return null;
+        });
+    schemaReady = true;
+  }
+
+  /** Records a new cutoff (status building) with the next id of the view. */
+  public Cutoff newCutoff(
+      String view, String topic, Map<Integer, Long> offsets, String point, long sessionGapMillis) {
+    ensureSchema();
+    Instant now = Instant.now();
+    long id =
+        inTransaction(
+            "record a cutoff of " + view,
+            c -> {
+              long next;
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT COALESCE(MAX("
+                          + q("cutoff_id")
+                          + "), 0) + 1 FROM "
+                          + q(CUTOFFS)
+                          + " WHERE "
+                          + q("view_name")
+                          + " = ?")) {
+                ps.setString(1, view);
+                try (ResultSet rs = ps.executeQuery()) {
+                  rs.next();
+                  next = rs.getLong(1);
+                }
+              }
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "INSERT INTO "
+                          + q(CUTOFFS)
+                          + " ("
+                          + q("view_name")
+                          + ", "
+                          + q("cutoff_id")
+                          + ", "
+                          + q("topic")
+                          + ", "
+                          + q("offsets")
+                          + ", "
+                          + q("point")
+                          + ", "
+                          + q("session_gap_ms")
+                          + ", "
+                          + q("status")
+                          + ", "
+                          + q("created_at")
+                          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setString(1, view);
+                ps.setLong(2, next);
+                ps.setString(3, topic);
+                ps.setString(4, formatOffsets(offsets));
+                ps.setString(5, point);
+                ps.setLong(6, sessionGapMillis);
+                ps.setString(7, BUILDING);
+                ps.setTimestamp(8, Timestamp.from(now));
+                ps.executeUpdate();
+              }
+              return next;
+            });
+    return cutoff(view, id).orElseThrow();
+  }
+
+  /** The batch run of a cutoff ended: {@link #DONE} or {@link #FAILED}. */
+  public void batchEnded(String view, long id, String status) {
+    ensureSchema();
+    inTransaction(
+        "record the end of batch " + id,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE "
+                      + q(CUTOFFS)
+                      + " SET "
+                      + q("status")
+                      + " = ?, "
+                      + q("completed_at")
+                      + " = ? WHERE "
+                      + q("view_name")
+                      + " = ? AND "
+                      + q("cutoff_id")
+                      + " = ?")) {
+            ps.setString(1, status);
+            ps.setTimestamp(2, Timestamp.from(Instant.now()));
+            ps.setString(3, view);
+            ps.setLong(4, id);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  public Optional<Cutoff> cutoff(String view, long id) {
+    return cutoffs(view).stream().filter(c -> c.id() == id).findFirst();
+  }
+
+  /** The newest cutoff whose batch run completed. */
+  public Optional<Cutoff> latestBatch(String view) {
+    List<Cutoff> all = cutoffs(view);
+    for (int i = all.size() - 1; i >= 0; i--) {
+      if (DONE.equals(all.get(i).status())) {
+        return Optional.of(all.get(i));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Every cutoff of a view, oldest first. */
+  public List<Cutoff> cutoffs(String view) {
+    ensureSchema();
+    return inTransaction(
+        "read the cutoffs of " + view,
+        c -> {
+          List<Cutoff> out = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT "
+                      + q("cutoff_id")
+                      + ", "
+                      + q("topic")
+                      + ", "
+                      + q("offsets")
+                      + ", "
+                      + q("point")
+                      + ", "
+                      + q("session_gap_ms")
+                      + ", "
+                      + q("status")
+                      + ", "
+                      + q("created_at")
+                      + ", "
+                      + q("completed_at")
+                      + " FROM "
+                      + q(CUTOFFS)
+                      + " WHERE "
+                      + q("view_name")
+                      + " = ? ORDER BY "
+                      + q("cutoff_id"))) {
+            ps.setString(1, view);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new Cutoff(
+                        view,
+                        rs.getLong(1),
+                        rs.getString(2),
+                        parseOffsets(rs.getString(3)),
+                        rs.getString(4),
+                        rs.getLong(5),
+                        rs.getString(6),
+                        instant(rs.getTimestamp(7)),
+                        instant(rs.getTimestamp(8))));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  public Optional<Live> live(String view) {
+    ensureSchema();
+    return inTransaction("read the Lambda pointer of " + view, c -> readLive(c, view));
+  }
+
+  /**
+   * Makes cutoff N's batch and speed tables what readers see, atomically; retires the speed version
+   * they replace (its job stops). Call it once speed N has caught up with the log.
+   */
+  public Live rebase(ViewDefinition view, Cutoff cutoff) {
+    ensureSchema();
+    if (!DONE.equals(cutoff.status())) {
+      throw new RegistryException(
+          "cutoff " + cutoff.id() + " of " + view.name() + " has no completed batch run");
+    }
+    // DDL first (it may commit on H2): it adds tables to the SQL view's text, the pointer row
+    // still decides which of them are read.
+    Set<String> covered = new LinkedHashSet<>(covered(view.name()));
+    boolean grows = covered.add(cutoff.batchVersion()) | covered.add(cutoff.speedVersion());
+    if (grows || !sqlViewExists(view)) {
+      run(
+          "define " + sqlViewName(view),
+          c -> {
+            c.setAutoCommit(true);
+            try (Statement st = c.createStatement()) {
+              st.execute(lambdaSql(view, List.copyOf(covered), cutoff.sessionGapMillis()));
+            }
+            return null;
+          });
+    }
+    Instant now = Instant.now();
+    return inTransaction(
+        "rebase " + view.name() + " on cutoff " + cutoff.id(),
+        c -> {
+          Optional<Live> before = readLive(c, view.name());
+          try (PreparedStatement del =
+              c.prepareStatement("DELETE FROM " + q(LIVE) + " WHERE " + q("view_name") + " = ?")) {
+            del.setString(1, view.name());
+            del.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + q(LIVE)
+                      + " ("
+                      + q("view_name")
+                      + ", "
+                      + q("cutoff_id")
+                      + ", "
+                      + q("batch_version")
+                      + ", "
+                      + q("speed_version")
+                      + ", "
+                      + q("switched_at")
+                      + ", "
+                      + q("covered")
+                      + ") VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, view.name());
+            ps.setLong(2, cutoff.id());
+            ps.setString(3, cutoff.batchVersion());
+            ps.setString(4, cutoff.speedVersion());
+            ps.setTimestamp(5, Timestamp.from(now));
+            ps.setString(6, String.join(",", covered));
+            ps.executeUpdate();
+          }
+          if (before.isPresent() && !before.get().speedVersion().equals(cutoff.speedVersion())) {
+            retire(c, view.name(), before.get().speedVersion(), now);
+          }
+          return new Live(
+              view.name(), cutoff.id(), cutoff.batchVersion(), cutoff.speedVersion(), now);
+        });
+  }
+
+  /**
+   * The merged view, exact: the batch and speed tables the pointer names (read in one pass each),
+   * merged per key by {@link LambdaViews#merge}. Rows of the view's own schema, sorted by key.
+   */
+  public List<Row> read(ViewStore store, ViewDefinition view) {
+    Live live =
+        live(view.name())
+            .orElseThrow(
+                () ->
+                    new RegistryException(
+                        "view "
+                            + view.name()
+                            + " has no Lambda deployment yet; run kb batch then kb speed"));
+    Cutoff cutoff = cutoff(view.name(), live.cutoffId()).orElseThrow();
+    ViewDefinition partial = Views.lambdaPartial(view);
+    List<Row> batch = store.readAll(partial, live.batchVersion());
+    List<Row> speed =
+        store.tableExists(partial, live.speedVersion())
+            ? store.readAll(partial, live.speedVersion())
+            : List.of();
+    return LambdaViews.merge(view, batch, speed, cutoff.sessionGapMillis());
+  }
+
+  /** The SQL of {@code <view>_lambda} over these candidate versions (see the class comment). */
+  static String lambdaSql(ViewDefinition view, List<String> versions, long sessionGapMillis) {
+    ViewDefinition partial = Views.lambdaPartial(view);
+    List<String> cols = partial.schema().getFieldNames();
+    String columns = cols.stream().map(TableSql::q).collect(Collectors.joining(", "));
+    String outer = cols.stream().map(col -> "t." + q(col)).collect(Collectors.joining(", "));
+    List<String> branches = new ArrayList<>();
+    for (String version : versions) {
+      branches.add(
+          "SELECT '"
+              + version
+              + "' AS "
+              + q("kb_version")
+              + ", "
+              + columns
+              + " FROM "
+              + q(ViewStore.tableName(partial, version)));
+    }
+    String parts =
+        "SELECT "
+            + outer
+            + " FROM "
+            + q(LIVE)
+            + " a JOIN ("
+            + String.join(" UNION ALL ", branches)
+            + ") t ON (t."
+            + q("kb_version")
+            + " = a."
+            + q("batch_version")
+            + " OR t."
+            + q("kb_version")
+            + " = a."
+            + q("speed_version")
+            + ") WHERE a."
+            + q("view_name")
+            + " = '"
+            + view.name()
+            + "'";
+    String select;
+    switch (view.name()) {
+      case "item_revenue_hourly":
+        select =
+            "SELECT p."
+                + q("window_start")
+                + ", p."
+                + q("item")
+                + ", "
+                + sum("p", "purchases")
+                + ", "
+                + sum("p", "revenue_cents")
+                + " FROM ("
+                + parts
+                + ") p GROUP BY p."
+                + q("window_start")
+                + ", p."
+                + q("item");
+        break;
+      case "activity_per_minute":
+        select =
+            "SELECT p."
+                + q("window_start")
+                + ", p."
+                + q("type")
+                + ", "
+                + sum("p", "events")
+                + ", CASE WHEN COUNT(*) = 1 THEN MAX(p."
+                + q("distinct_users")
+                + ") END AS "
+                + q("distinct_users")
+                + ", "
+                + sum("p", "revenue_cents")
+                + " FROM ("
+                + parts
+                + ") p GROUP BY p."
+                + q("window_start")
+                + ", p."
+                + q("type");
+        break;
+      case "user_sessions":
+        String byUser =
+            " OVER (PARTITION BY "
+                + q("user_id")
+                + " ORDER BY "
+                + q("session_start")
+                + ", "
+                + q("session_end");
+        String gap =
+            String.format(
+                java.util.Locale.ROOT, "%d.%03d", sessionGapMillis / 1000, sessionGapMillis % 1000);
+        select =
+            "SELECT z."
+                + q("user_id")
+                + ", MIN(z."
+                + q("session_start")
+                + ") AS "
+                + q("session_start")
+                + ", MAX(z."
+                + q("session_end")
+                + ") AS "
+                + q("session_end")
+                + ", "
+                + sum("z", "events")
+                + ", "
+                + sum("z", "purchases")
+                + " FROM (SELECT y.*, SUM(y."
+                + q("kb_new")
+                + ")"
+                + byUser
+                + " ROWS UNBOUNDED PRECEDING) AS "
+                + q("kb_island")
+                + " FROM (SELECT x.*, CASE WHEN x."
+                + q("kb_prev_end")
+                + " IS NOT NULL AND x."
+                + q("session_start")
+                + " < x."
+                + q("kb_prev_end")
+                + " + INTERVAL '"
+                + gap
+                + "' SECOND THEN 0 ELSE 1 END AS "
+                + q("kb_new")
+                + " FROM (SELECT p.*, MAX(p."
+                + q("session_end")
+                + ")"
+                + byUser
+                + " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS "
+                + q("kb_prev_end")
+                + " FROM ("
+                + parts
+                + ") p) x) y) z GROUP BY z."
+                + q("user_id")
+                + ", z."
+                + q("kb_island");
+        break;
+      default:
+        throw new IllegalArgumentException("no Lambda SQL for view " + view.name());
+    }
+    return "CREATE OR REPLACE VIEW " + q(sqlViewName(view)) + " AS " + select;
+  }
+
+  private static String sum(String alias, String col) {
+    return "CAST(SUM(" + alias + "." + q(col) + ") AS BIGINT) AS " + q(col);
+  }
+
+  private List<String> covered(String view) {
+    return live(view)
+        .map(
+            l ->
+                inTransaction(
+                    "read the covered versions of " + view,
+                    c -> {
+                      try (PreparedStatement ps =
+                          c.prepareStatement(
+                              "SELECT "
+                                  + q("covered")
+                                  + " FROM "
+                                  + q(LIVE)
+                                  + " WHERE "
+                                  + q("view_name")
+                                  + " = ?")) {
+                        ps.setString(1, view);
+                        try (ResultSet rs = ps.executeQuery()) {
+                          String text = rs.next() ? rs.getString(1) : null;
+                          return text == null || text.isEmpty()
+                              ? List.<String>of()
+                              : List.of(text.split(","));
+                        }
+                      }
+                    }))
+        .orElse(List.of());
+  }
+
+  private boolean sqlViewExists(ViewDefinition view) {
+    return run(
+        "look up " + sqlViewName(view),
+        c -> {
+          try (ResultSet rs =
+              c.getMetaData()
+                  .getTables(
+                      c.getCatalog(), c.getSchema(), sqlViewName(view), new String[] {"VIEW"})) {
+            return rs.next();
+          }
+        });
+  }
+
+  private static Optional<Live> readLive(Connection c, String view) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT "
+                + q("cutoff_id")
+                + ", "
+                + q("batch_version")
+                + ", "
+                + q("speed_version")
+                + ", "
+                + q("switched_at")
+                + " FROM "
+                + q(LIVE)
+                + " WHERE "
+                + q("view_name")
+                + " = ?")) {
+      ps.setString(1, view);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new Live(
+                view,
+                rs.getLong(1),
+                rs.getString(2),
+                rs.getString(3),
+                instant(rs.getTimestamp(4))));
+      }
+    }
+  }
+
+  /** Marks a replaced speed version retired in the view registry, so its job stops. */
+  private static void retire(Connection c, String view, String version, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE "
+                + q(ViewRegistry.VERSIONS)
+                + " SET "
+                + q("status")
+                + " = ?, "
+                + q("retired_at")
+                + " = ? WHERE "
+                + q("view_name")
+                + " = ? AND "
+                + q("version")
+                + " = ? AND "
+                + q("status")
+                + " IN (?, ?)")) {
+      ps.setString(1, RegisteredVersion.Status.RETIRED.sql());
+      ps.setTimestamp(2, Timestamp.from(now));
+      ps.setString(3, view);
+      ps.setString(4, version);
+      ps.setString(5, RegisteredVersion.Status.BUILDING.sql());
+      ps.setString(6, RegisteredVersion.Status.LIVE.sql());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      // 42S02/42P01: no view registry table (no version was ever registered): nothing to stop.
+      if (!Set.of("42S02", "42S04", "42P01", "42102").contains(e.getSQLState())) {
+        throw e;
+      }
+    }
+  }
+
+  private static Instant instant(Timestamp t) {
+    return t == null ? null : t.toInstant();
+  }
+
+  private interface SqlWork<T> {
+    T apply(Connection c) throws SQLException;
+  }
+
+  private <T> T run(String what, SqlWork<T> work) {
+    try (Connection c = config.connect()) {
+      return work.apply(c);
+    } catch (SQLException e) {
+      throw new ViewStoreException("cannot " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  private <T> T inTransaction(String what, SqlWork<T> work) {
+    return run(
+        what,
+        c -> {
+          c.setAutoCommit(false);
+          c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+          try {
+            T out = work.apply(c);
+            c.commit();
+            return out;
+          } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+          }
+        });
+  }
+
+  @Override
+  public void close() {}
+}
