@@ -3,6 +3,7 @@ package dev.kappabeam.benchmarks;
 import dev.kappabeam.devstack.LocalStack;
 import dev.kappabeam.devstack.LocalStackControl;
 import dev.kappabeam.devstack.StackState;
+import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewDiff;
 import dev.kappabeam.serving.ViewStore;
@@ -74,6 +75,7 @@ public final class Bench {
   private final Map<String, List<String>> flinkVariants = new LinkedHashMap<>();
   private String profile = "";
   private boolean latency = true;
+  private boolean latencyOnly;
   private int latencyRate = 5_000;
   private Duration latencyDuration = Duration.ofSeconds(60);
   private Duration latencyWarmUp = Duration.ofSeconds(10);
@@ -105,7 +107,8 @@ public final class Bench {
       String a = args[i];
       String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
       boolean flag =
-          List.of("--keep-stack", "--keep-views", "--no-latency", "--help").contains(name);
+          List.of("--keep-stack", "--keep-views", "--no-latency", "--latency-only", "--help")
+              .contains(name);
       String v = flag ? "" : a.contains("=") ? a.substring(a.indexOf('=') + 1) : next(args, ++i, a);
       switch (name) {
         case "--sizes" -> sizes = Arrays.stream(v.split(",")).map(Integer::parseInt).toList();
@@ -137,6 +140,7 @@ public final class Bench {
         }
         case "--profile" -> profile = v;
         case "--no-latency" -> latency = false;
+        case "--latency-only" -> latencyOnly = true;
         case "--latency-rate" -> latencyRate = Integer.parseInt(v);
         case "--latency-duration" -> latencyDuration = Duration.parse(v);
         case "--latency-warmup" -> latencyWarmUp = Duration.parse(v);
@@ -152,7 +156,7 @@ public final class Bench {
                   + String.join(",", ALL_SYSTEMS)
                   + "] [--direct-max 50000] [--heap 4g] [--gc ParallelGC] [--jvm-opt OPT]..."
                   + " [--flink-parallelism 2] [--flink-variant NAME:FLAGS]... [--profile"
-                  + " flink|flink-NAME] [--no-latency] [--latency-rate 5000]"
+                  + " flink|flink-NAME] [--no-latency | --latency-only] [--latency-rate 5000]"
                   + " [--latency-duration PT60S] [--latency-warmup PT10S] [--early-firing PT1S]"
                   + " [--stack-dir benchmarks/.stack] [--keep-stack] [--keep-views] [--timeout PT20M]"
                   + " [--work-dir benchmarks/target/bench-run]\nSee benchmarks/README.md.");
@@ -214,9 +218,9 @@ public final class Bench {
     int rc = 0;
     try (ViewStore store =
         new ViewStore(StoreConfig.of(st.jdbcUrl(), st.jdbcUser(), st.jdbcPassword()))) {
-      List<Integer> runSizes = new ArrayList<>(sizes);
+      List<Integer> runSizes = new ArrayList<>(latencyOnly ? List.of() : sizes);
       boolean capped = systems.contains("direct") && sizes.stream().anyMatch(n -> n > directMax);
-      if (capped && !sizes.contains(directMax)) {
+      if (capped && !runSizes.contains(directMax)) {
         runSizes.add(0, directMax);
         out.printf(
             "direct: sizes above --direct-max %,d are skipped (DirectRunner does not scale to"
@@ -228,7 +232,9 @@ public final class Bench {
         boolean capOnly = capped && n == directMax && !sizes.contains(n);
         rc |= runSize(st, store, n, capOnly, dir.resolve(String.valueOf(n)));
       }
-      printSummary();
+      if (!latencyOnly) {
+        printSummary();
+      }
       if (latency) {
         out.println();
         out.println("== streaming latency on Flink ==");
@@ -382,12 +388,12 @@ public final class Bench {
               "%s counters: read %s, parsed %s, dead_lettered %s, duplicates_removed %s, late %s,"
                   + " accepted %s%n",
               system,
-              r.props().getProperty("counter.read"),
-              r.props().getProperty("counter.parsed"),
-              r.props().getProperty("counter.dead_lettered"),
-              r.props().getProperty("counter.duplicates_removed"),
-              r.props().getProperty("counter.late"),
-              r.props().getProperty("counter.accepted"));
+              r.props().getProperty("counter.read", "0"),
+              r.props().getProperty("counter.parsed", "0"),
+              r.props().getProperty("counter.dead_lettered", "0"),
+              r.props().getProperty("counter.duplicates_removed", "0"),
+              r.props().getProperty("counter.late", "0"),
+              r.props().getProperty("counter.accepted", "0"));
         }
         if (!keepViews) {
           dropViews(store, version);
@@ -422,11 +428,15 @@ public final class Bench {
         f.addAll(List.of("--mode=STREAMING", "--drainWhenCaughtUp=true"));
       }
       default -> {
-        f.addAll(flinkBase());
-        f.add("--mode=HISTORICAL");
-        if (flinkVariants.containsKey(system)) {
-          f.addAll(flinkVariants.get(system));
+        List<String> variant = flinkVariants.getOrDefault(system, List.of());
+        // A variant's flag replaces the base flag of the same name (Beam rejects repeats).
+        for (String flag : flinkBase()) {
+          if (RunnerSupports.missing(variant, List.of(flag)).contains(flag)) {
+            f.add(flag);
+          }
         }
+        f.add("--mode=HISTORICAL");
+        f.addAll(variant);
       }
     }
     return f;
@@ -443,8 +453,9 @@ public final class Bench {
     double cpuRatio = b2 == null ? Double.NaN : b2.cpuSecondsPerEvent() / r.cpuSecondsPerEvent();
     boolean counts =
         verdict.startsWith("SAME") || verdict.startsWith("baseline") || verdict.startsWith("bytes");
-    String ratioText = counts ? String.format("%.3f", ratio) : "n/a (does not count)";
-    String cpuRatioText = counts ? String.format("%.3f", cpuRatio) : "n/a";
+    String ratioText =
+        b2 == null ? "-" : counts ? String.format("%.3f", ratio) : "n/a (does not count)";
+    String cpuRatioText = b2 == null ? "-" : counts ? String.format("%.3f", cpuRatio) : "n/a";
     out.printf(
         "RESULT size=%d system=%s events/s=%.0f ratio_to_b2=%s cpu_s/event=%.2e"
             + " cpu_efficiency_vs_b2=%s cpu_s=%.1f peak_rss=%d MB work=%.1f s wall=%.1f s"

@@ -199,7 +199,19 @@ final class LatencyRun {
           measured.size(),
           s.warmUp().toSeconds(),
           missing);
-      if (!latencies.isEmpty()) {
+      if (missing > 0) {
+        out.printf(
+            "latency: %d of %d probes were not visible 30 s after the producer stopped: the job"
+                + " does not keep up with %d events/s on this machine (its lag grows), so the"
+                + " percentiles below, if any, cover only the probes that made it%n",
+            missing, measured.size(), s.rate());
+      }
+      if (latencies.isEmpty()) {
+        out.printf(
+            "RESULT latency flink-streaming rate=%d/s earlyFiring=%s NOT MEASURABLE (0 of %d"
+                + " probes visible within 30 s after the end)%n",
+            s.rate(), s.earlyFiringInterval(), measured.size());
+      } else {
         out.printf(
             "RESULT latency flink-streaming rate=%d/s earlyFiring=%s p50=%d ms p90=%d ms p99=%d"
                 + " ms max=%d ms (n=%d, missing=%d)%n",
