@@ -109,6 +109,9 @@ public final class Bench {
       boolean flag =
           List.of("--keep-stack", "--keep-views", "--no-latency", "--latency-only", "--help")
               .contains(name);
+      if (!a.startsWith("--") || !parser(name)) {
+        throw new IllegalArgumentException("unknown option " + a + " (try --help)");
+      }
       String v = flag ? "" : a.contains("=") ? a.substring(a.indexOf('=') + 1) : next(args, ++i, a);
       switch (name) {
         case "--sizes" -> sizes = Arrays.stream(v.split(",")).map(Integer::parseInt).toList();
@@ -165,6 +168,36 @@ public final class Bench {
         default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
       }
     }
+  }
+
+  private static boolean parser(String name) {
+    return List.of(
+            "--sizes",
+            "--systems",
+            "--direct-max",
+            "--stack-dir",
+            "--keep-stack",
+            "--keep-views",
+            "--heap",
+            "--gc",
+            "--jvm-opt",
+            "--flink-parallelism",
+            "--spark-master",
+            "--flink-variant",
+            "--profile",
+            "--no-latency",
+            "--latency-only",
+            "--latency-rate",
+            "--latency-duration",
+            "--latency-warmup",
+            "--early-firing",
+            "--timeout",
+            "--work-dir",
+            "--classpath",
+            "--spark-classpath",
+            "--spark-skip-reason",
+            "--help")
+        .contains(name);
   }
 
   private static String next(String[] args, int i, String flag) {
