@@ -240,7 +240,13 @@ public final class Bench {
     out.println("logs and result files: " + dir);
 
     LocalStackControl.UpResult up =
-        LocalStackControl.up(LocalStack.Config.of(stackDir), stackDir.resolve("stack.log"));
+        LocalStackControl.up(
+            // Ports apart from `kb local`'s (19092-19094), so both stacks can run side by side.
+            LocalStack.Config.of(stackDir)
+                .withKafkaPort(19192)
+                .withControllerPort(19193)
+                .withH2Port(19194),
+            stackDir.resolve("stack.log"));
     StackState st = up.state();
     out.printf(
         "local stack: %s (kafka %s, h2 %s, data %s)%n",
