@@ -29,6 +29,9 @@ import picocli.CommandLine.Command;
       RegistryCommands.Rollback.class,
       RegistryCommands.Drop.class,
       RegistryCommands.StatusCommand.class,
+      BatchCommand.class,
+      SpeedCommand.class,
+      LambdaCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -17,6 +17,7 @@ import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.Views;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.joda.time.Duration;
 import picocli.CommandLine.Command;
@@ -134,6 +136,27 @@ final class RunCommand implements Runnable {
       description = "Consumer group (default kappa-beam.<topic>.<version>).")
   String consumerGroup;
 
+  @Option(
+      names = "--stop-offsets",
+      hidden = true,
+      description =
+          "Historical: per-partition stop offsets partition:offset,... (kb batch's cutoff).")
+  String stopOffsets;
+
+  @Option(
+      names = "--start-offsets",
+      hidden = true,
+      description =
+          "Streaming: the consumer group starts (or, with --resume, restarts) at these"
+              + " per-partition offsets partition:offset,... (kb speed: the Lambda cutoff).")
+  String startOffsets;
+
+  @Option(
+      names = "--lambda-partials",
+      hidden = true,
+      description = "Write Lambda partial rows (kb batch, kb speed).")
+  boolean lambdaPartials;
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Override
@@ -166,14 +189,16 @@ final class RunCommand implements Runnable {
       }
     }
     ensureOutputTopics(options);
-    if (resume && mode == RunMode.STREAMING) {
+    if (startOffsets != null && mode == RunMode.STREAMING) {
+      startGroupAtOffsets(options);
+    } else if (resume && mode == RunMode.STREAMING) {
       rewindGroup(options);
     } else if (mode == RunMode.STREAMING && !drainWhenCaughtUp && isTimestamp(startFrom)) {
       startGroupAtTimestamp(options);
     }
     RunPlan plan = KappaBeamPipeline.plan(options);
     for (ViewDefinition v : selected) {
-      viewStore.createTable(v, version);
+      viewStore.createTable(lambdaPartials ? Views.lambdaPartial(v) : v, version);
     }
     ViewRegistry registry = new ViewRegistry(store);
     List<RegisteredVersion> registered = register(registry, options, plan, selected);
@@ -310,6 +335,10 @@ final class RunCommand implements Runnable {
     if (consumerGroup != null) {
       args.add("--consumerGroup=" + consumerGroup);
     }
+    if (stopOffsets != null) {
+      args.add("--stopOffsets=" + stopOffsets);
+    }
+    args.add("--lambdaPartials=" + lambdaPartials);
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
     return PipelineOptionsFactory.fromArgs(RunnerSupports.withDefaults(args).toArray(new String[0]))
         .withValidation()
@@ -349,6 +378,19 @@ final class RunCommand implements Runnable {
    * read into still-open windows. Rewinding the group to the version's start point and replaying
    * rebuilds that state; rows already written are re-applied idempotently.
    */
+  /** A new group (or, with --resume, a restarted one) starts at the given per-partition offsets. */
+  private void startGroupAtOffsets(KappaBeamOptions o) {
+    String group = KappaBeamPipeline.consumerGroup(o);
+    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+      List<TopicPartition> partitions = kafka.partitions(o.getTopic());
+      if (resume || kafka.committed(group, partitions).isEmpty()) {
+        Map<TopicPartition, Long> end = kafka.offsets(partitions, OffsetSpec.latest());
+        kafka.commit(group, KafkaOffsets.stopOffsets(partitions, startOffsets, end));
+        System.err.println("kb: consumer group " + group + " starts at offsets " + startOffsets);
+      }
+    }
+  }
+
   private void rewindGroup(KappaBeamOptions o) {
     String group = KappaBeamPipeline.consumerGroup(o);
     try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {

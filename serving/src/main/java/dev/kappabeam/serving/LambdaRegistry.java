@@ -189,64 +189,70 @@ public final class LambdaRegistry implements AutoCloseable {
     schemaReady = true;
   }
 
-  /** Records a new cutoff (status building) with the next id of the view. */
-  public Cutoff newCutoff(
-      String view, String topic, Map<Integer, Long> offsets, String point, long sessionGapMillis) {
+  /**
+   * Records a new cutoff (status building) for these views, with one id for all of them (the next
+   * after every cutoff recorded so far), so one batch run builds all their tables.
+   */
+  public long newCutoff(
+      List<String> views,
+      String topic,
+      Map<Integer, Long> offsets,
+      String point,
+      long sessionGapMillis) {
     ensureSchema();
     Instant now = Instant.now();
-    long id =
-        inTransaction(
-            "record a cutoff of " + view,
-            c -> {
-              long next;
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT COALESCE(MAX("
-                          + q("cutoff_id")
-                          + "), 0) + 1 FROM "
-                          + q(CUTOFFS)
-                          + " WHERE "
-                          + q("view_name")
-                          + " = ?")) {
-                ps.setString(1, view);
-                try (ResultSet rs = ps.executeQuery()) {
-                  rs.next();
-                  next = rs.getLong(1);
-                }
-              }
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "INSERT INTO "
-                          + q(CUTOFFS)
-                          + " ("
-                          + q("view_name")
-                          + ", "
-                          + q("cutoff_id")
-                          + ", "
-                          + q("topic")
-                          + ", "
-                          + q("offsets")
-                          + ", "
-                          + q("point")
-                          + ", "
-                          + q("session_gap_ms")
-                          + ", "
-                          + q("status")
-                          + ", "
-                          + q("created_at")
-                          + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, view);
-                ps.setLong(2, next);
-                ps.setString(3, topic);
-                ps.setString(4, formatOffsets(offsets));
-                ps.setString(5, point);
-                ps.setLong(6, sessionGapMillis);
-                ps.setString(7, BUILDING);
-                ps.setTimestamp(8, Timestamp.from(now));
-                ps.executeUpdate();
-              }
-              return next;
-            });
+    return inTransaction(
+        "record a cutoff of " + String.join(", ", views),
+        c -> {
+          long next;
+          try (Statement st = c.createStatement();
+              ResultSet rs =
+                  st.executeQuery(
+                      "SELECT COALESCE(MAX(" + q("cutoff_id") + "), 0) + 1 FROM " + q(CUTOFFS))) {
+            rs.next();
+            next = rs.getLong(1);
+          }
+          for (String view : views) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO "
+                        + q(CUTOFFS)
+                        + " ("
+                        + q("view_name")
+                        + ", "
+                        + q("cutoff_id")
+                        + ", "
+                        + q("topic")
+                        + ", "
+                        + q("offsets")
+                        + ", "
+                        + q("point")
+                        + ", "
+                        + q("session_gap_ms")
+                        + ", "
+                        + q("status")
+                        + ", "
+                        + q("created_at")
+                        + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+              ps.setString(1, view);
+              ps.setLong(2, next);
+              ps.setString(3, topic);
+              ps.setString(4, formatOffsets(offsets));
+              ps.setString(5, point);
+              ps.setLong(6, sessionGapMillis);
+              ps.setString(7, BUILDING);
+              ps.setTimestamp(8, Timestamp.from(now));
+              ps.executeUpdate();
+            }
+          }
+          return next;
+        });
+  }
+
+  /** A new cutoff of one view. */
+  public Cutoff newCutoff(
+      String view, String topic, Map<Integer, Long> offsets, String point, long sessionGapMillis) {
+    long id = newCutoff(List.of(view), topic, offsets, point, sessionGapMillis);
     return cutoff(view, id).orElseThrow();
   }
 
@@ -353,7 +359,8 @@ public final class LambdaRegistry implements AutoCloseable {
 
   /**
    * Makes cutoff N's batch and speed tables what readers see, atomically; retires the speed version
-   * they replace (its job stops). Call it once speed N has caught up with the log.
+   * they replace (its job stops). Call it once speed N has caught up with the log. Never goes back:
+   * if a newer cutoff is live already, nothing changes and the live pair is returned.
    */
   public Live rebase(ViewDefinition view, Cutoff cutoff) {
     ensureSchema();
@@ -381,6 +388,10 @@ public final class LambdaRegistry implements AutoCloseable {
         "rebase " + view.name() + " on cutoff " + cutoff.id(),
         c -> {
           Optional<Live> before = readLive(c, view.name());
+          if (before.isPresent() && before.get().cutoffId() > cutoff.id()) {
+            // A speed job of an older cutoff caught up late: readers never go back.
+            return before.get();
+          }
           try (PreparedStatement del =
               c.prepareStatement("DELETE FROM " + q(LIVE) + " WHERE " + q("view_name") + " = ?")) {
             del.setString(1, view.name());

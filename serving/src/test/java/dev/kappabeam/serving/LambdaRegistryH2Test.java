@@ -189,6 +189,9 @@ class LambdaRegistryH2Test {
     assertEquals(
         List.of(c1.id(), c2.id()), lambda.cutoffs(v.name()).stream().map(c -> c.id()).toList());
     assertEquals(c2.id(), lambda.latestBatch(v.name()).orElseThrow().id());
+    // A speed job of cutoff 1 that reports caught-up late does not take readers back.
+    assertEquals(c2.id(), lambda.rebase(v, c1).cutoffId());
+    assertEquals(after, sql(v));
   }
 
   @Test

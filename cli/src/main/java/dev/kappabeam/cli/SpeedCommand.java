@@ -1,0 +1,165 @@
+package dev.kappabeam.cli;
+
+import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.serving.LambdaRegistry;
+import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.Views;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code kb speed}: the Lambda speed layer. Starts a streaming job from the newest completed
+ * batch's cutoff offsets into the speed tables {@code <view>__lambda_s<N>}; once it has caught up
+ * with the log, rebases readers atomically onto (batch N, speed N) and retires the previous speed
+ * version, whose job then stops. The speed job never reads a record before cutoff N, so no event is
+ * in both tables; see {@link LambdaRegistry}.
+ */
+@Command(
+    name = "speed",
+    description = {
+      "Lambda speed layer: stream from the newest batch cutoff, then switch readers to it.",
+      "With --drain-when-caught-up it stops once caught up (scripted runs and tests)."
+    },
+    mixinStandardHelpOptions = true)
+final class SpeedCommand implements Runnable {
+  @Mixin Connections connections;
+  @Mixin LambdaSupport.Logic logic;
+
+  @Option(
+      names = {"--view", "--views"},
+      required = true,
+      description = "View(s), comma-separated, built by the same kb batch.")
+  String views;
+
+  @Option(
+      names = "--drain-when-caught-up",
+      description = "Read up to the end offsets at launch, write, commit, rebase and stop.")
+  boolean drain;
+
+  @Unmatched List<String> beamArgs = new ArrayList<>();
+
+  @Override
+  public void run() {
+    List<ViewDefinition> selected = LambdaSupport.views(views);
+    LambdaRegistry lambda = new LambdaRegistry(LambdaSupport.store(connections));
+    LambdaRegistry.Cutoff cutoff =
+        lambda
+            .latestBatch(selected.get(0).name())
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "no completed batch of "
+                            + selected.get(0).name()
+                            + "; run kb batch --view "
+                            + views
+                            + " first"));
+    for (ViewDefinition v : selected) {
+      if (lambda.cutoff(v.name(), cutoff.id()).filter(c -> "done".equals(c.status())).isEmpty()) {
+        throw new IllegalArgumentException(
+            "cutoff "
+                + cutoff.id()
+                + " has no batch of "
+                + v.name()
+                + "; batch the views together");
+      }
+    }
+    String version = cutoff.speedVersion();
+    boolean exists;
+    try (ViewStore store = new ViewStore(LambdaSupport.store(connections))) {
+      exists = store.tableExists(Views.lambdaPartial(selected.get(0)), version);
+    }
+    List<String> args = new ArrayList<>();
+    args.addAll(
+        List.of(
+            "--mode",
+            "streaming",
+            "--topic",
+            cutoff.topic(),
+            "--version",
+            version,
+            "--views",
+            LambdaSupport.names(selected),
+            "--start-offsets",
+            cutoff.offsetsText(),
+            "--lambda-partials"));
+    if (drain) {
+      args.add("--drain-when-caught-up");
+    }
+    if (exists) {
+      // A restart replays from the cutoff into the same tables: a stopped job's window state is
+      // gone, and panes of a continuation would carry only the new events (the sink keeps the
+      // larger pane per key). The speed layer only holds the log since the cutoff, so this is
+      // cheap; the idempotent upserts make the replay land exactly.
+      args.add("--resume");
+      System.err.println("kb: restarting " + version + ": replaying from the cutoff");
+    }
+    args.addAll(logic.args());
+    System.err.printf(
+        "kb: speed %s from cutoff %d (%s)%n", version, cutoff.id(), cutoff.offsetsText());
+    if (drain) {
+      LambdaSupport.kbRun(connections, args, beamArgs);
+      rebase(lambda, selected, cutoff);
+      return;
+    }
+    // Open-ended: the job runs in this process; rebase once its group caught up with the log.
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    Thread job =
+        new Thread(
+            () -> {
+              try {
+                LambdaSupport.kbRun(connections, args, beamArgs);
+              } catch (RuntimeException e) {
+                failure.set(e);
+              }
+            },
+            "kb-speed-" + version);
+    job.start();
+    String group = "kappa-beam." + cutoff.topic() + "." + version;
+    boolean rebased = false;
+    try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+      List<TopicPartition> partitions = kafka.partitions(cutoff.topic());
+      Map<TopicPartition, Long> target = kafka.offsets(partitions, OffsetSpec.latest());
+      while (job.isAlive()) {
+        job.join(2000);
+        if (!rebased && caughtUp(kafka.committed(group, partitions), target)) {
+          rebase(lambda, selected, cutoff);
+          rebased = true;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+  }
+
+  private static boolean caughtUp(
+      Map<TopicPartition, Long> committed, Map<TopicPartition, Long> t) {
+    for (Map.Entry<TopicPartition, Long> e : t.entrySet()) {
+      if (committed.getOrDefault(e.getKey(), -1L) < e.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void rebase(
+      LambdaRegistry lambda, List<ViewDefinition> views, LambdaRegistry.Cutoff cutoff) {
+    for (ViewDefinition v : views) {
+      LambdaRegistry.Live live =
+          lambda.rebase(v, lambda.cutoff(v.name(), cutoff.id()).orElseThrow());
+      System.err.printf(
+          "kb: %s_lambda now reads %s + %s%n", v.name(), live.batchVersion(), live.speedVersion());
+    }
+  }
+}
