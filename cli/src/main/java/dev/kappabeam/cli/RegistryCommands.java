@@ -13,6 +13,7 @@ import dev.kappabeam.transforms.views.Views;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -218,7 +219,20 @@ final class RegistryCommands {
                   + "); wait for it to stop, then drop");
         }
         boolean table = store.dropTable(v, version);
-        boolean group = deleteGroup(r.consumerGroup());
+        // A kb run of several views builds them with one job and one consumer group: the group
+        // goes only with the last version that uses it.
+        List<String> sharing = new ArrayList<>();
+        for (ViewDefinition other : Views.all()) {
+          for (RegisteredVersion o : registry.versions(other.name())) {
+            boolean self = other.name().equals(v.name()) && o.version().equals(version);
+            if (!self
+                && o.status() != RegisteredVersion.Status.DROPPED
+                && r.consumerGroup().equals(o.consumerGroup())) {
+              sharing.add(o.view() + " " + o.version());
+            }
+          }
+        }
+        boolean group = sharing.isEmpty() && deleteGroup(r.consumerGroup());
         try (VersionCounters counters = new VersionCounters(config)) {
           counters.delete(v.name(), version);
         }
@@ -233,7 +247,9 @@ final class RegistryCommands {
                 + (table ? " dropped" : " was already gone")
                 + ", consumer group "
                 + r.consumerGroup()
-                + (group ? " deleted" : " was already gone"));
+                + (!sharing.isEmpty()
+                    ? " kept (still used by " + String.join(", ", sharing) + ")"
+                    : group ? " deleted" : " was already gone"));
         return ExitCodes.OK;
       } catch (RegistryException e) {
         throw registryError(e);
