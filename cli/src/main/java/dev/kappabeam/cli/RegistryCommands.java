@@ -317,8 +317,14 @@ final class RegistryCommands {
                   + registry.live(v.name()).orElse("-")
                   + ", previous "
                   + registry.previous(v.name()).orElse("-"));
+          // The version column is as wide as the longest name (demo versions carry a timestamp).
+          int width = "version".length();
+          for (RegisteredVersion r : versions) {
+            width = Math.max(width, r.version().length());
+          }
+          String format = "  %-" + width + "s %-9s %-8s %8s %8s  %-12s %-13s %-24s %-24s %s%n";
           System.out.printf(
-              "  %-10s %-9s %-8s %8s %8s  %-12s %-13s %-24s %-24s %s%n",
+              format,
               "version",
               "status",
               "job",
@@ -340,7 +346,7 @@ final class RegistryCommands {
             }
             String job = JobHost.describe(r, stale);
             System.out.printf(
-                "  %-10s %-9s %-8s %8s %8s  %-12s %-13s %-24s %-24s %s%n",
+                format,
                 r.version(),
                 r.status().sql(),
                 job,
