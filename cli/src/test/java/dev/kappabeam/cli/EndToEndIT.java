@@ -172,7 +172,10 @@ class EndToEndIT {
             topic,
             "--version",
             "s1");
-    assertCounters(counters, streaming, "streaming s1");
+    assertCounters(
+        counters,
+        streaming,
+        "streaming s1 (records on " + topic + ".late: " + lateRecords(kafka, topic) + ")");
     assertDeadLetters(
         kafka.read(dlq, dlqAfterHistorical, kafka.endOffsets(dlq)),
         topic,
@@ -569,6 +572,20 @@ class EndToEndIT {
    * unchanged and the expected error; every malformed record must have a dead letter. (The sink is
    * at least once, so a record may appear twice, but never with other content.)
    */
+  /** The late topic's records as partition/offset: value, for failure messages. */
+  private static String lateRecords(KafkaTestClient kafka, String topic) {
+    StringBuilder b = new StringBuilder();
+    for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic + ".late")) {
+      b.append("\n  ")
+          .append(r.partition())
+          .append('/')
+          .append(r.offset())
+          .append(' ')
+          .append(r.value() == null ? "null" : new String(r.value(), StandardCharsets.UTF_8));
+    }
+    return b.length() == 0 ? "none" : b.toString();
+  }
+
   private static void assertDeadLetters(
       List<ConsumerRecord<byte[], byte[]>> deadLetters,
       String sourceTopic,
