@@ -159,9 +159,7 @@ class WebPageIT {
     assertEquals("no live version", text("#view-item_revenue_hourly p"));
     waitFor(
         "v2 building with lag 5", () -> "5".equals(text("#progress-activity_per_minute-v2 .lag")));
-    assertEquals(
-        "building",
-        driver.findElement(By.id("version-activity_per_minute-v2")).getAttribute("data-status"));
+    assertEquals("building", attribute("#version-activity_per_minute-v2", "data-status"));
     assertTrue(text("#version-activity_per_minute-v1 .status").startsWith("live"));
 
     // A reload would clear this; the page must update in place.
