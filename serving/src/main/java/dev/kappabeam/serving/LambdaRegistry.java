@@ -132,6 +132,23 @@ public final class LambdaRegistry implements AutoCloseable {
     if (schemaReady) {
       return;
     }
+    for (int attempt = 1; ; attempt++) {
+      try {
+        createSchema();
+        break;
+      } catch (ViewStoreException e) {
+        // Two processes creating the tables at once on PostgreSQL: the loser retries.
+        if (attempt >= 3
+            || !(e.getCause() instanceof SQLException)
+            || !SqlStates.any((SQLException) e.getCause(), SqlStates.CONCURRENT_CREATE)) {
+          throw e;
+        }
+      }
+    }
+    schemaReady = true;
+  }
+
+  private void createSchema() {
     String ts = " TIMESTAMP WITH TIME ZONE";
     run(
         "create the Lambda registry",
@@ -186,7 +203,6 @@ public final class LambdaRegistry implements AutoCloseable {
           }
           return null;
         });
-    schemaReady = true;
   }
 
   /**

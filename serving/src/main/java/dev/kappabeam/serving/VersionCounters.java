@@ -44,7 +44,7 @@ public final class VersionCounters implements AutoCloseable {
   static final String TABLE = "kb_version_counters";
 
   private static final Pattern COUNTER = Pattern.compile("[a-z][a-z0-9_]*");
-  private static final Set<String> RETRYABLE = Set.of("40001", "40P01", "23505", "HYT00", "90131");
+  private static final Set<String> RETRYABLE = SqlStates.CONFLICT;
 
   private final StoreConfig config;
   private Connection cached;
@@ -99,7 +99,7 @@ public final class VersionCounters implements AutoCloseable {
       } catch (SQLException e) {
         dropConnection();
         // Two processes creating the table at once on PostgreSQL: the loser sees 42P07/23505.
-        if (attempt >= 3 || !Set.of("42P07", "23505").contains(e.getSQLState())) {
+        if (attempt >= 3 || !SqlStates.any(e, SqlStates.CONCURRENT_CREATE)) {
           throw failure("create " + TABLE, e);
         }
       }

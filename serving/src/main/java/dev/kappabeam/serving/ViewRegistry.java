@@ -192,7 +192,7 @@ public final class ViewRegistry implements AutoCloseable {
       } catch (SQLException e) {
         dropConnection();
         // Two processes creating the tables at once on PostgreSQL: the loser sees 42P07/23505.
-        if (attempt >= 3 || !Set.of("42P07", "23505").contains(e.getSQLState())) {
+        if (attempt >= 3 || !SqlStates.any(e, SqlStates.CONCURRENT_CREATE)) {
           throw failure("create the view registry", e);
         }
       }
@@ -1062,8 +1062,7 @@ public final class ViewRegistry implements AutoCloseable {
       } catch (SQLException e) {
         dropConnection();
         // 40001/40P01: a concurrent registry change; 23505: two processes inserted one alias row.
-        if (attempt < config.maxAttempts()
-            && Set.of("40001", "40P01", "23505", "HYT00", "90131").contains(e.getSQLState())) {
+        if (attempt < config.maxAttempts() && SqlStates.any(e, SqlStates.CONFLICT)) {
           continue;
         }
         throw failure(what, e);

@@ -72,14 +72,15 @@ public final class ViewStore implements AutoCloseable {
   /** Statements per JDBC batch execution. */
   private static final int BATCH_SIZE = 1000;
 
-  /**
-   * SQLStates after which the whole transaction is worth another try: serialization failure (40001;
-   * also H2's deadlock), deadlock (40P01), unique violation (23505: a concurrent writer inserted
-   * the same key first), duplicate table (42P07: concurrent CREATE TABLE IF NOT EXISTS on
-   * PostgreSQL), H2's lock timeout (HYT00) and concurrent update (90131).
-   */
+  /** Conflicts with a concurrent transaction, and concurrent creation of the same table. */
   private static final Set<String> RETRYABLE =
-      Set.of("40001", "40P01", "23505", "42P07", "HYT00", "90131");
+      union(SqlStates.CONFLICT, SqlStates.CONCURRENT_CREATE);
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> out = new java.util.HashSet<>(a);
+    out.addAll(b);
+    return Set.copyOf(out);
+  }
 
   private final StoreConfig config;
   private Connection cached;
@@ -717,17 +718,8 @@ public final class ViewStore implements AutoCloseable {
   }
 
   private static boolean isRetryable(SQLException e) {
-    // Batch failures wrap the statement's error; look through the whole chain.
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLException) {
-        for (SQLException s = (SQLException) t; s != null; s = s.getNextException()) {
-          if (s.getSQLState() != null && RETRYABLE.contains(s.getSQLState())) {
-            return true;
-          }
-        }
-      }
-    }
-    return false;
+    // Batch failures wrap the statement's error; SqlStates looks through the whole chain.
+    return SqlStates.any(e, RETRYABLE);
   }
 
   private static void backOff(int attempt) {

@@ -1,0 +1,37 @@
+package dev.kappabeam.serving;
+
+import java.sql.SQLException;
+import java.util.Set;
+
+/** The SQLStates the serving store reacts to, on H2 and PostgreSQL alike. */
+final class SqlStates {
+  private SqlStates() {}
+
+  /**
+   * The whole transaction is worth another try: serialization failure (40001; also H2's deadlock),
+   * deadlock (40P01), unique violation (23505: a concurrent writer inserted the same key first),
+   * H2's lock timeout (HYT00) and concurrent update (90131).
+   */
+  static final Set<String> CONFLICT = Set.of("40001", "40P01", "23505", "HYT00", "90131");
+
+  /**
+   * Two processes ran {@code CREATE TABLE IF NOT EXISTS} for the same table at once on PostgreSQL,
+   * which does not serialise it: the loser sees duplicate table (42P07), duplicate object (42710:
+   * the table's row type) or a unique violation on the catalog (23505). Retrying finds the table.
+   */
+  static final Set<String> CONCURRENT_CREATE = Set.of("42P07", "42710", "23505");
+
+  /** True when {@code e}, its causes or chained exceptions carry one of {@code states}. */
+  static boolean any(SQLException e, Set<String> states) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException) {
+        for (SQLException s = (SQLException) t; s != null; s = s.getNextException()) {
+          if (s.getSQLState() != null && states.contains(s.getSQLState())) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+}
