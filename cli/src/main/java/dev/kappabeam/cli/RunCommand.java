@@ -152,6 +152,14 @@ final class RunCommand implements Runnable {
   String startOffsets;
 
   @Option(
+      names = "--count-from-offsets",
+      hidden = true,
+      description =
+          "Streaming: records before these per-partition offsets only prime the de-duplication"
+              + " (kb speed: the Lambda cutoff; the group starts earlier, see --start-offsets).")
+  String countFromOffsets;
+
+  @Option(
       names = "--lambda-partials",
       hidden = true,
       description = "Write Lambda partial rows (kb batch, kb speed).")
@@ -337,6 +345,9 @@ final class RunCommand implements Runnable {
     }
     if (stopOffsets != null) {
       args.add("--stopOffsets=" + stopOffsets);
+    }
+    if (countFromOffsets != null) {
+      args.add("--countFromOffsets=" + countFromOffsets);
     }
     args.add("--lambdaPartials=" + lambdaPartials);
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);

@@ -1,5 +1,7 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.pipelines.KappaBeamPipeline;
+import dev.kappabeam.pipelines.kafka.DedupPrimer;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.ViewStore;
@@ -20,8 +22,10 @@ import picocli.CommandLine.Unmatched;
  * {@code kb speed}: the Lambda speed layer. Starts a streaming job from the newest completed
  * batch's cutoff offsets into the speed tables {@code <view>__lambda_s<N>}; once it has caught up
  * with the log, rebases readers atomically onto (batch N, speed N) and retires the previous speed
- * version, whose job then stops. The speed job never reads a record before cutoff N, so no event is
- * in both tables; see {@link LambdaRegistry}.
+ * version, whose job then stops. The speed job counts no record before cutoff N, so no event is in
+ * both tables; see {@link LambdaRegistry}. It does read the records of one de-duplication horizon
+ * before the cutoff ({@link DedupPrimer}), only to recognise re-sent copies after the cutoff of
+ * events the batch already counted.
  */
 @Command(
     name = "speed",
@@ -77,6 +81,8 @@ final class SpeedCommand implements Runnable {
     try (ViewStore store = new ViewStore(LambdaSupport.store(connections))) {
       exists = store.tableExists(Views.lambdaPartial(selected.get(0)), version);
     }
+    Map<TopicPartition, Long> primerStart = primerStart(cutoff);
+    long primer = DedupPrimer.primerRecords(primerStart, toPartitions(cutoff));
     List<String> args = new ArrayList<>();
     args.addAll(
         List.of(
@@ -89,6 +95,8 @@ final class SpeedCommand implements Runnable {
             "--views",
             LambdaSupport.names(selected),
             "--start-offsets",
+            LambdaRegistry.formatOffsets(byPartition(primerStart)),
+            "--count-from-offsets",
             cutoff.offsetsText(),
             "--lambda-partials"));
     if (drain) {
@@ -104,7 +112,9 @@ final class SpeedCommand implements Runnable {
     }
     args.addAll(logic.args());
     System.err.printf(
-        "kb: speed %s from cutoff %d (%s)%n", version, cutoff.id(), cutoff.offsetsText());
+        "kb: speed %s from cutoff %d (%s); reads %,d records before it only to prime"
+            + " de-duplication%n",
+        version, cutoff.id(), cutoff.offsetsText(), primer);
     if (drain) {
       LambdaSupport.kbRun(connections, args, beamArgs);
       rebase(lambda, selected, cutoff);
@@ -141,6 +151,33 @@ final class SpeedCommand implements Runnable {
     if (failure.get() != null) {
       throw failure.get();
     }
+  }
+
+  /** Where the speed job starts: one de-duplication reach before the cutoff. */
+  private Map<TopicPartition, Long> primerStart(LambdaRegistry.Cutoff cutoff) {
+    return DedupPrimer.startOffsets(
+        connections.bootstrapServers(),
+        toPartitions(cutoff),
+        duration(logic.dedupHorizon, "--dedup-horizon"),
+        duration(logic.maxOutOfOrderness, "--max-out-of-orderness"),
+        duration(logic.allowedLateness, "--allowed-lateness"));
+  }
+
+  private static java.time.Duration duration(String iso, String flag) {
+    return java.time.Duration.ofMillis(KappaBeamPipeline.duration(iso, flag).getMillis());
+  }
+
+  private static Map<TopicPartition, Long> toPartitions(LambdaRegistry.Cutoff cutoff) {
+    Map<TopicPartition, Long> out = new java.util.LinkedHashMap<>();
+    new java.util.TreeMap<>(cutoff.offsets())
+        .forEach((p, o) -> out.put(new TopicPartition(cutoff.topic(), p), o));
+    return out;
+  }
+
+  private static Map<Integer, Long> byPartition(Map<TopicPartition, Long> offsets) {
+    Map<Integer, Long> out = new java.util.TreeMap<>();
+    offsets.forEach((tp, o) -> out.put(tp.partition(), o));
+    return out;
   }
 
   private static boolean caughtUp(

@@ -9,6 +9,7 @@ import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.pipelines.sinks.ServingSinks;
 import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.events.CountFrom;
 import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.views.ViewDefinition;
@@ -133,8 +134,19 @@ public final class KappaBeamPipeline {
     String group = consumerGroup(o);
     List<PartitionRange> ranges = List.of();
     PTransform<PBegin, PCollection<SourceRecord>> source;
+    CountFrom countFrom = null;
     try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
       List<TopicPartition> partitions = kafka.partitions(o.getTopic());
+      if (o.getCountFromOffsets() != null && !o.getCountFromOffsets().isBlank()) {
+        Map<Integer, Long> from = new LinkedHashMap<>();
+        KafkaOffsets.partitionOffsets(
+                partitions,
+                o.getCountFromOffsets(),
+                kafka.offsets(partitions, OffsetSpec.latest()),
+                "--countFromOffsets")
+            .forEach((tp, offset) -> from.put(tp.partition(), offset));
+        countFrom = CountFrom.of(o.getTopic(), from);
+      }
       boolean historical = o.getMode() == RunMode.HISTORICAL;
       if (historical || o.getDrainWhenCaughtUp()) {
         Map<TopicPartition, Long> end =
@@ -182,6 +194,9 @@ public final class KappaBeamPipeline {
             KafkaSinks.late(o.getBootstrapServers(), lateTopic(o)));
     Pipeline p = Pipeline.create(o);
     ReferenceViews reference = ReferenceViews.of(params).withViews(views);
+    if (countFrom != null) {
+      reference = reference.withCountFrom(countFrom);
+    }
     assemble(p, source, o.getLambdaPartials() ? reference.withUserSets() : reference, sinks);
     return new RunPlan(p, ranges, group, params, views);
   }

@@ -30,7 +30,9 @@ public final class RunCounters {
           CounterNames.DUPLICATES_REMOVED,
           CounterNames.LATE,
           CounterNames.ACCEPTED,
-          CounterNames.DUPLICATES_CONFLICTING);
+          CounterNames.DUPLICATES_CONFLICTING,
+          CounterNames.PRIMED,
+          CounterNames.DUPLICATES_MISSED_AT_CUTOFF);
 
   private RunCounters() {}
 

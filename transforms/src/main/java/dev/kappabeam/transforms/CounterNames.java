@@ -23,6 +23,19 @@ public final class CounterNames {
   /** Duplicates whose content differed from the first copy (a producer bug; still removed). */
   public static final String DUPLICATES_CONFLICTING = "duplicates_conflicting";
 
+  /**
+   * A Lambda speed run counted an event whose copy before the cutoff (counted by the batch) it read
+   * only afterwards: copies in different partitions. The merged view counts that event twice until
+   * the next batch run moves the cutoff past it.
+   */
+  public static final String DUPLICATES_MISSED_AT_CUTOFF = "duplicates_missed_at_cutoff";
+
+  /**
+   * Records before a Lambda cutoff that a speed run read only to prime its de-duplication (not in
+   * {@code read}: the batch run counted them).
+   */
+  public static final String PRIMED = "primed";
+
   /** Events later than the allowed lateness, sent to the late output. */
   public static final String LATE = "late";
 

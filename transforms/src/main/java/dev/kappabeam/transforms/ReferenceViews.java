@@ -1,8 +1,11 @@
 package dev.kappabeam.transforms;
 
+import dev.kappabeam.transforms.events.CountFrom;
 import dev.kappabeam.transforms.events.DeadLetter;
+import dev.kappabeam.transforms.events.DeduplicateEvents;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
+import dev.kappabeam.transforms.events.EventParser;
 import dev.kappabeam.transforms.events.Events;
 import dev.kappabeam.transforms.events.ParseEvents;
 import dev.kappabeam.transforms.events.SourceRecord;
@@ -25,6 +28,9 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Instant;
 
 /**
  * The whole shared logic, from raw records to view rows: {@code ParseEvents} → {@code
@@ -60,16 +66,23 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
   private final ViewParameters parameters;
   private final List<ViewDefinition> views;
   private final boolean userSets;
+  private final @Nullable CountFrom countFrom;
 
-  private ReferenceViews(ViewParameters parameters, List<ViewDefinition> views, boolean userSets) {
+  private ReferenceViews(
+      ViewParameters parameters,
+      List<ViewDefinition> views,
+      boolean userSets,
+      @Nullable CountFrom countFrom) {
     this.parameters = parameters;
     this.views = List.copyOf(views);
     this.userSets = userSets;
+    this.countFrom = countFrom;
   }
 
   /** All reference views with the given parameters. */
   public static ReferenceViews of(ViewParameters parameters) {
-    return new ReferenceViews(Objects.requireNonNull(parameters, "parameters"), Views.all(), false);
+    return new ReferenceViews(
+        Objects.requireNonNull(parameters, "parameters"), Views.all(), false, null);
   }
 
   /** Only these views (others are not computed). */
@@ -77,7 +90,7 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
     if (selected.isEmpty()) {
       throw new IllegalArgumentException("select at least one view of: " + Views.names());
     }
-    return new ReferenceViews(parameters, selected, userSets);
+    return new ReferenceViews(parameters, selected, userSets, countFrom);
   }
 
   /**
@@ -85,7 +98,17 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
    * rows also carry their exact user set, so batch and speed partials merge exactly.
    */
   public ReferenceViews withUserSets() {
-    return new ReferenceViews(parameters, views, true);
+    return new ReferenceViews(parameters, views, true, countFrom);
+  }
+
+  /**
+   * The Lambda speed layer: records before {@code cutoff} were counted by the batch run; they are
+   * read only to prime the de-duplication ({@link DeduplicateEvents#primed()}) and then dropped,
+   * counted as {@code primed} (not as read, not dead-lettered again).
+   */
+  public ReferenceViews withCountFrom(CountFrom cutoff) {
+    return new ReferenceViews(
+        parameters, views, userSets, Objects.requireNonNull(cutoff, "cutoff"));
   }
 
   public ViewParameters parameters() {
@@ -103,12 +126,27 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
 
   @Override
   public PCollectionTuple expand(PCollection<SourceRecord> records) {
-    PCollectionTuple parsed = records.apply("ParseEvents", Events.parse());
-    PCollection<Event> unique =
-        parsed
-            .get(ParseEvents.EVENTS)
-            .apply(
-                "DeduplicateEvents", Events.deduplicate().withHorizon(parameters.dedupHorizon()));
+    DeduplicateEvents dedup = Events.deduplicate().withHorizon(parameters.dedupHorizon());
+    PCollectionTuple parsed;
+    PCollection<Event> unique;
+    if (countFrom == null) {
+      parsed = records.apply("ParseEvents", Events.parse());
+      unique = parsed.get(ParseEvents.EVENTS).apply("DeduplicateEvents", dedup);
+    } else {
+      PCollectionTuple split =
+          records.apply(
+              "SplitAtCutoff",
+              ParDo.of(new SplitAtCutoffFn(countFrom))
+                  .withOutputTags(COUNTED, TupleTagList.of(DeduplicateEvents.PRIMER)));
+      parsed =
+          split.get(COUNTED).setCoder(SourceRecord.Coder.of()).apply("ParseEvents", Events.parse());
+      unique =
+          PCollectionTuple.of(DeduplicateEvents.EVENTS, parsed.get(ParseEvents.EVENTS))
+              .and(
+                  DeduplicateEvents.PRIMER,
+                  split.get(DeduplicateEvents.PRIMER).setCoder(EventCoder.of()))
+              .apply("DeduplicateEvents", dedup.primed());
+    }
     PCollectionTuple split =
         unique.apply(
             "SplitLateEvents", SplitLateEvents.withAllowedLateness(parameters.allowedLateness()));
@@ -151,6 +189,42 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
       b.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
     }
     return b.toString();
+  }
+
+  private static final TupleTag<SourceRecord> COUNTED = new TupleTag<SourceRecord>("counted") {};
+
+  /**
+   * Records at or after the cutoff go on to {@code ParseEvents}; valid records before it become
+   * primer events (malformed ones were dead-lettered by the batch run); all of those count as
+   * {@code primed}.
+   */
+  static final class SplitAtCutoffFn extends DoFn<SourceRecord, SourceRecord> {
+    private final CountFrom cutoff;
+    private final Counter primed = Metrics.counter(CounterNames.NAMESPACE, CounterNames.PRIMED);
+
+    SplitAtCutoffFn(CountFrom cutoff) {
+      this.cutoff = cutoff;
+    }
+
+    @ProcessElement
+    public void process(@Element SourceRecord r, MultiOutputReceiver out) {
+      if (cutoff.counts(r)) {
+        out.get(COUNTED).output(r);
+        return;
+      }
+      primed.inc();
+      EventParser.Result parsed = EventParser.parse(r.value());
+      if (parsed.isValid()) {
+        Event e = parsed.event();
+        out.get(DeduplicateEvents.PRIMER).outputWithTimestamp(e, new Instant(e.timestampMillis()));
+      }
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
+    public org.joda.time.Duration getAllowedTimestampSkew() {
+      return org.joda.time.Duration.millis(Long.MAX_VALUE);
+    }
   }
 
   /** Counts events that reach the views; drops the excluded types (a logic parameter). */

@@ -124,6 +124,15 @@ public final class KafkaOffsets implements AutoCloseable {
    */
   public static Map<TopicPartition, Long> stopOffsets(
       List<TopicPartition> partitions, String text, Map<TopicPartition, Long> endNow) {
+    return partitionOffsets(partitions, text, endNow, "--stopOffsets");
+  }
+
+  /**
+   * Parses per-partition offsets {@code partition:offset,...} given as {@code flag}: every
+   * partition once, each inside the log now.
+   */
+  public static Map<TopicPartition, Long> partitionOffsets(
+      List<TopicPartition> partitions, String text, Map<TopicPartition, Long> endNow, String flag) {
     Map<Integer, Long> given = new HashMap<>();
     for (String pair : text.split(",")) {
       String[] kv = pair.strip().split(":");
@@ -133,8 +142,8 @@ public final class KafkaOffsets implements AutoCloseable {
         }
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException(
-            "--stopOffsets must be partition:offset pairs like 0:1200,1:980, once per partition;"
-                + " got '"
+            flag
+                + " must be partition:offset pairs like 0:1200,1:980, once per partition; got '"
                 + text
                 + "'");
       }
@@ -144,11 +153,12 @@ public final class KafkaOffsets implements AutoCloseable {
       Long o = given.remove(tp.partition());
       if (o == null) {
         throw new IllegalArgumentException(
-            "--stopOffsets has no offset for partition " + tp + "; give every partition");
+            flag + " has no offset for partition " + tp + "; give every partition");
       }
       if (o < 0 || o > endNow.get(tp)) {
         throw new IllegalArgumentException(
-            "--stopOffsets: offset "
+            flag
+                + ": offset "
                 + o
                 + " of "
                 + tp
@@ -160,7 +170,7 @@ public final class KafkaOffsets implements AutoCloseable {
     }
     if (!given.isEmpty()) {
       throw new IllegalArgumentException(
-          "--stopOffsets names partitions the topic does not have: " + given.keySet());
+          flag + " names partitions the topic does not have: " + given.keySet());
     }
     return out;
   }

@@ -52,6 +52,15 @@ public interface KafkaSourceOptions extends PipelineOptions {
   void setStopOffsets(String value);
 
   @Description(
+      "Lambda speed layer: per-partition offsets (partition:offset,...) where counting starts."
+          + " Records before them were counted by the batch run; the run reads them (from where"
+          + " its group starts) only to prime its de-duplication, then drops them (counter"
+          + " 'primed').")
+  String getCountFromOffsets();
+
+  void setCountFromOffsets(String value);
+
+  @Description(
       "Streaming only: read up to the end offsets at launch, then drain (fire every window, write"
           + " the results, commit the offsets) and stop. For scripted checks and tests.")
   @Default.Boolean(false)

@@ -4,6 +4,7 @@ import dev.kappabeam.transforms.CounterNames;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -17,15 +18,18 @@ import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
@@ -69,69 +73,165 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     return horizon;
   }
 
+  /**
+   * The same de-duplication, primed: input {@link #EVENTS} are de-duplicated as by this transform,
+   * and an event whose event_id also appears in {@link #PRIMER} is removed as a duplicate. Primer
+   * events are never output; they are the records before a Lambda cutoff, which the batch run
+   * already counted. Bounded: exact. Unbounded: a primer copy is recognised within the horizon, if
+   * it is processed before the counted copy (it is when both copies are in the same partition, as
+   * re-sends keyed by user are); a primer copy processed after a counted copy of the same event
+   * cannot be undone and is counted as {@code duplicates_missed_at_cutoff}.
+   *
+   * <pre>{@code
+   * PCollection<Event> unique = PCollectionTuple.of(DeduplicateEvents.EVENTS, afterCutoff)
+   *     .and(DeduplicateEvents.PRIMER, beforeCutoff)
+   *     .apply("DeduplicateEvents", Events.deduplicate().primed());
+   * }</pre>
+   */
+  public Primed primed() {
+    return new Primed(horizon);
+  }
+
+  /** Input tags of {@link #primed()}. */
+  public static final TupleTag<Event> EVENTS = new TupleTag<Event>("events") {};
+
+  public static final TupleTag<Event> PRIMER = new TupleTag<Event>("primer") {};
+
+  /** See {@link DeduplicateEvents#primed()}. */
+  public static final class Primed extends PTransform<PCollectionTuple, PCollection<Event>> {
+    private final Duration horizon;
+
+    Primed(Duration horizon) {
+      this.horizon = horizon;
+    }
+
+    @Override
+    public PCollection<Event> expand(PCollectionTuple input) {
+      return deduplicate(input.get(EVENTS), input.has(PRIMER) ? input.get(PRIMER) : null, horizon);
+    }
+  }
+
   @Override
   public PCollection<Event> expand(PCollection<Event> input) {
-    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
+    return deduplicate(input, null, horizon);
+  }
+
+  /** An event and whether it only primes (true) or is counted (false). */
+  private static final KvCoder<Boolean, Event> FLAGGED =
+      KvCoder.of(BooleanCoder.of(), EventCoder.of());
+
+  private static PCollection<Event> deduplicate(
+      PCollection<Event> counted, @Nullable PCollection<Event> primer, Duration horizon) {
+    boolean primed = primer != null;
+    if (counted.isBounded() == PCollection.IsBounded.BOUNDED
+        && (primer == null || primer.isBounded() == PCollection.IsBounded.BOUNDED)) {
       // Batch: group by a hash bucket of the event_id, not by the event_id itself, so that each
       // group holds many events (runners pay a fixed cost per group); the group keeps its
       // earliest timestamp so every event can keep its own event time.
-      return input
-          .apply("BucketByEventId", ParDo.of(new BucketFn(BATCH_BUCKETS)))
-          .setCoder(KvCoder.of(VarIntCoder.of(), EventCoder.of()))
+      KvCoder<Integer, KV<Boolean, Event>> bucketed = KvCoder.of(VarIntCoder.of(), FLAGGED);
+      PCollection<KV<Integer, KV<Boolean, Event>>> buckets =
+          counted
+              .apply("BucketByEventId", ParDo.of(new BucketFn(BATCH_BUCKETS, false)))
+              .setCoder(bucketed);
+      if (primed) {
+        buckets =
+            PCollectionList.of(buckets)
+                .and(
+                    primer
+                        .apply("BucketPrimer", ParDo.of(new BucketFn(BATCH_BUCKETS, true)))
+                        .setCoder(bucketed))
+                .apply("WithPrimer", Flatten.pCollections());
+      }
+      return buckets
           .apply(
               "EarliestTimestamp",
-              Window.<KV<Integer, Event>>configure()
+              Window.<KV<Integer, KV<Boolean, Event>>>configure()
                   .withTimestampCombiner(TimestampCombiner.EARLIEST))
           .apply("GroupBuckets", GroupByKey.create())
           .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
           .setCoder(EventCoder.of());
     }
-    PCollection<KV<String, Event>> keyed =
-        input
-            .apply(
-                "KeyByEventId",
-                MapElements.into(
-                        TypeDescriptors.kvs(TypeDescriptors.strings(), input.getTypeDescriptor()))
-                    .via((Event e) -> KV.of(e.eventId(), e)))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()));
+    KvCoder<String, KV<Boolean, Event>> keyedCoder = KvCoder.of(StringUtf8Coder.of(), FLAGGED);
+    PCollection<KV<String, KV<Boolean, Event>>> keyed =
+        counted.apply("KeyByEventId", ParDo.of(new KeyFn(false))).setCoder(keyedCoder);
+    if (primed) {
+      keyed =
+          PCollectionList.of(keyed)
+              .and(primer.apply("KeyPrimer", ParDo.of(new KeyFn(true))).setCoder(keyedCoder))
+              .apply("WithPrimer", Flatten.pCollections());
+    }
     return keyed
-        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(horizon)))
+        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(horizon, primed)))
         .setCoder(EventCoder.of());
   }
 
   /** Hash buckets of the batch de-duplication: enough parallelism, many events per group. */
   static final int BATCH_BUCKETS = 256;
 
-  static final class BucketFn extends DoFn<Event, KV<Integer, Event>> {
+  static final class BucketFn extends DoFn<Event, KV<Integer, KV<Boolean, Event>>> {
     private final int buckets;
+    private final boolean primer;
 
-    BucketFn(int buckets) {
+    BucketFn(int buckets, boolean primer) {
       this.buckets = buckets;
+      this.primer = primer;
     }
 
     @ProcessElement
-    public void process(@Element Event e, OutputReceiver<KV<Integer, Event>> out) {
-      out.output(KV.of(Math.floorMod(e.eventId().hashCode(), buckets), e));
+    public void process(@Element Event e, OutputReceiver<KV<Integer, KV<Boolean, Event>>> out) {
+      out.output(KV.of(Math.floorMod(e.eventId().hashCode(), buckets), KV.of(primer, e)));
+    }
+  }
+
+  static final class KeyFn extends DoFn<Event, KV<String, KV<Boolean, Event>>> {
+    private final boolean primer;
+
+    KeyFn(boolean primer) {
+      this.primer = primer;
+    }
+
+    @ProcessElement
+    public void process(@Element Event e, OutputReceiver<KV<String, KV<Boolean, Event>>> out) {
+      out.output(KV.of(e.eventId(), KV.of(primer, e)));
     }
   }
 
   /**
    * Bounded input: all events of one hash bucket at once; per event_id keeps the copy with the
    * earliest event time (ties broken by content, so the choice is deterministic; exact re-sends are
-   * identical anyway).
+   * identical anyway), unless a primer copy of the event_id exists: then every copy is removed.
    */
-  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<Event>>, Event> {
+  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<KV<Boolean, Event>>>, Event> {
     private final Counter duplicates =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
 
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<Event>> bucket, OutputReceiver<Event> out) {
+    public void process(
+        @Element KV<Integer, Iterable<KV<Boolean, Event>>> bucket, OutputReceiver<Event> out) {
+      Map<String, Event> primers = new HashMap<>();
+      for (KV<Boolean, Event> f : bucket.getValue()) {
+        if (f.getKey()) {
+          primers.putIfAbsent(f.getValue().eventId(), f.getValue());
+        }
+      }
       Map<String, Event> kept = new HashMap<>();
       Map<String, Integer> copies = new HashMap<>();
       long removed = 0;
-      for (Event e : bucket.getValue()) {
+      for (KV<Boolean, Event> f : bucket.getValue()) {
+        Event e = f.getValue();
+        if (f.getKey()) {
+          continue;
+        }
+        Event primer = primers.get(e.eventId());
+        if (primer != null) {
+          removed++;
+          if (!primer.equals(e)) {
+            conflicting.inc();
+          }
+          continue;
+        }
         copies.merge(e.eventId(), 1, Integer::sum);
         Event current = kept.get(e.eventId());
         if (current == null) {
@@ -147,8 +247,11 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       }
       if (removed > 0) {
         duplicates.inc(removed);
-        for (Event e : bucket.getValue()) {
-          if (copies.get(e.eventId()) > 1 && !e.equals(kept.get(e.eventId()))) {
+        for (KV<Boolean, Event> f : bucket.getValue()) {
+          Event e = f.getValue();
+          if (!f.getKey()
+              && copies.getOrDefault(e.eventId(), 0) > 1
+              && !e.equals(kept.get(e.eventId()))) {
             conflicting.inc();
           }
         }
@@ -159,33 +262,53 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     }
   }
 
-  /** Keeps the first copy per key; remembers a content hash to spot conflicting copies. */
-  static final class FirstCopyFn extends DoFn<KV<String, Event>, Event> {
+  /**
+   * Keeps the first copy per key; remembers a content hash to spot conflicting copies. Primed runs
+   * also remember whether the first copy was counted, to detect a primer copy that came too late.
+   */
+  static final class FirstCopyFn extends DoFn<KV<String, KV<Boolean, Event>>, Event> {
     private final Duration horizon;
+    private final boolean primed;
     private final Counter duplicates =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
+    private final Counter missed =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_MISSED_AT_CUTOFF);
 
     @StateId("seen")
     private final StateSpec<ValueState<Integer>> seenSpec = StateSpecs.value(VarIntCoder.of());
 
+    @StateId("counted")
+    private final StateSpec<ValueState<Boolean>> countedSpec = StateSpecs.value(BooleanCoder.of());
+
     @TimerId("forget")
     private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    FirstCopyFn(Duration horizon) {
+    FirstCopyFn(Duration horizon, boolean primed) {
       this.horizon = horizon;
+      this.primed = primed;
     }
 
     @ProcessElement
     public void process(
-        @Element KV<String, Event> element,
+        @Element KV<String, KV<Boolean, Event>> element,
         @StateId("seen") ValueState<Integer> seen,
+        @StateId("counted") ValueState<Boolean> counted,
         @TimerId("forget") Timer forget,
         OutputReceiver<Event> out) {
-      Event event = element.getValue();
+      boolean primer = element.getValue().getKey();
+      Event event = element.getValue().getValue();
       Integer firstHash = seen.read();
       if (firstHash != null) {
+        if (primer) {
+          // The batch counted this event; if the speed side already output a copy, the merged
+          // view now has it twice (until the next batch): say so.
+          if (Boolean.TRUE.equals(counted.read())) {
+            missed.inc();
+          }
+          return;
+        }
         duplicates.inc();
         if (firstHash != event.hashCode()) {
           conflicting.inc();
@@ -193,15 +316,22 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         return;
       }
       seen.write(event.hashCode());
-      if (horizon != null) {
-        forget.withNoOutputTimestamp().set(new Instant(event.timestampMillis()).plus(horizon));
+      forget.withNoOutputTimestamp().set(new Instant(event.timestampMillis()).plus(horizon));
+      if (primer) {
+        return;
+      }
+      if (primed) {
+        counted.write(true);
       }
       out.output(event);
     }
 
     @OnTimer("forget")
-    public void onForget(@StateId("seen") ValueState<Integer> seen) {
+    public void onForget(
+        @StateId("seen") ValueState<Integer> seen,
+        @StateId("counted") ValueState<Boolean> counted) {
       seen.clear();
+      counted.clear();
     }
   }
 }

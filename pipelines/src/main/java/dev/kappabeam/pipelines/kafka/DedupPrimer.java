@@ -1,0 +1,157 @@
+package dev.kappabeam.pipelines.kafka;
+
+import dev.kappabeam.transforms.events.EventParser;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Where a Lambda speed run starts reading so that its de-duplication knows the events before the
+ * cutoff that a re-sent copy after the cutoff could repeat.
+ *
+ * <p>A streaming run forgets an event_id once its watermark passes the event's time plus the
+ * de-duplication horizon. At the cutoff that watermark is about the newest event time before the
+ * cutoff minus the out-of-orderness bound, so the speed run must know every event before the cutoff
+ * whose time is at least {@code newest - bound - horizon}: the priming threshold. Scanning each
+ * partition backwards from its cutoff, the start is the lowest offset holding such an event; the
+ * scan stops at a chunk with no event within the allowed lateness of the threshold (records more
+ * out of order than that are late anyway). Records that do not parse are skipped (the batch
+ * dead-lettered them).
+ *
+ * <pre>{@code
+ * Map<TopicPartition, Long> start =
+ *     DedupPrimer.startOffsets(bootstrap, cutoff, Duration.ofHours(1), Duration.ofSeconds(10),
+ *         Duration.ofHours(1));
+ * }</pre>
+ */
+public final class DedupPrimer {
+  /** Records read per backward step. */
+  static final int CHUNK = 2_000;
+
+  private DedupPrimer() {}
+
+  /**
+   * Per partition, the first offset to read; at most the cutoff, at least the log start. Prints a
+   * progress line to stderr every million records scanned.
+   */
+  public static Map<TopicPartition, Long> startOffsets(
+      String bootstrapServers,
+      Map<TopicPartition, Long> cutoff,
+      Duration horizon,
+      Duration bound,
+      Duration lateness) {
+    Map<TopicPartition, Long> logStart;
+    try (KafkaOffsets offsets = new KafkaOffsets(bootstrapServers)) {
+      logStart =
+          offsets.offsets(
+              List.copyOf(cutoff.keySet()), org.apache.kafka.clients.admin.OffsetSpec.earliest());
+    }
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(CHUNK));
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      Scan scan = new Scan(consumer);
+      // The newest event time before the cutoff, per partition (from its last chunk).
+      long newest = Long.MAX_VALUE;
+      for (Map.Entry<TopicPartition, Long> e : cutoff.entrySet()) {
+        long from = Math.max(logStart.get(e.getKey()), e.getValue() - CHUNK);
+        long max = Long.MIN_VALUE;
+        for (long[] r : scan.read(e.getKey(), from, e.getValue())) {
+          max = Math.max(max, r[1]);
+        }
+        if (max != Long.MIN_VALUE) {
+          newest = Math.min(newest, max);
+        }
+      }
+      Map<TopicPartition, Long> start = new LinkedHashMap<>();
+      if (newest == Long.MAX_VALUE) {
+        start.putAll(cutoff); // no event before the cutoff: nothing to prime
+        return start;
+      }
+      long threshold = newest - bound.toMillis() - horizon.toMillis();
+      long stopBelow = threshold - lateness.toMillis();
+      for (Map.Entry<TopicPartition, Long> e : cutoff.entrySet()) {
+        long first = e.getValue();
+        long to = e.getValue();
+        long begin = logStart.get(e.getKey());
+        while (to > begin) {
+          long from = Math.max(begin, to - CHUNK);
+          boolean near = false;
+          for (long[] r : scan.read(e.getKey(), from, to)) {
+            if (r[1] >= threshold) {
+              first = Math.min(first, r[0]);
+            }
+            near |= r[1] >= stopBelow;
+          }
+          if (!near) {
+            break;
+          }
+          to = from;
+        }
+        start.put(e.getKey(), first);
+      }
+      return start;
+    }
+  }
+
+  /** Reads offset ranges of a partition as (offset, event time) pairs of the valid events. */
+  private static final class Scan {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private long scanned;
+
+    Scan(KafkaConsumer<byte[], byte[]> consumer) {
+      this.consumer = consumer;
+    }
+
+    List<long[]> read(TopicPartition tp, long from, long to) {
+      List<long[]> out = new java.util.ArrayList<>();
+      if (from >= to) {
+        return out;
+      }
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, from);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (consumer.position(tp) < to) {
+        if (System.nanoTime() > deadline) {
+          throw new KafkaSetupException(
+              "priming the de-duplication: no progress reading " + tp + " at " + from);
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          if (r.offset() >= to) {
+            break;
+          }
+          if (++scanned % 1_000_000 == 0) {
+            System.err.printf("kb: priming de-duplication: %,d records scanned%n", scanned);
+          }
+          EventParser.Result parsed = EventParser.parse(r.value());
+          if (parsed.isValid()) {
+            out.add(new long[] {r.offset(), parsed.event().timestampMillis()});
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Records from {@code start} to {@code cutoff}, summed over partitions. */
+  public static long primerRecords(
+      Map<TopicPartition, Long> start, Map<TopicPartition, Long> cutoff) {
+    Map<TopicPartition, Long> s = new HashMap<>(start);
+    long n = 0;
+    for (Map.Entry<TopicPartition, Long> e : cutoff.entrySet()) {
+      n += e.getValue() - s.getOrDefault(e.getKey(), e.getValue());
+    }
+    return n;
+  }
+}
