@@ -87,15 +87,15 @@ class LambdaIT {
   void mergedViewEqualsKappaAndOracleAcrossCutoffsRestartsAndTooLateRecords() throws Exception {
     String topic = uniqueTopic("lambda");
     kbOk(stack, "topics", "create", topic, "--partitions", "3");
-    // No duplicates: a duplicate whose copies straddle the cutoff would count on both sides
-    // (speed-layer dedup does not see the batch's event ids; see the serving README).
+    // Duplicates too: re-sent copies within 50 records, and below copies re-sent across each
+    // cutoff, which the speed layer must recognise (it primes its de-duplication before it).
     List<GeneratedRecord> records =
         WorkloadGenerator.seeded(11L)
             .withCount(360)
             .withOutOfOrderFraction(0.05)
             .withLateFraction(0.0)
             .withTooLateFraction(0.0)
-            .withDuplicateFraction(0.0)
+            .withDuplicateFraction(0.04)
             .withMalformedFraction(0.03)
             .generate();
     List<byte[]> produced = new ArrayList<>();
@@ -106,6 +106,7 @@ class LambdaIT {
     LambdaRegistry.Cutoff c1 = lambda.latestBatch(Views.USER_SESSIONS.name()).orElseThrow();
     assertEquals(180 + 0, c1.totalRecords(), "the cutoff is the end offsets at launch");
 
+    resendAcrossCutoff(topic, records.subList(150, 180), produced);
     produce(topic, records.subList(180, 300), produced);
     kbOk(stack, "speed", "--view", ALL, "--drain-when-caught-up");
     assertEquals("lambda_s" + c1.id(), lambda.live("user_sessions").orElseThrow().speedVersion());
@@ -127,7 +128,7 @@ class LambdaIT {
     await(
         "the open-ended speed job caught up",
         120,
-        () -> sum(kafka.committed(group, topic).values()) >= 300);
+        () -> sum(kafka.committed(group, topic).values()) >= 300 + 3);
     await(
         "the restarted speed job has fired every window",
         90,
@@ -171,7 +172,8 @@ class LambdaIT {
     kbOk(stack, "batch", "--view", ALL);
     LambdaRegistry.Cutoff c2 = lambda.latestBatch(Views.USER_SESSIONS.name()).orElseThrow();
     assertEquals(c1.id() + 1, c2.id());
-    assertEquals(300 + tooLate.size(), c2.totalRecords());
+    assertEquals(300 + 3 + tooLate.size(), c2.totalRecords());
+    resendAcrossCutoff(topic, records.subList(270, 300), produced);
     produce(topic, records.subList(300, 360), produced);
     kbOk(stack, "speed", "--view", ALL, "--drain-when-caught-up");
     assertEquals(
@@ -299,6 +301,17 @@ class LambdaIT {
       }
     }
     kafka.produce(sends);
+  }
+
+  /**
+   * Re-sends (same key, same bytes) three valid events from just before the cutoff, right after it:
+   * the batch counted them, so the speed layer must remove these copies as duplicates.
+   */
+  private void resendAcrossCutoff(String topic, List<GeneratedRecord> before, List<byte[]> values) {
+    List<GeneratedRecord> copies =
+        before.stream().filter(r -> r.kind() == GeneratedRecord.Kind.VALID).limit(3).toList();
+    assertEquals(3, copies.size(), "valid events to re-send");
+    produce(topic, copies, values);
   }
 
   private static long sum(java.util.Collection<Long> values) {
