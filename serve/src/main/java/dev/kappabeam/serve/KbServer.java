@@ -139,6 +139,8 @@ public final class KbServer implements AutoCloseable {
     } else if (path.startsWith("/api/views/")) {
       String view = path.substring("/api/views/".length());
       json(ex, 200, api.rows(view, params));
+    } else if (path.startsWith("/api/lambda/")) {
+      json(ex, 200, api.lambdaRows(path.substring("/api/lambda/".length()), params));
     } else if (path.equals("/api/versions")) {
       noParams(params);
       json(ex, 200, api.versions());
@@ -152,7 +154,8 @@ public final class KbServer implements AutoCloseable {
       throw ApiException.notFound(
           "no such path "
               + path
-              + "; try /, /api/views, /api/views/{view}, /api/versions, /metrics");
+              + "; try /, /api/views, /api/views/{view}, /api/lambda/{view}, /api/versions,"
+              + " /metrics");
     }
   }
 

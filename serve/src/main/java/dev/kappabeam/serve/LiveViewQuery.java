@@ -141,6 +141,12 @@ final class LiveViewQuery {
     }
   }
 
+  /** A {@code limit} parameter: {@value #DEFAULT_LIMIT} when absent. */
+  static int limit(String text) {
+    Integer n = count(text, "limit");
+    return n == null ? DEFAULT_LIMIT : n;
+  }
+
   private static Integer count(String text, String name) {
     if (text == null) {
       return null;

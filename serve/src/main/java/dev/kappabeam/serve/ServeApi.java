@@ -1,5 +1,6 @@
 package dev.kappabeam.serve;
 
+import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.VersionCounters;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.values.Row;
 
 /**
  * What {@code kb serve} answers, as plain maps and lists ready for JSON, independent of HTTP: the
@@ -39,6 +41,7 @@ final class ServeApi implements AutoCloseable {
   private final ViewRegistry registry;
   private final VersionCounters counters;
   private final ViewStore store;
+  private final LambdaRegistry lambda;
   private final KafkaLag kafka;
   private final Map<String, Rate> rates = new ConcurrentHashMap<>();
 
@@ -47,6 +50,7 @@ final class ServeApi implements AutoCloseable {
     this.registry = new ViewRegistry(backend.store());
     this.counters = new VersionCounters(backend.store());
     this.store = new ViewStore(backend.store());
+    this.lambda = new LambdaRegistry(backend.store());
     this.kafka =
         backend.bootstrapServers() == null ? null : new KafkaLag(backend.bootstrapServers());
   }
@@ -107,6 +111,52 @@ final class ServeApi implements AutoCloseable {
         return m;
       }
     }
+  }
+
+  /**
+   * {@code GET /api/lambda/{view}}: the merged Lambda view (batch + speed of the live pair, merged
+   * per key exactly, as {@code kb lambda read}), in key order; {@code limit} as for views.
+   */
+  Map<String, Object> lambdaRows(String viewName, Map<String, String> params) {
+    ViewDefinition view = view(viewName);
+    for (String p : params.keySet()) {
+      if (!p.equals("limit")) {
+        throw ApiException.badRequest("unknown parameter '" + p + "'; this endpoint takes limit");
+      }
+    }
+    int limit = LiveViewQuery.limit(params.get("limit"));
+    LambdaRegistry.Live live =
+        lambda
+            .live(view.name())
+            .orElseThrow(
+                () ->
+                    ApiException.notFound(
+                        "view "
+                            + view.name()
+                            + " has no Lambda deployment yet; run kb batch then kb speed"));
+    List<Row> merged = lambda.read(store, view);
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Row r : merged.subList(0, Math.min(limit, merged.size()))) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      for (Schema.Field f : view.schema().getFields()) {
+        Object v = r.getValue(f.getName());
+        if (v instanceof org.joda.time.ReadableInstant) {
+          v = Json.time(Instant.ofEpochMilli(((org.joda.time.ReadableInstant) v).getMillis()));
+        }
+        row.put(f.getName(), v);
+      }
+      rows.add(row);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("view", view.name());
+    m.put("cutoff", live.cutoffId());
+    m.put("batch_version", live.batchVersion());
+    m.put("speed_version", live.speedVersion());
+    m.put("columns", view.schema().getFieldNames());
+    m.put("rows", rows);
+    m.put("count", rows.size());
+    m.put("truncated", merged.size() > limit);
+    return m;
   }
 
   private String liveOrThrow(ViewDefinition view) {

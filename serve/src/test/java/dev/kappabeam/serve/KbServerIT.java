@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.transforms.views.Views;
 import java.net.http.HttpRequest;
@@ -169,6 +170,57 @@ class KbServerIT {
     assertEquals(1, rows.size());
     assertEquals("2026-11-25T11:00:00Z", rows.get(0).get("session_start").asText());
     assertEquals("2026-11-25T11:01:00Z", rows.get(0).get("session_end").asText());
+  }
+
+  @Test
+  void lambdaViewMergesTheLivePairsBatchAndSpeedRowsPerKey() throws Exception {
+    json("/api/lambda/item_revenue_hourly", 404);
+    LambdaRegistry lambda = new LambdaRegistry(f.config);
+    long id =
+        lambda.newCutoff(
+            List.of(Views.ITEM_REVENUE_HOURLY.name()), f.topic, Map.of(0, 10L), "now", 1_800_000L);
+    f.store.createTable(Views.ITEM_REVENUE_HOURLY, "lambda_b" + id);
+    f.store.apply(
+        Views.ITEM_REVENUE_HOURLY,
+        "lambda_b" + id,
+        List.of(item(0, "sku-1", 2, 100), item(0, "sku-2", 1, 40)));
+    lambda.batchEnded(Views.ITEM_REVENUE_HOURLY.name(), id, LambdaRegistry.DONE);
+    f.store.createTable(Views.ITEM_REVENUE_HOURLY, "lambda_s" + id);
+    f.store.apply(
+        Views.ITEM_REVENUE_HOURLY,
+        "lambda_s" + id,
+        List.of(item(0, "sku-1", 1, 50), item(1, "sku-3", 1, 30)));
+    lambda.rebase(
+        Views.ITEM_REVENUE_HOURLY, lambda.cutoff(Views.ITEM_REVENUE_HOURLY.name(), id).get());
+
+    JsonNode body = json("/api/lambda/item_revenue_hourly", 200);
+    assertEquals(id, body.get("cutoff").asLong());
+    assertEquals("lambda_b" + id, body.get("batch_version").asText());
+    assertEquals("lambda_s" + id, body.get("speed_version").asText());
+    JsonNode rows = body.get("rows");
+    assertEquals(List.of("sku-1", "sku-2", "sku-3"), column(rows, "item"));
+    assertEquals(List.of("3", "1", "1"), column(rows, "purchases"));
+    assertEquals(List.of("150", "40", "30"), column(rows, "revenue_cents"));
+    assertEquals("2026-11-25T11:00:00Z", rows.get(2).get("window_start").asText());
+    JsonNode limited = json("/api/lambda/item_revenue_hourly?limit=1", 200);
+    assertEquals(1, limited.get("count").asInt());
+    assertTrue(limited.get("truncated").asBoolean());
+    assertTrue(
+        json("/api/lambda/item_revenue_hourly?top=2", 400)
+            .get("error")
+            .asText()
+            .contains("unknown parameter 'top'"));
+  }
+
+  private static org.apache.beam.sdk.values.Row item(
+      int hour, String item, long purchases, long revenue) {
+    return org.apache.beam.sdk.values.Row.withSchema(Views.ITEM_REVENUE_HOURLY.schema())
+        .addValues(
+            ServeFixture.T0.plus(org.joda.time.Duration.standardHours(hour)),
+            item,
+            purchases,
+            revenue)
+        .build();
   }
 
   @Test
