@@ -688,6 +688,9 @@ public final class LambdaRegistry implements AutoCloseable {
   /** Marks a replaced speed version retired in the view registry, so its job stops. */
   private static void retire(Connection c, String view, String version, Instant now)
       throws SQLException {
+    // A savepoint: on PostgreSQL a failed statement aborts the whole transaction, and its commit
+    // would then silently roll back the rebase itself.
+    java.sql.Savepoint beforeRetire = c.setSavepoint();
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE "
@@ -710,9 +713,11 @@ public final class LambdaRegistry implements AutoCloseable {
       ps.setString(5, RegisteredVersion.Status.BUILDING.sql());
       ps.setString(6, RegisteredVersion.Status.LIVE.sql());
       ps.executeUpdate();
+      c.releaseSavepoint(beforeRetire);
     } catch (SQLException e) {
+      c.rollback(beforeRetire);
       // 42S02/42P01: no view registry table (no version was ever registered): nothing to stop.
-      if (!Set.of("42S02", "42S04", "42P01", "42102").contains(e.getSQLState())) {
+      if (!SqlStates.any(e, SqlStates.MISSING_TABLE)) {
         throw e;
       }
     }

@@ -21,6 +21,9 @@ final class SqlStates {
    */
   static final Set<String> CONCURRENT_CREATE = Set.of("42P07", "42710", "23505");
 
+  /** No such table or view: 42S02/42S04 and H2's 42102, PostgreSQL's 42P01. */
+  static final Set<String> MISSING_TABLE = Set.of("42S02", "42S04", "42102", "42P01");
+
   /** True when {@code e}, its causes or chained exceptions carry one of {@code states}. */
   static boolean any(SQLException e, Set<String> states) {
     for (Throwable t = e; t != null; t = t.getCause()) {
