@@ -2,10 +2,8 @@ package dev.kappabeam.serving;
 
 import static dev.kappabeam.serving.TableSql.q;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -15,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -44,14 +41,12 @@ public final class VersionCounters implements AutoCloseable {
   static final String TABLE = "kb_version_counters";
 
   private static final Pattern COUNTER = Pattern.compile("[a-z][a-z0-9_]*");
-  private static final Set<String> RETRYABLE = SqlStates.CONFLICT;
 
-  private final StoreConfig config;
-  private Connection cached;
+  private final JdbcSession session;
   private boolean schemaReady;
 
   public VersionCounters(StoreConfig config) {
-    this.config = Objects.requireNonNull(config, "config");
+    this.session = new JdbcSession(Objects.requireNonNull(config, "config"));
   }
 
   /** The counters of one view version and when they were last published. */
@@ -87,23 +82,8 @@ public final class VersionCounters implements AutoCloseable {
             + ", "
             + q("counter")
             + "))";
-    for (int attempt = 1; ; attempt++) {
-      try {
-        Connection c = connection();
-        c.setAutoCommit(true);
-        try (Statement st = c.createStatement()) {
-          st.execute(sql);
-        }
-        schemaReady = true;
-        return;
-      } catch (SQLException e) {
-        dropConnection();
-        // Two processes creating the table at once on PostgreSQL: the loser sees 42P07/23505.
-        if (attempt >= 3 || !SqlStates.any(e, SqlStates.CONCURRENT_CREATE)) {
-          throw failure("create " + TABLE, e);
-        }
-      }
-    }
+    session.create(TABLE, sql);
+    schemaReady = true;
   }
 
   /**
@@ -300,73 +280,13 @@ public final class VersionCounters implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private interface SqlWork<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private Connection connection() throws SQLException {
-    if (cached == null || cached.isClosed()) {
-      cached = config.connect();
-    }
-    return cached;
-  }
-
-  private void dropConnection() {
-    if (cached != null) {
-      try {
-        cached.close();
-      } catch (SQLException e) {
-        // Broken already; the next call opens a new one.
-      }
-      cached = null;
-    }
-  }
-
   @Override
-  public synchronized void close() {
-    dropConnection();
+  public void close() {
+    session.close();
   }
 
-  private synchronized <T> T inTransaction(String what, SqlWork<T> work) {
+  private <T> T inTransaction(String what, JdbcSession.Work<T> work) {
     ensureSchema();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        Connection c = connection();
-        c.setAutoCommit(false);
-        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-        try {
-          T result = work.run(c);
-          c.commit();
-          return result;
-        } catch (SQLException | RuntimeException e) {
-          try {
-            c.rollback();
-          } catch (SQLException rollbackFailed) {
-            e.addSuppressed(rollbackFailed);
-          }
-          throw e;
-        }
-      } catch (SQLException e) {
-        dropConnection();
-        if (attempt < config.maxAttempts() && RETRYABLE.contains(e.getSQLState())) {
-          continue;
-        }
-        throw failure(what, e);
-      }
-    }
-  }
-
-  private ViewStoreException failure(String what, SQLException e) {
-    return new ViewStoreException(
-        "cannot "
-            + what
-            + " at "
-            + config.jdbcUrl()
-            + ": "
-            + e.getMessage()
-            + " (SQLState "
-            + e.getSQLState()
-            + ")",
-        e);
+    return session.inTransaction(what, work);
   }
 }

@@ -88,12 +88,11 @@ public final class ViewRegistry implements AutoCloseable {
           q("retired_at"),
           q("dropped_at"));
 
-  private final StoreConfig config;
-  private Connection cached;
+  private final JdbcSession session;
   private boolean schemaReady;
 
   public ViewRegistry(StoreConfig config) {
-    this.config = Objects.requireNonNull(config, "config");
+    this.session = new JdbcSession(Objects.requireNonNull(config, "config"));
   }
 
   /** The result of a switch: which version is live now, and which was before (may be null). */
@@ -179,24 +178,8 @@ public final class ViewRegistry implements AutoCloseable {
             + ", "
             + q("alias_versions")
             + " VARCHAR)";
-    for (int attempt = 1; ; attempt++) {
-      try {
-        Connection c = connection();
-        c.setAutoCommit(true);
-        try (Statement st = c.createStatement()) {
-          st.execute(versions);
-          st.execute(aliases);
-        }
-        schemaReady = true;
-        return;
-      } catch (SQLException e) {
-        dropConnection();
-        // Two processes creating the tables at once on PostgreSQL: the loser sees 42P07/23505.
-        if (attempt >= 3 || !SqlStates.any(e, SqlStates.CONCURRENT_CREATE)) {
-          throw failure("create the view registry", e);
-        }
-      }
-    }
+    session.create("the view registry", versions, aliases);
+    schemaReady = true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1013,74 +996,13 @@ public final class ViewRegistry implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Connections
 
-  private interface SqlWork<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private Connection connection() throws SQLException {
-    if (cached == null || cached.isClosed()) {
-      cached = config.connect();
-    }
-    return cached;
-  }
-
-  private void dropConnection() {
-    if (cached != null) {
-      try {
-        cached.close();
-      } catch (SQLException e) {
-        // Broken already; the next call opens a new one.
-      }
-      cached = null;
-    }
-  }
-
   @Override
-  public synchronized void close() {
-    dropConnection();
+  public void close() {
+    session.close();
   }
 
-  private synchronized <T> T inTransaction(String what, SqlWork<T> work) {
+  private <T> T inTransaction(String what, JdbcSession.Work<T> work) {
     ensureSchema();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        Connection c = connection();
-        c.setAutoCommit(false);
-        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-        try {
-          T result = work.run(c);
-          c.commit();
-          return result;
-        } catch (SQLException | RuntimeException e) {
-          try {
-            c.rollback();
-          } catch (SQLException rollbackFailed) {
-            e.addSuppressed(rollbackFailed);
-          }
-          throw e;
-        }
-      } catch (SQLException e) {
-        dropConnection();
-        // 40001/40P01: a concurrent registry change; 23505: two processes inserted one alias row.
-        if (attempt < config.maxAttempts() && SqlStates.any(e, SqlStates.CONFLICT)) {
-          continue;
-        }
-        throw failure(what, e);
-      }
-    }
-  }
-
-  private ViewStoreException failure(String what, SQLException e) {
-    return new ViewStoreException(
-        "cannot "
-            + what
-            + " at "
-            + config.jdbcUrl()
-            + ": "
-            + e.getMessage()
-            + " (SQLState "
-            + e.getSQLState()
-            + ")",
-        e);
+    return session.inTransaction(what, work);
   }
 }
