@@ -258,7 +258,8 @@ public final class Bench {
     try (ViewStore store =
         new ViewStore(StoreConfig.of(st.jdbcUrl(), st.jdbcUser(), st.jdbcPassword()))) {
       List<Integer> runSizes = new ArrayList<>(latencyOnly ? List.of() : sizes);
-      boolean capped = systems.contains("direct") && sizes.stream().anyMatch(n -> n > directMax);
+      boolean capped =
+          !latencyOnly && systems.contains("direct") && sizes.stream().anyMatch(n -> n > directMax);
       if (capped && !runSizes.contains(directMax)) {
         runSizes.add(0, directMax);
         out.printf(
