@@ -1,7 +1,5 @@
 package dev.kappabeam.runners.flink;
 
-import dev.kappabeam.pipelines.runner.RunnerSupports;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -32,9 +30,11 @@ import java.util.List;
  *       so a drained streaming run never ends; pass {@code --shutdownSourcesAfterIdleMs=0} with it.
  * </ul>
  *
+ * <p>Applied through {@link FlinkRunnerSupport} by {@code RunnerSupports.withDefaults}, as the CLI
+ * and the pipeline's {@code main} do:
+ *
  * <pre>{@code
- * String[] args = FlinkDefaults.apply(List.of("--runner=FlinkRunner", "--topic=events", ...))
- *     .toArray(new String[0]);
+ * List<String> args = RunnerSupports.withDefaults(List.of("--runner=FlinkRunner", ...));
  * }</pre>
  */
 public final class FlinkDefaults {
@@ -42,14 +42,4 @@ public final class FlinkDefaults {
   public static final List<String> FLAGS = List.of("--fasterCopy=true");
 
   private FlinkDefaults() {}
-
-  /**
-   * Returns {@code args} followed by every default flag whose option {@code args} does not set
-   * (neither as {@code --name=value} nor as a bare {@code --name}).
-   */
-  public static List<String> apply(List<String> args) {
-    List<String> out = new ArrayList<>(args);
-    out.addAll(RunnerSupports.missing(args, FLAGS));
-    return out;
-  }
 }

@@ -4,31 +4,35 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.runner.RunnerSupports;
 import java.util.List;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 
+/** The Flink defaults, applied the way the CLI and the pipeline main apply them. */
 class FlinkDefaultsTest {
   @Test
   void addsFasterCopyWhenNotGiven() {
     assertEquals(
         List.of("--runner=FlinkRunner", "--fasterCopy=true"),
-        FlinkDefaults.apply(List.of("--runner=FlinkRunner")));
+        RunnerSupports.withDefaults(List.of("--runner=FlinkRunner")));
   }
 
   @Test
   void keepsTheCallersChoice() {
-    assertEquals(List.of("--fasterCopy=false"), FlinkDefaults.apply(List.of("--fasterCopy=false")));
-    assertEquals(List.of("--fasterCopy"), FlinkDefaults.apply(List.of("--fasterCopy")));
+    List<String> off = List.of("--runner=FlinkRunner", "--fasterCopy=false");
+    assertEquals(off, RunnerSupports.withDefaults(off));
+    List<String> bare = List.of("--runner=FlinkRunner", "--fasterCopy");
+    assertEquals(bare, RunnerSupports.withDefaults(bare));
   }
 
   /** The shaded jar's entry point parses the pipeline's and Flink's flags together. */
   @Test
   void pipelineAndFlinkFlagsParseTogether() {
     List<String> args =
-        FlinkDefaults.apply(
+        RunnerSupports.withDefaults(
             List.of(
                 "--runner=FlinkRunner",
                 "--flinkMaster=[local]",
