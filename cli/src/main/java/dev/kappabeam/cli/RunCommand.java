@@ -160,6 +160,14 @@ final class RunCommand implements Runnable {
   String countFromOffsets;
 
   @Option(
+      names = "--primed-until",
+      hidden = true,
+      description =
+          "With --count-from-offsets: the newest event time before them; counted events up to it"
+              + " wait for the watermark so that their copy before the cutoff is seen first.")
+  String primedUntil;
+
+  @Option(
       names = "--lambda-partials",
       hidden = true,
       description = "Write Lambda partial rows (kb batch, kb speed).")
@@ -348,6 +356,9 @@ final class RunCommand implements Runnable {
     }
     if (countFromOffsets != null) {
       args.add("--countFromOffsets=" + countFromOffsets);
+    }
+    if (primedUntil != null) {
+      args.add("--primedUntil=" + primedUntil);
     }
     args.add("--lambdaPartials=" + lambdaPartials);
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);

@@ -81,7 +81,8 @@ final class SpeedCommand implements Runnable {
     try (ViewStore store = new ViewStore(LambdaSupport.store(connections))) {
       exists = store.tableExists(Views.lambdaPartial(selected.get(0)), version);
     }
-    Map<TopicPartition, Long> primerStart = primerStart(cutoff);
+    DedupPrimer.Primer primed = primer(cutoff);
+    Map<TopicPartition, Long> primerStart = primed.start();
     long primer = DedupPrimer.primerRecords(primerStart, toPartitions(cutoff));
     List<String> args = new ArrayList<>();
     args.addAll(
@@ -98,6 +99,8 @@ final class SpeedCommand implements Runnable {
             LambdaRegistry.formatOffsets(byPartition(primerStart)),
             "--count-from-offsets",
             cutoff.offsetsText(),
+            "--primed-until",
+            primed.newest().map(java.time.Instant::toString).orElse(MIN_EVENT_TIME),
             "--lambda-partials"));
     if (drain) {
       args.add("--drain-when-caught-up");
@@ -153,8 +156,14 @@ final class SpeedCommand implements Runnable {
     }
   }
 
+  /**
+   * No event before the cutoff: none waits. Event times start at the epoch ({@code
+   * EventParser.MIN_TIMESTAMP_MILLIS}), so this is before all of them.
+   */
+  private static final String MIN_EVENT_TIME = "1969-12-31T23:59:59.999Z";
+
   /** Where the speed job starts: one de-duplication reach before the cutoff. */
-  private Map<TopicPartition, Long> primerStart(LambdaRegistry.Cutoff cutoff) {
+  private DedupPrimer.Primer primer(LambdaRegistry.Cutoff cutoff) {
     return DedupPrimer.startOffsets(
         connections.bootstrapServers(),
         toPartitions(cutoff),

@@ -146,6 +146,16 @@ public final class KappaBeamPipeline {
                 "--countFromOffsets")
             .forEach((tp, offset) -> from.put(tp.partition(), offset));
         countFrom = CountFrom.of(o.getTopic(), from);
+        if (o.getPrimedUntil() != null && !o.getPrimedUntil().isBlank()) {
+          try {
+            countFrom = countFrom.withPrimerNewest(org.joda.time.Instant.parse(o.getPrimedUntil()));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                "--primedUntil must be an ISO-8601 instant like 2026-11-25T10:00:00Z, got '"
+                    + o.getPrimedUntil()
+                    + "'");
+          }
+        }
       }
       boolean historical = o.getMode() == RunMode.HISTORICAL;
       if (historical || o.getDrainWhenCaughtUp()) {

@@ -103,7 +103,7 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
 
   /**
    * The Lambda speed layer: records before {@code cutoff} were counted by the batch run; they are
-   * read only to prime the de-duplication ({@link DeduplicateEvents#primed()}) and then dropped,
+   * read only to prime the de-duplication ({@link DeduplicateEvents#primed}) and then dropped,
    * counted as {@code primed} (not as read, not dead-lettered again).
    */
   public ReferenceViews withCountFrom(CountFrom cutoff) {
@@ -145,7 +145,7 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
               .and(
                   DeduplicateEvents.PRIMER,
                   split.get(DeduplicateEvents.PRIMER).setCoder(EventCoder.of()))
-              .apply("DeduplicateEvents", dedup.primed());
+              .apply("DeduplicateEvents", dedup.primed(countFrom.primerNewest()));
     }
     PCollectionTuple split =
         unique.apply(

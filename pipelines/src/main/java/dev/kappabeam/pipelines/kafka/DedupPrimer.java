@@ -2,6 +2,7 @@ package dev.kappabeam.pipelines.kafka;
 
 import dev.kappabeam.transforms.events.EventParser;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +28,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * dead-lettered them).
  *
  * <pre>{@code
- * Map<TopicPartition, Long> start =
+ * DedupPrimer.Primer primer =
  *     DedupPrimer.startOffsets(bootstrap, cutoff, Duration.ofHours(1), Duration.ofSeconds(10),
  *         Duration.ofHours(1));
  * }</pre>
@@ -39,10 +40,16 @@ public final class DedupPrimer {
   private DedupPrimer() {}
 
   /**
-   * Per partition, the first offset to read; at most the cutoff, at least the log start. Prints a
-   * progress line to stderr every million records scanned.
+   * Where to start, and the newest event time among the records from there to the cutoff (empty
+   * when there are none): only events up to it can have a copy before the cutoff.
    */
-  public static Map<TopicPartition, Long> startOffsets(
+  public record Primer(Map<TopicPartition, Long> start, java.util.Optional<Instant> newest) {}
+
+  /**
+   * Per partition, the first offset to read (at most the cutoff, at least the log start), and the
+   * newest event time read. Prints a progress line to stderr every million records scanned.
+   */
+  public static Primer startOffsets(
       String bootstrapServers,
       Map<TopicPartition, Long> cutoff,
       Duration horizon,
@@ -77,10 +84,11 @@ public final class DedupPrimer {
       Map<TopicPartition, Long> start = new LinkedHashMap<>();
       if (newest == Long.MAX_VALUE) {
         start.putAll(cutoff); // no event before the cutoff: nothing to prime
-        return start;
+        return new Primer(start, java.util.Optional.empty());
       }
       long threshold = newest - bound.toMillis() - horizon.toMillis();
       long stopBelow = threshold - lateness.toMillis();
+      long newestPrimed = Long.MIN_VALUE;
       for (Map.Entry<TopicPartition, Long> e : cutoff.entrySet()) {
         long first = e.getValue();
         long to = e.getValue();
@@ -89,6 +97,7 @@ public final class DedupPrimer {
           long from = Math.max(begin, to - CHUNK);
           boolean near = false;
           for (long[] r : scan.read(e.getKey(), from, to)) {
+            newestPrimed = Math.max(newestPrimed, r[1]);
             if (r[1] >= threshold) {
               first = Math.min(first, r[0]);
             }
@@ -101,7 +110,11 @@ public final class DedupPrimer {
         }
         start.put(e.getKey(), first);
       }
-      return start;
+      return new Primer(
+          start,
+          newestPrimed == Long.MIN_VALUE
+              ? java.util.Optional.empty()
+              : java.util.Optional.of(Instant.ofEpochMilli(newestPrimed)));
     }
   }
 

@@ -61,6 +61,14 @@ public interface KafkaSourceOptions extends PipelineOptions {
   void setCountFromOffsets(String value);
 
   @Description(
+      "With --countFromOffsets: the newest event time among the records before them (ISO-8601)."
+          + " Counted events up to it wait for the watermark so that a primer copy of theirs is"
+          + " seen first; without it every counted event waits.")
+  String getPrimedUntil();
+
+  void setPrimedUntil(String value);
+
+  @Description(
       "Streaming only: read up to the end offsets at launch, then drain (fire every window, write"
           + " the results, commit the offsets) and stop. For scripted checks and tests.")
   @Default.Boolean(false)

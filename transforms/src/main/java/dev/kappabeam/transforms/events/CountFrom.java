@@ -20,10 +20,12 @@ import java.util.TreeMap;
 public final class CountFrom implements Serializable {
   private final String topic;
   private final Map<Integer, Long> offsets;
+  private final long primerNewest;
 
-  private CountFrom(String topic, Map<Integer, Long> offsets) {
+  private CountFrom(String topic, Map<Integer, Long> offsets, long primerNewest) {
     this.topic = topic;
     this.offsets = offsets;
+    this.primerNewest = primerNewest;
   }
 
   /** Counting starts at {@code offsets} (partition → first counted offset) of {@code topic}. */
@@ -35,7 +37,23 @@ public final class CountFrom implements Serializable {
             "partitions and offsets must not be negative, got " + e.getKey() + ":" + e.getValue());
       }
     }
-    return new CountFrom(topic, new TreeMap<>(offsets));
+    return new CountFrom(topic, new TreeMap<>(offsets), Long.MAX_VALUE);
+  }
+
+  /**
+   * The newest event time among the records before the cutoff. Counted events up to it wait for the
+   * watermark so that their primer copies are seen first (see {@link DeduplicateEvents#primed});
+   * without it every counted event waits.
+   */
+  public CountFrom withPrimerNewest(org.joda.time.Instant newest) {
+    return new CountFrom(topic, offsets, newest.getMillis());
+  }
+
+  /** See {@link #withPrimerNewest}; the end of time when not given. */
+  public org.joda.time.Instant primerNewest() {
+    return primerNewest == Long.MAX_VALUE
+        ? org.apache.beam.sdk.transforms.windowing.BoundedWindow.TIMESTAMP_MAX_VALUE
+        : new org.joda.time.Instant(primerNewest);
   }
 
   /** True when {@code r} is at or after its partition's first counted offset. */
@@ -60,12 +78,13 @@ public final class CountFrom implements Serializable {
   public boolean equals(Object o) {
     return o instanceof CountFrom
         && topic.equals(((CountFrom) o).topic)
-        && offsets.equals(((CountFrom) o).offsets);
+        && offsets.equals(((CountFrom) o).offsets)
+        && primerNewest == ((CountFrom) o).primerNewest;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(topic, offsets);
+    return Objects.hash(topic, offsets, primerNewest);
   }
 
   @Override

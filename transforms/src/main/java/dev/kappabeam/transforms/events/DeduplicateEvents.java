@@ -77,43 +77,49 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
    * The same de-duplication, primed: input {@link #EVENTS} are de-duplicated as by this transform,
    * and an event whose event_id also appears in {@link #PRIMER} is removed as a duplicate. Primer
    * events are never output; they are the records before a Lambda cutoff, which the batch run
-   * already counted. Bounded: exact. Unbounded: a primer copy is recognised within the horizon, if
-   * it is processed before the counted copy (it is when both copies are in the same partition, as
-   * re-sends keyed by user are); a primer copy processed after a counted copy of the same event
-   * cannot be undone and is counted as {@code duplicates_missed_at_cutoff}.
+   * already counted. Bounded: exact. Unbounded: a primer copy is recognised within the horizon. A
+   * counted event whose event time is at most {@code primerNewest} (the newest event time among the
+   * primer records: only such an event can have a primer copy, as re-sent copies share their event
+   * time) waits until the watermark passes its event time, so its primer copy, read from an earlier
+   * part of the log, is seen first whatever order the runner processes them in; later events pass
+   * at once. A primer copy that is later than the watermark, and so arrives after its counted copy
+   * was output, cannot be undone and is counted as {@code duplicates_missed_at_cutoff}.
    *
    * <pre>{@code
    * PCollection<Event> unique = PCollectionTuple.of(DeduplicateEvents.EVENTS, afterCutoff)
    *     .and(DeduplicateEvents.PRIMER, beforeCutoff)
-   *     .apply("DeduplicateEvents", Events.deduplicate().primed());
+   *     .apply("DeduplicateEvents", Events.deduplicate().primed(newestBeforeCutoff));
    * }</pre>
    */
-  public Primed primed() {
-    return new Primed(horizon);
+  public Primed primed(Instant primerNewest) {
+    return new Primed(horizon, Objects.requireNonNull(primerNewest, "primerNewest").getMillis());
   }
 
-  /** Input tags of {@link #primed()}. */
+  /** Input tags of {@link #primed}. */
   public static final TupleTag<Event> EVENTS = new TupleTag<Event>("events") {};
 
   public static final TupleTag<Event> PRIMER = new TupleTag<Event>("primer") {};
 
-  /** See {@link DeduplicateEvents#primed()}. */
+  /** See {@link DeduplicateEvents#primed}. */
   public static final class Primed extends PTransform<PCollectionTuple, PCollection<Event>> {
     private final Duration horizon;
+    private final long primerNewest;
 
-    Primed(Duration horizon) {
+    Primed(Duration horizon, long primerNewest) {
       this.horizon = horizon;
+      this.primerNewest = primerNewest;
     }
 
     @Override
     public PCollection<Event> expand(PCollectionTuple input) {
-      return deduplicate(input.get(EVENTS), input.has(PRIMER) ? input.get(PRIMER) : null, horizon);
+      return deduplicate(
+          input.get(EVENTS), input.has(PRIMER) ? input.get(PRIMER) : null, horizon, primerNewest);
     }
   }
 
   @Override
   public PCollection<Event> expand(PCollection<Event> input) {
-    return deduplicate(input, null, horizon);
+    return deduplicate(input, null, horizon, Long.MIN_VALUE);
   }
 
   /** An event and whether it only primes (true) or is counted (false). */
@@ -121,7 +127,10 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       KvCoder.of(BooleanCoder.of(), EventCoder.of());
 
   private static PCollection<Event> deduplicate(
-      PCollection<Event> counted, @Nullable PCollection<Event> primer, Duration horizon) {
+      PCollection<Event> counted,
+      @Nullable PCollection<Event> primer,
+      Duration horizon,
+      long primerNewest) {
     boolean primed = primer != null;
     if (counted.isBounded() == PCollection.IsBounded.BOUNDED
         && (primer == null || primer.isBounded() == PCollection.IsBounded.BOUNDED)) {
@@ -161,7 +170,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
               .apply("WithPrimer", Flatten.pCollections());
     }
     return keyed
-        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(horizon, primed)))
+        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(horizon, primed, primerNewest)))
         .setCoder(EventCoder.of());
   }
 
@@ -264,11 +273,13 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
   /**
    * Keeps the first copy per key; remembers a content hash to spot conflicting copies. Primed runs
-   * also remember whether the first copy was counted, to detect a primer copy that came too late.
+   * also remember whether the first copy was counted (to detect a primer copy that came too late)
+   * and hold counted events that may have a primer copy until the watermark passes them.
    */
   static final class FirstCopyFn extends DoFn<KV<String, KV<Boolean, Event>>, Event> {
     private final Duration horizon;
     private final boolean primed;
+    private final long primerNewest;
     private final Counter duplicates =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
@@ -282,12 +293,19 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @StateId("counted")
     private final StateSpec<ValueState<Boolean>> countedSpec = StateSpecs.value(BooleanCoder.of());
 
+    @StateId("held")
+    private final StateSpec<ValueState<Event>> heldSpec = StateSpecs.value(EventCoder.of());
+
     @TimerId("forget")
     private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    FirstCopyFn(Duration horizon, boolean primed) {
+    @TimerId("release")
+    private final TimerSpec releaseSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    FirstCopyFn(Duration horizon, boolean primed, long primerNewest) {
       this.horizon = horizon;
       this.primed = primed;
+      this.primerNewest = primerNewest;
     }
 
     @ProcessElement
@@ -295,16 +313,23 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         @Element KV<String, KV<Boolean, Event>> element,
         @StateId("seen") ValueState<Integer> seen,
         @StateId("counted") ValueState<Boolean> counted,
+        @StateId("held") ValueState<Event> held,
         @TimerId("forget") Timer forget,
+        @TimerId("release") Timer release,
         OutputReceiver<Event> out) {
       boolean primer = element.getValue().getKey();
       Event event = element.getValue().getValue();
       Integer firstHash = seen.read();
       if (firstHash != null) {
         if (primer) {
-          // The batch counted this event; if the speed side already output a copy, the merged
-          // view now has it twice (until the next batch): say so.
-          if (Boolean.TRUE.equals(counted.read())) {
+          if (primed && held.read() != null) {
+            // The primer copy came while the counted copy waited: the batch counted the event.
+            held.clear();
+            release.clear();
+            duplicates.inc();
+          } else if (Boolean.TRUE.equals(counted.read())) {
+            // The batch counted this event and the speed side already output a copy: the merged
+            // view has it twice until the next batch. Say so.
             missed.inc();
           }
           return;
@@ -316,14 +341,34 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         return;
       }
       seen.write(event.hashCode());
-      forget.withNoOutputTimestamp().set(new Instant(event.timestampMillis()).plus(horizon));
+      Instant at = new Instant(event.timestampMillis());
+      forget.withNoOutputTimestamp().set(at.plus(horizon));
       if (primer) {
+        return;
+      }
+      if (primed && event.timestampMillis() <= primerNewest) {
+        held.write(event);
+        release.withOutputTimestamp(at).set(at.plus(Duration.millis(1)));
         return;
       }
       if (primed) {
         counted.write(true);
       }
       out.output(event);
+    }
+
+    @OnTimer("release")
+    public void onRelease(
+        @StateId("held") ValueState<Event> held,
+        @StateId("counted") ValueState<Boolean> counted,
+        OutputReceiver<Event> out) {
+      Event event = held.read();
+      if (event == null) {
+        return;
+      }
+      held.clear();
+      counted.write(true);
+      out.outputWithTimestamp(event, new Instant(event.timestampMillis()));
     }
 
     @OnTimer("forget")
