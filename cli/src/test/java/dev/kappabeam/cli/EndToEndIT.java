@@ -21,7 +21,6 @@ import dev.kappabeam.generator.Oracle;
 import dev.kappabeam.generator.WorkloadGenerator;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.serving.ExportFormat;
-import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.events.EventParser;
 import dev.kappabeam.transforms.views.ViewDefinition;
@@ -74,32 +73,23 @@ class EndToEndIT {
 
   @TempDir static Path tempDir;
 
+  private static ItStack it;
   private static LocalStack stack;
   private static KafkaTestClient kafka;
   private static ViewStore store;
 
   @BeforeAll
   static void startStack() {
-    // Under target/ rather than a temporary folder: the broker log outlives a failed run.
-    Path dataDir = Path.of("target", "it-stacks", "EndToEndIT-" + System.currentTimeMillis());
-    stack = LocalStack.start(LocalStack.Config.of(dataDir).withFreePorts());
-    kafka = new KafkaTestClient(stack.bootstrapServers());
-    store = new ViewStore(StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword()));
+    it = ItStack.start("EndToEndIT");
+    stack = it.stack;
+    kafka = it.kafka;
+    store = it.store;
   }
 
   @AfterAll
   static void stopStack() {
-    try {
-      if (store != null) {
-        store.close();
-      }
-      if (kafka != null) {
-        kafka.close();
-      }
-    } finally {
-      if (stack != null) {
-        stack.close();
-      }
+    if (it != null) {
+      it.close();
     }
   }
 

@@ -23,7 +23,6 @@ import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.Views;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -51,6 +50,7 @@ class LambdaIT {
   private static final List<ViewDefinition> VIEWS = Views.all();
   private static final String ALL = "activity_per_minute,item_revenue_hourly,user_sessions";
 
+  private static ItStack it;
   private static LocalStack stack;
   private static KafkaTestClient kafka;
   private static StoreConfig config;
@@ -59,27 +59,18 @@ class LambdaIT {
 
   @BeforeAll
   static void startStack() {
-    Path dataDir = Path.of("target", "it-stacks", "LambdaIT-" + System.currentTimeMillis());
-    stack = LocalStack.start(LocalStack.Config.of(dataDir).withFreePorts());
-    kafka = new KafkaTestClient(stack.bootstrapServers());
-    config = StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword());
-    store = new ViewStore(config);
+    it = ItStack.start("LambdaIT");
+    stack = it.stack;
+    kafka = it.kafka;
+    config = it.config;
+    store = it.store;
     lambda = new LambdaRegistry(config);
   }
 
   @AfterAll
   static void stopStack() {
-    try {
-      if (store != null) {
-        store.close();
-      }
-      if (kafka != null) {
-        kafka.close();
-      }
-    } finally {
-      if (stack != null) {
-        stack.close();
-      }
+    if (it != null) {
+      it.close();
     }
   }
 

@@ -61,6 +61,7 @@ import org.junit.jupiter.api.Timeout;
 class ReprocessIT {
   private static final ViewDefinition VIEW = Views.ACTIVITY_PER_MINUTE;
 
+  private static ItStack it;
   private static LocalStack stack;
   private static KafkaTestClient kafka;
   private static StoreConfig config;
@@ -69,30 +70,19 @@ class ReprocessIT {
 
   @BeforeAll
   static void startStack() {
-    Path dataDir = Path.of("target", "it-stacks", "ReprocessIT-" + System.currentTimeMillis());
-    stack = LocalStack.start(LocalStack.Config.of(dataDir).withFreePorts());
-    kafka = new KafkaTestClient(stack.bootstrapServers());
-    config = StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword());
-    store = new ViewStore(config);
+    it = ItStack.start("ReprocessIT");
+    stack = it.stack;
+    kafka = it.kafka;
+    config = it.config;
+    store = it.store;
     registry = new ViewRegistry(config);
   }
 
   @AfterAll
   static void stopStack() {
-    try {
-      if (registry != null) {
-        registry.close();
-      }
-      if (store != null) {
-        store.close();
-      }
-      if (kafka != null) {
-        kafka.close();
-      }
-    } finally {
-      if (stack != null) {
-        stack.close();
-      }
+    if (it != null) {
+      registry.close();
+      it.close();
     }
   }
 
