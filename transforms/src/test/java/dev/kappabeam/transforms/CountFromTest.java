@@ -109,9 +109,25 @@ public class CountFromTest {
         .containsInAnyOrder(activity(at(0, 0), "view", 1, 1, 0));
     PipelineResult result = p.run();
     assertEquals(1, PipelineCounters.get(result, CounterNames.DUPLICATES_REMOVED));
+    assertEquals(0, PipelineCounters.get(result, CounterNames.DUPLICATES_CONFLICTING));
     assertEquals(0, PipelineCounters.get(result, CounterNames.DUPLICATES_MISSED_AT_CUTOFF));
     assertEquals(2, PipelineCounters.get(result, CounterNames.READ));
     assertEquals(1, PipelineCounters.get(result, CounterNames.ACCEPTED));
+  }
+
+  @Test
+  public void aPrimerCopyWithOtherContentStillRemovesTheWaitingCopyAndCountsAsConflicting() {
+    PCollectionTuple out =
+        p.apply(
+                TestStream.create(SourceRecord.Coder.of())
+                    .addElements(rec(1, 25, "e-1", "u-1", at(0, 5)))
+                    .addElements(rec(0, 3, "e-1", "u-9", at(0, 5)))
+                    .advanceWatermarkToInfinity())
+            .apply(activityAfterCutoff());
+    PAssert.that(out.get(ReferenceViews.rowsOf(Views.ACTIVITY_PER_MINUTE))).empty();
+    PipelineResult result = p.run();
+    assertEquals(1, PipelineCounters.get(result, CounterNames.DUPLICATES_REMOVED));
+    assertEquals(1, PipelineCounters.get(result, CounterNames.DUPLICATES_CONFLICTING));
   }
 
   @Test

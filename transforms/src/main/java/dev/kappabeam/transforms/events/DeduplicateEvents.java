@@ -322,11 +322,15 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       Integer firstHash = seen.read();
       if (firstHash != null) {
         if (primer) {
-          if (primed && held.read() != null) {
+          Event waiting = primed ? held.read() : null;
+          if (waiting != null) {
             // The primer copy came while the counted copy waited: the batch counted the event.
             held.clear();
             release.clear();
             duplicates.inc();
+            if (waiting.hashCode() != event.hashCode()) {
+              conflicting.inc();
+            }
           } else if (Boolean.TRUE.equals(counted.read())) {
             // The batch counted this event and the speed side already output a copy: the merged
             // view has it twice until the next batch. Say so.

@@ -84,9 +84,14 @@ public final class Event implements Serializable {
         && Objects.equals(amountCents, e.amountCents);
   }
 
+  /**
+   * Stable across JVMs (the type by name, not the enum's identity hash): streaming de-duplication
+   * keeps it in state to spot conflicting copies, and state outlives a JVM (checkpoints,
+   * savepoints).
+   */
   @Override
   public int hashCode() {
-    return Objects.hash(eventId, userId, type, item, amountCents, timestampMillis);
+    return Objects.hash(eventId, userId, type.name(), item, amountCents, timestampMillis);
   }
 
   @Override
