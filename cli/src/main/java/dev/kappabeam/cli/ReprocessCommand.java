@@ -506,7 +506,7 @@ final class ReprocessCommand implements Callable<Integer> {
   }
 
   private KappaBeamOptions options(List<String> logic, String group) {
-    List<String> args = RunCommand.runnerArgs(beamArgs);
+    List<String> args = RunCommand.runnerArgs(beamArgs, true);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
     args.add("--topic=" + topic);
     args.add("--mode=STREAMING");
