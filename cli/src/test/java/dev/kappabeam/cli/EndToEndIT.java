@@ -94,6 +94,60 @@ class EndToEndIT {
   }
 
   /**
+   * A log whose tail repeats earlier event_ids with event times up to a minute behind the watermark
+   * (a second generator run with another seed): the drained streaming run must remove exactly the
+   * copies the historical run removes, and give the same views. DirectRunner with its default
+   * worker pool did not (the last records reached the de-duplication after its watermark had
+   * reached the end: 1,002 removed instead of 1,027); kb therefore runs DirectRunner streaming on
+   * one worker thread.
+   */
+  @Test
+  void aTailOfRepeatedEventIdsIsDeduplicatedInStreamingAsInHistorical() {
+    String topic = uniqueTopic("repeats");
+    kbOk(stack, "topics", "create", topic, "--partitions", "3");
+    kbOk(stack, "generate", "--topic", topic, "--count", "3000", "--seed", "1");
+    kbOk(stack, "generate", "--topic", topic, "--count", "1000", "--seed", "2");
+    String views = "activity_per_minute,user_sessions";
+    InProcessKb.Result historical =
+        kbOk(
+            stack,
+            "run",
+            "--mode",
+            "historical",
+            "--topic",
+            topic,
+            "--version",
+            "h1",
+            "--views",
+            views);
+    InProcessKb.Result streaming =
+        kbOk(
+            stack,
+            "run",
+            "--mode",
+            "streaming",
+            "--drain-when-caught-up",
+            "--topic",
+            topic,
+            "--version",
+            "s1",
+            "--views",
+            views);
+    Map<String, Long> h = historical.counters();
+    Map<String, Long> st = streaming.counters();
+    assertTrue(h.get("duplicates_removed") > 1000, "the second run repeats the first's ids: " + h);
+    for (String counter : List.of("read", "dead_lettered", "duplicates_removed", "accepted")) {
+      assertEquals(
+          h.get(counter), st.get(counter), counter + ": historical " + h + ", streaming " + st);
+    }
+    assertEquals(0L, st.get("late"), "nothing is late: " + st);
+    // The views are not compared: the second run's copies differ in content (conflicting
+    // duplicates, a producer bug), and which copy of such a pair is kept differs by design
+    // (bounded: the earliest event time; streaming: the first read). The counts must not.
+    assertTrue(st.get("duplicates_conflicting") > 0, "conflicting copies: " + st);
+  }
+
+  /**
    * Partitions 0..2 get an uneven share of the log and partition 3 nothing: neither the empty
    * partition nor the skew may hold back or change the streaming answer.
    */
