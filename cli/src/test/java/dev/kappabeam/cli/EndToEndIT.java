@@ -117,7 +117,7 @@ class EndToEndIT {
             "--topic",
             topic,
             "--version",
-            "h1",
+            "th1",
             "--views",
             views);
     InProcessKb.Result streaming =
@@ -130,7 +130,7 @@ class EndToEndIT {
             "--topic",
             topic,
             "--version",
-            "s1",
+            "ts1",
             "--views",
             views);
     Map<String, Long> h = historical.counters();
