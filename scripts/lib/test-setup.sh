@@ -13,7 +13,7 @@
 # started with serving/src/test/postgres/start-postgres.sh on the first free port from 55432 (or
 # KB_PG_PORT), and stopped and removed on exit, also on failure, Ctrl-C or SIGTERM.
 
-kb_test_me="${0##*/}"
+kb_test_me="scripts/${0##*/}"
 kb_test_root=""      # how to run a command as root: "" as root, "sudo -n" with passwordless sudo
 kb_test_can_root=0   # 1 when one of the two works
 kb_test_pg_env=()    # KB_PG_PORT (and KB_PG_DIR) of the cluster this run started, if any
@@ -94,8 +94,8 @@ kb_test_setup() {
 
   if ((${#packages[@]})); then
     kb_test_say "installing ${packages[*]} from Debian packages (once; later runs find them)"
-    ${kb_test_root} env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    ${kb_test_root} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+    ${kb_test_root} env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get update -qq
+    ${kb_test_root} env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq "${packages[@]}" >/dev/null
   fi
 
   trap kb_test_teardown EXIT
