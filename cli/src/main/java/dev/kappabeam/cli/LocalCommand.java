@@ -125,7 +125,11 @@ final class LocalCommand {
               + (r.kafkaAnswers() ? " (answers)" : " (NOT answering)")
               + "\n  jdbc:    "
               + s.jdbcUrl()
-              + (r.h2Answers() ? " (answers)" : " (NOT answering)"));
+              + (r.h2Answers() ? " (answers)" : " (NOT answering)")
+              + "\n  h2:      "
+              + s.h2Version()
+              + ", database file "
+              + s.databaseFile());
       return r.kafkaAnswers() && r.h2Answers() ? ExitCodes.OK : ExitCodes.ENVIRONMENT;
     }
   }

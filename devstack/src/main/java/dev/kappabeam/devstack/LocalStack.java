@@ -17,7 +17,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.h2.tools.Server;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +29,14 @@ import org.slf4j.LoggerFactory;
  * processes (pipelines, the serving API, a SQL shell) share one database. Everything lives under
  * {@link Config#dataDir()}; a restart on the same directory keeps topics, records and tables. Both
  * servers bind to 127.0.0.1 only.
+ *
+ * <p>The stack holds the database open for its whole life through an embedded connection of its
+ * own, so client sessions coming and going never open and close the database files (each close
+ * compacts the store, the step that lost committed data in H2 2.3.x, h2database #4247). Commits are
+ * written to the file when they return ({@code WRITE_DELAY 0}), so a {@code kill -9} of the stack
+ * keeps every committed transaction. {@link #close()} closes the database once, deliberately:
+ * clients are disconnected first, then {@code SHUTDOWN} runs; H2's own shutdown hook is disabled so
+ * it cannot race that.
  *
  * <p>The database is created on first connection with the user {@value #JDBC_USER} and password
  * {@value #JDBC_PASSWORD}, in H2's PostgreSQL mode with lower-case identifiers, so the same SQL
@@ -45,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>{@link #close()} stops the broker with SIGTERM (controlled shutdown, up to 30 s, then a kill),
- * then H2. If the JVM exits without closing the stack, a shutdown hook still stops the broker; H2
- * and the data directory lock end with the JVM.
+ * then H2. If the JVM exits without closing the stack, a shutdown hook still stops the broker; the
+ * database, H2's TCP server and the data directory lock end with the JVM, and the next start
+ * recovers the database to its last commit.
  */
 public final class LocalStack implements AutoCloseable {
   /** Default Kafka client port. */
@@ -73,24 +81,39 @@ public final class LocalStack implements AutoCloseable {
   /** Environment variable naming the broker classpath directory. */
   public static final String BROKER_LIB_ENV = "KB_BROKER_LIB";
 
+  /** H2's system property for the address its servers bind to. */
+  static final String H2_BIND_ADDRESS_PROPERTY = "h2.bindAddress";
+
   private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
   private static final String BROKER_LIB_RELATIVE = "devstack/broker/target/lib";
   private static final Duration BROKER_STOP_GRACE = Duration.ofSeconds(30);
 
+  static {
+    // H2 reads its bind address once, from this system property, when its first class loads; the
+    // TCP server then listens on loopback only instead of every interface.
+    if (System.getProperty(H2_BIND_ADDRESS_PROPERTY) == null) {
+      System.setProperty(H2_BIND_ADDRESS_PROPERTY, Net.HOST);
+    }
+  }
+
+  /** The H2 release running in this JVM, e.g. {@code 2.4.240 (2024-...)}. */
+  public static final String H2_VERSION = org.h2.engine.Constants.FULL_VERSION;
+
   private final Config config;
   private final Path dataDir;
   private final DataDirLock lock;
-  private final Server h2;
+  private final ServingDatabase database;
   private final int h2Port;
   private final KafkaBroker broker;
   private boolean closed;
 
-  private LocalStack(Config config, Path dataDir, DataDirLock lock, Server h2, KafkaBroker broker) {
+  private LocalStack(
+      Config config, Path dataDir, DataDirLock lock, ServingDatabase database, KafkaBroker broker) {
     this.config = config;
     this.dataDir = dataDir;
     this.lock = lock;
-    this.h2 = h2;
-    this.h2Port = h2.getPort();
+    this.database = database;
+    this.h2Port = database.port();
     this.broker = broker;
   }
 
@@ -114,32 +137,28 @@ public final class LocalStack implements AutoCloseable {
     Path libDir = config.brokerLibDir().orElseGet(LocalStack::findBrokerLibDir);
     checkBrokerLibDir(libDir, "the configured broker lib dir");
     DataDirLock lock = DataDirLock.acquire(dataDir);
-    Server h2 = null;
+    ServingDatabase h2 = null;
     KafkaBroker broker = null;
     try {
       int h2Port = config.h2Port();
       checkFree(h2Port, "H2", "withH2Port");
-      h2 = startH2(dataDir.resolve("h2"), h2Port);
-      int kafkaPort =
-          config.kafkaPort() != 0 ? config.kafkaPort() : freePortOtherThan(h2.getPort());
+      h2 = ServingDatabase.open(databaseDir(dataDir), h2Port);
+      int kafkaPort = config.kafkaPort() != 0 ? config.kafkaPort() : freePortOtherThan(h2.port());
       int controllerPort =
           config.controllerPort() != 0
               ? config.controllerPort()
-              : freePortOtherThan(h2.getPort(), kafkaPort);
-      if (kafkaPort == controllerPort
-          || kafkaPort == h2.getPort()
-          || controllerPort == h2.getPort()) {
+              : freePortOtherThan(h2.port(), kafkaPort);
+      if (kafkaPort == controllerPort || kafkaPort == h2.port() || controllerPort == h2.port()) {
         throw new LocalStackException(
             "The Kafka, controller and H2 ports must differ, got "
                 + kafkaPort
                 + ", "
                 + controllerPort
                 + ", "
-                + h2.getPort());
+                + h2.port());
       }
       checkFree(kafkaPort, "Kafka", "withKafkaPort");
       checkFree(controllerPort, "Kafka controller", "withControllerPort");
-      createDatabase(h2.getPort());
       long brokerStart = System.nanoTime();
       boolean existingStorage =
           Files.exists(dataDir.resolve("kafka-data").resolve("meta.properties"));
@@ -152,11 +171,12 @@ public final class LocalStack implements AutoCloseable {
               config.brokerHeapMb(),
               config.startTimeout());
       LOG.info(
-          "Kafka broker ready on {} in {} ms ({}); H2 on port {}; data in {}",
+          "Kafka broker ready on {} in {} ms ({}); H2 {} on port {}; data in {}",
           Net.HOST + ":" + kafkaPort,
           Duration.ofNanos(System.nanoTime() - brokerStart).toMillis(),
           existingStorage ? "existing storage" : "storage formatted",
-          h2.getPort(),
+          H2_VERSION,
+          h2.port(),
           dataDir);
       return new LocalStack(config, dataDir, lock, h2, broker);
     } catch (RuntimeException | Error e) {
@@ -164,7 +184,7 @@ public final class LocalStack implements AutoCloseable {
         broker.stop(BROKER_STOP_GRACE);
       }
       if (h2 != null) {
-        h2.stop();
+        h2.close();
       }
       lock.release();
       throw e;
@@ -269,6 +289,16 @@ public final class LocalStack implements AutoCloseable {
     return h2Port;
   }
 
+  /** The database file, {@code <dataDir>/h2/kb.mv.db}: copy it only while the stack is down. */
+  public Path databaseFile() {
+    return databaseFile(dataDir);
+  }
+
+  /** The database file of a stack on {@code dataDir}, whether it runs or not. */
+  public static Path databaseFile(Path dataDir) {
+    return databaseDir(dataDir).resolve(DATABASE + ".mv.db");
+  }
+
   /** The Kafka cluster id, persisted in the data directory. */
   public String clusterId() {
     return broker.clusterId();
@@ -300,8 +330,9 @@ public final class LocalStack implements AutoCloseable {
   }
 
   /**
-   * Stops the broker (SIGTERM, up to 30 s for its controlled shutdown, then a kill), then H2, and
-   * releases the data directory. Idempotent.
+   * Stops the broker (SIGTERM, up to 30 s for its controlled shutdown, then a kill), then H2 (no
+   * new clients, open sessions disconnected, then {@code SHUTDOWN}), and releases the data
+   * directory. Idempotent.
    */
   @Override
   public synchronized void close() {
@@ -317,9 +348,16 @@ public final class LocalStack implements AutoCloseable {
             BROKER_STOP_GRACE.toSeconds());
       }
     } finally {
-      h2.stop();
-      lock.release();
+      try {
+        database.close();
+      } finally {
+        lock.release();
+      }
     }
+  }
+
+  private static Path databaseDir(Path dataDir) {
+    return dataDir.toAbsolutePath().normalize().resolve("h2");
   }
 
   static String jdbcUrl(int h2Port) {
@@ -330,50 +368,6 @@ public final class LocalStack implements AutoCloseable {
         + "/"
         + DATABASE
         + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
-  }
-
-  private static Server startH2(Path baseDir, int port) {
-    try {
-      Files.createDirectories(baseDir);
-      // -ifNotExists lets the first connection create the database; -tcpDaemon keeps a forgotten
-      // server from holding the JVM open. Without -tcpAllowOthers only local clients connect.
-      return Server.createTcpServer(
-              "-tcpPort",
-              Integer.toString(port),
-              "-baseDir",
-              baseDir.toString(),
-              "-ifNotExists",
-              "-tcpDaemon")
-          .start();
-    } catch (IOException | SQLException e) {
-      throw new LocalStackException(
-          "Could not start the H2 TCP server on port "
-              + port
-              + " with data in "
-              + baseDir
-              + ": "
-              + e.getMessage(),
-          e);
-    }
-  }
-
-  /** Connects once so the database exists, and fails early if it cannot be opened. */
-  private static void createDatabase(int h2Port) {
-    try (Connection connection =
-        DriverManager.getConnection(jdbcUrl(h2Port), JDBC_USER, JDBC_PASSWORD)) {
-      connection.isValid(5);
-    } catch (SQLException e) {
-      throw new LocalStackException(
-          "Could not open the H2 database "
-              + DATABASE
-              + " as user "
-              + JDBC_USER
-              + ": "
-              + e.getMessage()
-              + ". If it was created with other credentials, delete its files under the h2/"
-              + " folder of the data directory.",
-          e);
-    }
   }
 
   private static void checkFree(int port, String what, String setter) {

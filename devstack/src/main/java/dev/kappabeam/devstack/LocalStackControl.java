@@ -224,6 +224,8 @@ public final class LocalStackControl {
     }
     command.add(KafkaBroker.javaExecutable());
     command.add(MAIN_HEAP);
+    // H2 reads its bind address when it loads: loopback only, set before any class of it loads.
+    command.add("-D" + LocalStack.H2_BIND_ADDRESS_PROPERTY + "=" + Net.HOST);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(MAIN_CLASS);
@@ -288,8 +290,8 @@ public final class LocalStackControl {
 
   /**
    * Whether the process's command line mentions {@code marker}. Java cuts the command line it
-   * reports at 4096 characters and the CLI's classpath is longer, so on Linux the full line is
-   * read from /proc; elsewhere a cut line counts as a match.
+   * reports at 4096 characters and the CLI's classpath is longer, so on Linux the full line is read
+   * from /proc; elsewhere a cut line counts as a match.
    */
   private static boolean mentions(ProcessHandle p, String marker) {
     Path cmdline = Path.of("/proc", Long.toString(p.pid()), "cmdline");

@@ -98,6 +98,7 @@ public final class LocalStackMain {
         "Local stack ready in %.1f s (pid %d)%n"
             + "  Kafka bootstrap servers: %s%n"
             + "  JDBC URL: %s (user %s, password %s)%n"
+            + "  H2 %s, database file %s%n"
             + "  Data: %s (broker log %s)%n"
             + "  State file: %s%n"
             + "Stop with Ctrl-C or SIGTERM.%n",
@@ -107,6 +108,8 @@ public final class LocalStackMain {
         state.jdbcUrl(),
         state.jdbcUser(),
         state.jdbcPassword(),
+        state.h2Version(),
+        state.databaseFile(),
         dataDir,
         stack.brokerLog(),
         StackState.file(dataDir));

@@ -32,6 +32,8 @@ import java.util.Properties;
  * @param h2Port H2 TCP port
  * @param clusterId Kafka cluster id
  * @param startedAt when the stack became ready
+ * @param h2Version the H2 release serving the database ("unknown" for a stack started by an older
+ *     kappa-beam)
  */
 public record StackState(
     long pid,
@@ -45,7 +47,8 @@ public record StackState(
     int controllerPort,
     int h2Port,
     String clusterId,
-    Instant startedAt) {
+    Instant startedAt,
+    String h2Version) {
 
   /** Name of the state file inside the data directory. */
   public static final String FILE_NAME = "stack.properties";
@@ -69,7 +72,8 @@ public record StackState(
         stack.controllerPort(),
         stack.h2Port(),
         stack.clusterId(),
-        startedAt);
+        startedAt,
+        LocalStack.H2_VERSION);
   }
 
   /**
@@ -101,7 +105,8 @@ public record StackState(
               Integer.parseInt(required(p, "controllerPort")),
               Integer.parseInt(required(p, "h2Port")),
               required(p, "clusterId"),
-              Instant.parse(required(p, "startedAt"))));
+              Instant.parse(required(p, "startedAt")),
+              p.getProperty("h2Version", "unknown")));
     } catch (RuntimeException e) {
       throw unreadable(file, e);
     }
@@ -122,6 +127,7 @@ public record StackState(
     p.setProperty("h2Port", Integer.toString(h2Port));
     p.setProperty("clusterId", clusterId);
     p.setProperty("startedAt", startedAt.toString());
+    p.setProperty("h2Version", h2Version);
     Path file = file(dataDir);
     Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
     try {
@@ -136,6 +142,11 @@ public record StackState(
     } catch (IOException e) {
       throw new LocalStackException("Could not write the state file " + file, e);
     }
+  }
+
+  /** The H2 database file, {@code <dataDir>/h2/kb.mv.db}. */
+  public Path databaseFile() {
+    return LocalStack.databaseFile(dataDir);
   }
 
   /** Deletes the state file of {@code dataDir} if it still names {@code ownerPid}. */

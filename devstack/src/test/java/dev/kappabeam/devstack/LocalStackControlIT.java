@@ -49,6 +49,8 @@ class LocalStackControlIT {
     assertTrue(status.kafkaAnswers());
     assertTrue(status.h2Answers());
     assertEquals(Optional.of(state), status.state());
+    assertListensOnLoopbackOnly(state.h2Port());
+    assertListensOnLoopbackOnly(state.kafkaPort());
 
     // The endpoints serve other processes: this test JVM is a client of the background stack.
     assertTrue(KafkaTopics.ensure(state.bootstrapServers(), "from-a-client", 2));
@@ -79,6 +81,40 @@ class LocalStackControlIT {
     assertEquals(
         LocalStackControl.DownOutcome.NOT_RUNNING, LocalStackControl.down(dataDir).outcome());
     assertTrue(Files.readString(log).contains("Local stack stopped"), Files.readString(log));
+    assertTrue(
+        Files.readString(log).contains("H2 " + LocalStack.H2_VERSION), Files.readString(log));
+  }
+
+  /**
+   * Every listening socket on {@code port} is bound to a loopback address, read from the kernel's
+   * socket tables (so no packet needs to leave loopback to prove it).
+   */
+  static void assertListensOnLoopbackOnly(int port) throws Exception {
+    String hexPort = String.format(":%04X", port);
+    List<String> listening = new java.util.ArrayList<>();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      Path file = Path.of(table);
+      if (!Files.isReadable(file)) {
+        continue;
+      }
+      for (String line : Files.readAllLines(file)) {
+        String[] fields = line.trim().split("\\s+");
+        // fields: sl local_address rem_address st ...; st 0A is LISTEN.
+        if (fields.length > 3 && fields[1].endsWith(hexPort) && fields[3].equals("0A")) {
+          listening.add(fields[1].substring(0, fields[1].indexOf(':')));
+        }
+      }
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isReadable(Path.of("/proc/net/tcp")), "no /proc/net/tcp on this OS");
+    assertFalse(listening.isEmpty(), "nothing listens on port " + port);
+    for (String address : listening) {
+      assertTrue(
+          address.equals("0100007F") // 127.0.0.1
+              || address.equals("0000000000000000FFFF00000100007F") // ::ffff:127.0.0.1
+              || address.equals("00000000000000000000000001000000"), // ::1
+          "port " + port + " listens on " + address + ", not on loopback only");
+    }
   }
 
   @Test

@@ -135,6 +135,7 @@ class LocalStackTest {
         2,
         3,
         "cluster",
-        Instant.parse("2026-11-25T10:00:00Z"));
+        Instant.parse("2026-11-25T10:00:00Z"),
+        "2.4.240 (2026-01-01)");
   }
 }
