@@ -7,7 +7,9 @@ import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
+import dev.kappabeam.pipelines.sinks.ReportReadProgress;
 import dev.kappabeam.pipelines.sinks.ServingSinks;
+import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.events.CountFrom;
 import dev.kappabeam.transforms.events.EventType;
@@ -54,7 +56,9 @@ public final class KappaBeamPipeline {
       PTransform<PBegin, PCollection<SourceRecord>> source,
       ReferenceViews views,
       ViewSinks sinks) {
-    PCollectionTuple out = p.apply("ReadEvents", source).apply("ReferenceViews", views);
+    PCollection<SourceRecord> records = p.apply("ReadEvents", source);
+    sinks.progress().ifPresent(sink -> records.apply("ReportReadProgress", sink));
+    PCollectionTuple out = records.apply("ReferenceViews", views);
     for (ViewDefinition view : views.views()) {
       PTransform<PCollection<Row>, ? extends POutput> sink = sinks.views().get(view);
       if (sink == null) {
@@ -202,6 +206,17 @@ public final class KappaBeamPipeline {
             viewSinks,
             KafkaSinks.deadLetters(o.getBootstrapServers(), deadLetterTopic(o)),
             KafkaSinks.late(o.getBootstrapServers(), lateTopic(o)));
+    if (o.getReportProgress() && ServingSinks.JDBC.equals(o.getServingStore())) {
+      if (o.getRunId() == null || o.getRunId().isBlank()) {
+        o.setRunId(java.util.UUID.randomUUID().toString());
+      }
+      sinks =
+          sinks.withProgress(
+              new ReportReadProgress(
+                  StoreConfig.of(o.getJdbcUrl(), o.getJdbcUser(), o.getJdbcPassword()),
+                  group,
+                  o.getRunId()));
+    }
     Pipeline p = Pipeline.create(o);
     ReferenceViews reference = ReferenceViews.of(params).withViews(views);
     if (countFrom != null) {

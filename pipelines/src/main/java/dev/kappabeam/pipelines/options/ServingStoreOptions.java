@@ -39,6 +39,22 @@ public interface ServingStoreOptions extends PipelineOptions {
 
   void setViewVersion(String value);
 
+  @Description(
+      "Report how far the job has read each partition into the serving store's kb_read_progress"
+          + " table (jdbc store only), for live progress and catch-up on every runner.")
+  @Default.Boolean(true)
+  boolean getReportProgress();
+
+  void setReportProgress(boolean value);
+
+  @Description(
+      "Identifies this run's rows in kb_read_progress; default: a new random id at launch. kb"
+          + " sets it so it reads back its own run.")
+  @Default.String("")
+  String getRunId();
+
+  void setRunId(String value);
+
   @Description("Comma-separated views to build; empty for all.")
   @Default.String("")
   String getViews();
