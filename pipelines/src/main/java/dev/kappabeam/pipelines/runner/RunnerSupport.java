@@ -1,6 +1,7 @@
 package dev.kappabeam.pipelines.runner;
 
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,6 +18,15 @@ public interface RunnerSupport {
   /** Flags ({@code --name=value}) appended to the arguments unless they set that option. */
   default List<String> defaultFlags() {
     return List.of();
+  }
+
+  /**
+   * {@link #defaultFlags()} for one run: a runner may add flags for some modes (e.g. checkpointing
+   * for an open-ended streaming job). {@code localDataDir} is where a local run may keep its files
+   * (the CLI's data directory); empty when the caller has none.
+   */
+  default List<String> defaultFlags(List<String> args, Optional<Path> localDataDir) {
+    return defaultFlags();
   }
 
   /**

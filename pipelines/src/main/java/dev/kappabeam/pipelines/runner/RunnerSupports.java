@@ -1,6 +1,7 @@
 package dev.kappabeam.pipelines.runner;
 
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -48,9 +49,41 @@ public final class RunnerSupports {
    * args} does not set (neither as {@code --name=value} nor as a bare {@code --name}).
    */
   public static List<String> withDefaults(List<String> args) {
+    return withDefaults(args, Optional.empty());
+  }
+
+  /**
+   * {@link #withDefaults(List)} for a caller with a local data directory, where a runner may keep a
+   * local run's files (Flink's checkpoints of an open-ended streaming job).
+   */
+  public static List<String> withDefaults(List<String> args, Optional<Path> localDataDir) {
     List<String> out = new ArrayList<>(args);
-    find(runnerName(args)).ifPresent(s -> out.addAll(missing(args, s.defaultFlags())));
+    find(runnerName(args))
+        .ifPresent(s -> out.addAll(missing(args, s.defaultFlags(args, localDataDir))));
     return out;
+  }
+
+  /**
+   * Whether {@code args} describe an open-ended streaming run ({@code --mode=STREAMING} without
+   * {@code --drainWhenCaughtUp=true}): the runs that never end on their own.
+   */
+  public static boolean openEndedStreaming(List<String> args) {
+    String mode = last(args, "--mode", "");
+    String drain = last(args, "--drainWhenCaughtUp", "false");
+    return mode.equalsIgnoreCase("STREAMING") && !drain.equalsIgnoreCase("true");
+  }
+
+  /** The value of the last {@code --name=value} (a bare {@code --name} is "true"). */
+  public static String last(List<String> args, String name, String fallback) {
+    String value = fallback;
+    for (String a : args) {
+      if (a.equals(name)) {
+        value = "true";
+      } else if (a.startsWith(name + "=")) {
+        value = a.substring(name.length() + 1);
+      }
+    }
+    return value;
   }
 
   /** The flags among {@code defaults} whose option {@code args} does not set. */

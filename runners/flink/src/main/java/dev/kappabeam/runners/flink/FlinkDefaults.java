@@ -1,45 +1,72 @@
 package dev.kappabeam.runners.flink;
 
+import dev.kappabeam.pipelines.runner.RunnerSupports;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * The Flink runner flags kappa-beam runs with unless the caller sets them: the defaults of Beam's
- * {@code FlinkPipelineOptions} that do not suit these pipelines.
+ * The Flink runner flags kappa-beam runs with unless the caller sets them.
+ *
+ * <p>Every run: {@code --fasterCopy=true}. Flink otherwise deep-copies every element between
+ * chained operators; kappa-beam's transforms treat elements as immutable (the DirectRunner tests
+ * enforce it), so the copy is pure cost.
+ *
+ * <p>Open-ended streaming runs ({@code --mode=STREAMING} without {@code --drainWhenCaughtUp}), the
+ * jobs that serve a view and the Kappa replays:
  *
  * <ul>
- *   <li>{@code --fasterCopy=true}: Flink otherwise deep-copies every element (encode + decode with
- *       its coder) between chained operators. Every kappa-beam transform treats its elements as
- *       immutable (the DirectRunner tests enforce it), so the copy is pure cost; Beam's Flink
- *       runner warns about it on every run.
+ *   <li>{@code --checkpointingInterval=10000}: KafkaIO commits a job's offsets only when a
+ *       checkpoint completes, so without checkpoints the group's lag never moves and a restart has
+ *       no state to resume from. With a local data directory, checkpoints go to {@code
+ *       <dataDir>/flink-checkpoints} ({@code --stateBackend=hashmap}, {@code
+ *       --stateBackendStoragePath}) and are retained when the job is cancelled or its process dies
+ *       ({@code --externalizedCheckpointsEnabled}), so {@code --savepointPath} can resume from
+ *       them. On a cluster, set {@code --stateBackend}/{@code --stateBackendStoragePath} to shared
+ *       storage (or use the cluster's own configuration).
+ *   <li>{@code --attachedMode=false} on the embedded cluster ({@code --flinkMaster=[local]} or
+ *       none): an attached {@code run()} of an unbounded job never returns.
  * </ul>
  *
- * <p>Deliberately <em>not</em> defaulted:
- *
- * <ul>
- *   <li>{@code --attachedMode}: keep Beam's default ({@code true}) for historical and drained
- *       streaming runs on the embedded MiniCluster ({@code --flinkMaster=[local]}): {@code run()}
- *       then returns when the job is done, with its metrics. With {@code --attachedMode=false} the
- *       per-job MiniCluster shuts down as soon as the job ends and Beam's {@code
- *       FlinkDetachedRunnerResult.getState()} then fails with "MiniCluster is not yet running or
- *       has already been shut down". Only an open-ended streaming run on {@code [local]} needs
- *       {@code --attachedMode=false}, or {@code run()} never returns.
- *   <li>{@code --parallelism}: the cluster's default on {@code flink run}, the number of cores on
- *       {@code [local]}.
- *   <li>{@code --checkpointingInterval}: off unless asked for. With checkpointing on, Beam keeps
- *       finished sources alive ({@code --shutdownSourcesAfterIdleMs} then defaults to unlimited),
- *       so a drained streaming run never ends; pass {@code --shutdownSourcesAfterIdleMs=0} with it.
- * </ul>
- *
- * <p>Applied through {@link FlinkRunnerSupport} by {@code RunnerSupports.withDefaults}, as the CLI
- * and the pipeline's {@code main} do:
+ * <p>Historical and drained runs stay attached and without checkpoints: attached, {@code run()}
+ * returns at the end with the job's metrics; with checkpoints Beam would keep finished sources
+ * alive and a drained run would never end.
  *
  * <pre>{@code
- * List<String> args = RunnerSupports.withDefaults(List.of("--runner=FlinkRunner", ...));
+ * List<String> args = RunnerSupports.withDefaults(List.of("--runner=FlinkRunner", ...), dataDir);
  * }</pre>
  */
 public final class FlinkDefaults {
-  /** The default flags, each {@code --name=value}. */
+  /** The flags of every run, each {@code --name=value}. */
   public static final List<String> FLAGS = List.of("--fasterCopy=true");
 
+  /** Checkpoint interval of open-ended streaming runs, in milliseconds. */
+  public static final long CHECKPOINT_INTERVAL_MILLIS = 10_000;
+
   private FlinkDefaults() {}
+
+  /** The default flags of the run {@code args} describes. */
+  public static List<String> flags(List<String> args, Optional<Path> localDataDir) {
+    List<String> flags = new ArrayList<>(FLAGS);
+    if (!RunnerSupports.openEndedStreaming(args)) {
+      return flags;
+    }
+    flags.add("--checkpointingInterval=" + CHECKPOINT_INTERVAL_MILLIS);
+    String master = RunnerSupports.last(args, "--flinkMaster", "[auto]");
+    boolean embedded = master.equals("[local]") || master.equals("[auto]");
+    if (embedded) {
+      flags.add("--attachedMode=false");
+      localDataDir.ifPresent(
+          dir -> {
+            flags.add("--stateBackend=hashmap");
+            flags.add(
+                "--stateBackendStoragePath="
+                    + dir.toAbsolutePath().normalize().resolve("flink-checkpoints").toUri());
+            flags.add("--externalizedCheckpointsEnabled=true");
+            flags.add("--retainExternalizedCheckpointsOnCancellation=true");
+          });
+    }
+    return flags;
+  }
 }

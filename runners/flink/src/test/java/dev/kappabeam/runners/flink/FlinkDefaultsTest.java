@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -26,6 +28,77 @@ class FlinkDefaultsTest {
     assertEquals(off, RunnerSupports.withDefaults(off));
     List<String> bare = List.of("--runner=FlinkRunner", "--fasterCopy");
     assertEquals(bare, RunnerSupports.withDefaults(bare));
+  }
+
+  @Test
+  void openEndedStreamingOnTheEmbeddedClusterIsDetachedAndCheckpointsUnderTheDataDir() {
+    Path dataDir = Path.of("/srv/kb");
+    List<String> args =
+        RunnerSupports.withDefaults(
+            List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--mode=STREAMING"),
+            Optional.of(dataDir));
+    assertEquals(
+        List.of(
+            "--runner=FlinkRunner",
+            "--flinkMaster=[local]",
+            "--mode=STREAMING",
+            "--fasterCopy=true",
+            "--checkpointingInterval=10000",
+            "--attachedMode=false",
+            "--stateBackend=hashmap",
+            "--stateBackendStoragePath=file:///srv/kb/flink-checkpoints",
+            "--externalizedCheckpointsEnabled=true",
+            "--retainExternalizedCheckpointsOnCancellation=true"),
+        args);
+    PipelineOptionsFactory.register(KappaBeamOptions.class);
+    FlinkPipelineOptions flink =
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(FlinkPipelineOptions.class);
+    assertEquals(10_000L, flink.getCheckpointingInterval());
+    assertEquals(Boolean.TRUE, flink.isExternalizedCheckpointsEnabled());
+  }
+
+  @Test
+  void openEndedStreamingOnAClusterCheckpointsWhereTheClusterSays() {
+    assertEquals(
+        List.of(
+            "--runner=FlinkRunner",
+            "--flinkMaster=jm:8081",
+            "--mode=STREAMING",
+            "--fasterCopy=true",
+            "--checkpointingInterval=10000"),
+        RunnerSupports.withDefaults(
+            List.of("--runner=FlinkRunner", "--flinkMaster=jm:8081", "--mode=STREAMING"),
+            Optional.of(Path.of("/srv/kb"))));
+  }
+
+  @Test
+  void historicalAndDrainedRunsStayAttachedWithoutCheckpoints() {
+    for (List<String> run :
+        List.of(
+            List.of("--runner=FlinkRunner", "--mode=HISTORICAL"),
+            List.of("--runner=FlinkRunner", "--mode=STREAMING", "--drainWhenCaughtUp=true"))) {
+      List<String> expected = new java.util.ArrayList<>(run);
+      expected.add("--fasterCopy=true");
+      assertEquals(
+          expected, RunnerSupports.withDefaults(run, Optional.of(Path.of("/srv/kb"))), "" + run);
+    }
+  }
+
+  @Test
+  void theCallersCheckpointSettingsWin() {
+    List<String> run =
+        List.of(
+            "--runner=FlinkRunner",
+            "--mode=STREAMING",
+            "--checkpointingInterval=60000",
+            "--attachedMode=true",
+            "--stateBackend=rocksdb",
+            "--stateBackendStoragePath=s3://bucket/chk");
+    List<String> out = RunnerSupports.withDefaults(run, Optional.of(Path.of("/srv/kb")));
+    assertEquals(1, out.stream().filter(a -> a.startsWith("--checkpointingInterval")).count());
+    assertEquals(1, out.stream().filter(a -> a.startsWith("--stateBackendStoragePath")).count());
+    assertTrue(out.contains("--checkpointingInterval=60000"));
+    assertTrue(out.contains("--attachedMode=true"));
   }
 
   /** The shaded jar's entry point parses the pipeline's and Flink's flags together. */
