@@ -12,7 +12,6 @@ import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
-import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
@@ -23,7 +22,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -42,13 +40,13 @@ import picocli.CommandLine.Unmatched;
  * the catch-up, and when the new version has caught up switches the view's alias to it in one
  * transaction, retiring the old one (whose job, if a kb process hosts it, stops itself).
  *
- * <p><b>Caught up</b> means, at every check over {@code --caught-up-for}: (1) the group's lag (end
- * offsets minus committed offsets, summed over partitions) is at most {@code --caught-up-lag}; (2)
- * the job has read at least every record the group committed ({@code read} counter ≥ committed −
- * start), since KafkaIO commits offsets when the read is finalized, which can be before the sink
- * wrote the rows; and (3) the version's table did not change (row count, sum of the progress
- * column). Windows fire at the watermark, so the table then holds everything a streaming job with
- * these parameters emits for the log so far.
+ * <p><b>Caught up</b> is the rule {@link dev.kappabeam.serving.CatchUp} shares with {@code kb
+ * speed}, held for {@code --caught-up-for}: the job has read the backlog that existed at launch
+ * (what it reports reading per partition, or its group's committed offsets), keeps up with the log
+ * within {@code --caught-up-lag} records, and, when the log is quiet, its table stopped changing
+ * (windows fire at the watermark, so the table then holds everything a streaming job with these
+ * parameters emits for the log so far). It holds on every runner: the job reports its reads itself,
+ * so no Beam metric is needed.
  *
  * <p><b>Restart.</b> The controller's state is in the registry only. Running the command again for
  * a version that is still building and whose job is dead (heartbeat stale, or its local pid gone)
@@ -141,6 +139,9 @@ final class ReprocessCommand implements Callable<Integer> {
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   private static final long TICK_MILLIS = 2000;
+
+  /** Identifies this run's rows in kb_read_progress. */
+  private final String runId = java.util.UUID.randomUUID().toString();
 
   @Override
   public Integer call() {
@@ -297,7 +298,7 @@ final class ReprocessCommand implements Callable<Integer> {
         options.getRunner().getSimpleName(),
         row.fingerprint(),
         live.map(l -> "; " + l + " keeps serving").orElse("; no version is live yet"));
-    PipelineResult result = plan.pipeline().run();
+    PipelineResult result = AsyncRun.start(plan.pipeline(), version);
     JobHost host =
         JobHost.started(
             registry,
@@ -332,14 +333,18 @@ final class ReprocessCommand implements Callable<Integer> {
       Duration hold,
       boolean resume) {
     long begun = System.nanoTime();
-    long lastRead = 0;
-    long lastTime = begun;
-    double rate = 0;
-    ViewStore.TableProgress lastProgress = null;
-    Instant steadySince = null;
     boolean live = false;
-    try (KafkaOffsets kafka = new KafkaOffsets(options.getBootstrapServers())) {
-      List<TopicPartition> partitions = kafka.partitions(topic);
+    try (CatchUpWatch watch =
+        new CatchUpWatch(
+            options.getBootstrapServers(),
+            StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword()),
+            topic,
+            options.getConsumerGroup(),
+            runId,
+            start,
+            caughtUpLag,
+            hold,
+            () -> store.progress(view, version))) {
       while (true) {
         PipelineResult.State s = result.waitUntilFinish(org.joda.time.Duration.millis(TICK_MILLIS));
         if (s != null && s.isTerminal()) {
@@ -363,67 +368,23 @@ final class ReprocessCommand implements Callable<Integer> {
           host.ended(RegisteredVersion.STOPPED);
           return ExitCodes.OK;
         }
-        Map<TopicPartition, Long> end =
-            kafka.offsets(partitions, org.apache.kafka.clients.admin.OffsetSpec.latest());
-        Map<TopicPartition, Long> committed =
-            kafka.committed(options.getConsumerGroup(), partitions);
-        long lag = 0;
-        long committedSinceStart = 0;
-        Map<Integer, Long> lagByPartition = new TreeMap<>();
-        for (TopicPartition tp : partitions) {
-          long c = committed.getOrDefault(tp, start.getOrDefault(tp, 0L));
-          long l = Math.max(0, end.get(tp) - c);
-          lagByPartition.put(tp.partition(), l);
-          lag += l;
-          committedSinceStart += Math.max(0, c - start.getOrDefault(tp, 0L));
-        }
-        Map<String, Long> jobCounters = RunCommand.counters(result, true);
-        host.publish(jobCounters);
-        long read = jobCounters.get(CounterNames.READ);
-        long toRead = 0;
-        for (TopicPartition tp : partitions) {
-          toRead += Math.max(0, end.get(tp) - start.getOrDefault(tp, 0L));
-        }
-        // KafkaIO commits a checkpoint's offsets when a later one is finalized, so on DirectRunner
-        // the committed lag can rest at the last bundle's records until more data arrives; what
-        // this job has read since its start offsets is the exact measure.
-        long readLag = Math.max(0, toRead - read);
-        long now = System.nanoTime();
-        double instant = (read - lastRead) / Math.max(1e-3, (now - lastTime) / 1e9);
-        rate = rate == 0 ? instant : 0.5 * rate + 0.5 * instant;
-        lastRead = read;
-        lastTime = now;
+        CatchUpWatch.Tick tick = watch.tick();
+        host.publish(RunCommand.withRead(RunCommand.counters(result, true), tick.verdict().read()));
         ViewStore.TableProgress progress = store.progress(view, version);
-        boolean steady =
-            readLag <= caughtUpLag && read >= committedSinceStart && progress.equals(lastProgress);
-        lastProgress = progress;
-        Instant wall = Instant.now();
-        steadySince = steady ? (steadySince == null ? wall : steadySince) : null;
         if (!live) {
           System.err.printf(
-              "kb: %s to read %,d (committed lag %,d %s), read %,d, %,.0f rec/s, %,d rows, view"
-                  + " head %s, ETA %s%s%n",
+              "kb: %s %s, %,d rows, view head %s%n",
               version,
-              readLag,
-              lag,
-              lagByPartition,
-              read,
-              rate,
+              tick.line(),
               progress.rows(),
-              progress.newestEventTime() == null ? "-" : progress.newestEventTime(),
-              readLag == 0 ? "0 s" : rate < 1 ? "?" : String.format("%.0f s", readLag / rate),
-              steadySince == null
-                  ? ""
-                  : String.format(
-                      ", caught up for %d s", Duration.between(steadySince, wall).toSeconds()));
+              progress.newestEventTime() == null ? "-" : progress.newestEventTime());
         }
-        if (!live
-            && steadySince != null
-            && Duration.between(steadySince, wall).compareTo(hold) >= 0) {
+        if (!live && tick.verdict().caughtUp()) {
+          Instant steadySince = Instant.now().minus(tick.verdict().steadyFor());
           registry.caughtUp(view.name(), version, steadySince);
           System.err.printf(
               "kb: %s caught up after %d s (%,d records read)%n",
-              version, (now - begun) / 1_000_000_000L, read);
+              version, (System.nanoTime() - begun) / 1_000_000_000L, tick.verdict().read());
           if (noCutover) {
             System.out.println(
                 version
@@ -519,8 +480,11 @@ final class ReprocessCommand implements Callable<Integer> {
     args.add("--views=" + viewName);
     args.addAll(logic);
     args.add("--consumerGroup=" + group);
+    args.add("--runId=" + runId);
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
-    return PipelineOptionsFactory.fromArgs(RunnerSupports.withDefaults(args).toArray(new String[0]))
+    return PipelineOptionsFactory.fromArgs(
+            RunnerSupports.withDefaults(args, Optional.of(connections.dataDir()))
+                .toArray(new String[0]))
         .withValidation()
         .as(KappaBeamOptions.class);
   }

@@ -9,6 +9,7 @@ import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.CodeVersion;
+import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
@@ -173,6 +174,12 @@ final class RunCommand implements Runnable {
       description = "Write Lambda partial rows (kb batch, kb speed).")
   boolean lambdaPartials;
 
+  @Option(
+      names = "--run-id",
+      hidden = true,
+      description = "Identifies this run's rows in kb_read_progress (kb speed reads them back).")
+  String runId = java.util.UUID.randomUUID().toString();
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Override
@@ -232,7 +239,7 @@ final class RunCommand implements Runnable {
     if (!plan.ranges().isEmpty()) {
       System.err.printf("kb: reading %,d records: %s%n", plan.totalRecords(), plan.ranges());
     }
-    PipelineResult result = plan.pipeline().run();
+    PipelineResult result = AsyncRun.start(plan.pipeline(), version);
     JobHost host =
         JobHost.started(registry, registered, options.getRunner().getSimpleName(), result)
             .publishingTo(new VersionCounters(store));
@@ -243,7 +250,10 @@ final class RunCommand implements Runnable {
               host.ended(RegisteredVersion.STOPPED);
             });
     Runtime.getRuntime().addShutdownHook(cancelOnExit);
-    PipelineResult.State state = waitWithProgress(result, plan, host);
+    PipelineResult.State state;
+    try (ReadProgress progress = new ReadProgress(store)) {
+      state = waitWithProgress(result, plan, host, progress);
+    }
     Runtime.getRuntime().removeShutdownHook(cancelOnExit);
     if (state == PipelineResult.State.CANCELLED && stoppedByRegistry) {
       host.ended(RegisteredVersion.STOPPED);
@@ -375,8 +385,11 @@ final class RunCommand implements Runnable {
       args.add("--primedUntil=" + primedUntil);
     }
     args.add("--lambdaPartials=" + lambdaPartials);
+    args.add("--runId=" + runId);
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
-    return PipelineOptionsFactory.fromArgs(RunnerSupports.withDefaults(args).toArray(new String[0]))
+    return PipelineOptionsFactory.fromArgs(
+            RunnerSupports.withDefaults(args, java.util.Optional.of(connections.dataDir()))
+                .toArray(new String[0]))
         .withValidation()
         .as(KappaBeamOptions.class);
   }
@@ -522,7 +535,8 @@ final class RunCommand implements Runnable {
     return String.join(" ", args);
   }
 
-  private PipelineResult.State waitWithProgress(PipelineResult result, RunPlan plan, JobHost host) {
+  private PipelineResult.State waitWithProgress(
+      PipelineResult result, RunPlan plan, JobHost host, ReadProgress progress) {
     long total = plan.totalRecords();
     long started = System.nanoTime();
     long lastRead = 0;
@@ -539,7 +553,9 @@ final class RunCommand implements Runnable {
         cancelQuietly(result);
         continue;
       }
-      Map<String, Long> live = counters(result, true);
+      // Beam metrics reach this process only when a Flink or portable job ends; what the job
+      // reports reading itself is live on every runner.
+      Map<String, Long> live = withRead(counters(result, true), reported(progress, plan));
       host.publish(live);
       long read = live.get(CounterNames.READ);
       long now = System.nanoTime();
@@ -567,6 +583,24 @@ final class RunCommand implements Runnable {
       kafka.commit(plan.consumerGroup(), offsets);
     }
     System.err.println("kb: committed end offsets for consumer group " + plan.consumerGroup());
+  }
+
+  /** Records this run reported reading ({@code ReportReadProgress}), summed over partitions. */
+  private long reported(ReadProgress progress, RunPlan plan) {
+    try {
+      return progress.read(plan.consumerGroup(), topic, runId).values().stream()
+          .mapToLong(ReadProgress.Position::records)
+          .sum();
+    } catch (RuntimeException e) {
+      return 0; // the store is briefly unreachable: progress only
+    }
+  }
+
+  /** {@code counters} with {@code read} raised to {@code reported} where the metrics lag behind. */
+  static Map<String, Long> withRead(Map<String, Long> counters, long reported) {
+    Map<String, Long> out = new java.util.LinkedHashMap<>(counters);
+    out.merge(CounterNames.READ, reported, Math::max);
+    return out;
   }
 
   static Map<String, Long> counters(PipelineResult result, boolean attempted) {

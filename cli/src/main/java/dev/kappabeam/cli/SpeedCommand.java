@@ -2,7 +2,6 @@ package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.kafka.DedupPrimer;
-import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.views.ViewDefinition;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,6 +46,22 @@ final class SpeedCommand implements Runnable {
       names = "--drain-when-caught-up",
       description = "Read up to the end offsets at launch, write, commit, rebase and stop.")
   boolean drain;
+
+  @Option(
+      names = "--caught-up-lag",
+      defaultValue = "0",
+      description =
+          "Caught up when at most this many records of the log are unread (default"
+              + " ${DEFAULT-VALUE}).")
+  long caughtUpLag;
+
+  @Option(
+      names = "--caught-up-for",
+      defaultValue = "PT10S",
+      description =
+          "... continuously for this long, with the speed tables settled (default"
+              + " ${DEFAULT-VALUE}).")
+  String caughtUpFor;
 
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
@@ -114,6 +128,10 @@ final class SpeedCommand implements Runnable {
       System.err.println("kb: restarting " + version + ": replaying from the cutoff");
     }
     args.addAll(logic.args());
+    String runId = java.util.UUID.randomUUID().toString();
+    args.add("--run-id");
+    args.add(runId);
+    java.time.Duration hold = RegistryCommands.duration(caughtUpFor, "--caught-up-for");
     System.err.printf(
         "kb: speed %s from cutoff %d (%s); reads %,d records before it only to prime"
             + " de-duplication%n",
@@ -123,7 +141,8 @@ final class SpeedCommand implements Runnable {
       rebase(lambda, selected, cutoff);
       return;
     }
-    // Open-ended: the job runs in this process; rebase once its group caught up with the log.
+    // Open-ended: the job runs in this process; rebase readers once it caught up with the log
+    // (the rule kb reprocess uses before a cutover).
     AtomicReference<RuntimeException> failure = new AtomicReference<>();
     Thread job =
         new Thread(
@@ -138,14 +157,29 @@ final class SpeedCommand implements Runnable {
     job.start();
     String group = "kappa-beam." + cutoff.topic() + "." + version;
     boolean rebased = false;
-    try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
-      List<TopicPartition> partitions = kafka.partitions(cutoff.topic());
-      Map<TopicPartition, Long> target = kafka.offsets(partitions, OffsetSpec.latest());
+    try (ViewStore store = new ViewStore(LambdaSupport.store(connections));
+        CatchUpWatch watch =
+            new CatchUpWatch(
+                connections.bootstrapServers(),
+                LambdaSupport.store(connections),
+                cutoff.topic(),
+                group,
+                runId,
+                primerStart,
+                caughtUpLag,
+                hold,
+                () -> speedTables(store, selected, version))) {
       while (job.isAlive()) {
         job.join(2000);
-        if (!rebased && caughtUp(kafka.committed(group, partitions), target)) {
-          rebase(lambda, selected, cutoff);
-          rebased = true;
+        if (!rebased && job.isAlive()) {
+          CatchUpWatch.Tick tick = watch.tick();
+          System.err.printf("kb: speed %s %s%n", version, tick.line());
+          if (tick.verdict().caughtUp()) {
+            rebase(lambda, selected, cutoff);
+            rebased = true;
+            System.err.println(
+                "kb: this process keeps running the speed job of " + version + "; Ctrl-C stops it");
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -189,14 +223,13 @@ final class SpeedCommand implements Runnable {
     return out;
   }
 
-  private static boolean caughtUp(
-      Map<TopicPartition, Long> committed, Map<TopicPartition, Long> t) {
-    for (Map.Entry<TopicPartition, Long> e : t.entrySet()) {
-      if (committed.getOrDefault(e.getKey(), -1L) < e.getValue()) {
-        return false;
-      }
+  /** What changes when a speed table changes: each view's row count and progress sum. */
+  private static Object speedTables(ViewStore store, List<ViewDefinition> views, String version) {
+    List<ViewStore.TableProgress> out = new ArrayList<>();
+    for (ViewDefinition v : views) {
+      out.add(store.progress(Views.lambdaPartial(v), version));
     }
-    return true;
+    return out;
   }
 
   private static void rebase(

@@ -1,0 +1,105 @@
+package dev.kappabeam.cli;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.joda.time.Duration;
+
+/**
+ * A pipeline started on a background thread, seen as a {@link PipelineResult} at once, so kb can
+ * print live progress while a runner's {@code run()} blocks until the job ends (Flink attached, the
+ * mode of historical and drained runs). Until {@code run()} returns, the state is RUNNING and
+ * metrics are unavailable; afterwards every call goes to the runner's own result. A {@code run()}
+ * that throws makes the state FAILED and {@link #waitUntilFinish} rethrow.
+ */
+final class AsyncRun implements PipelineResult {
+  private final CompletableFuture<PipelineResult> started;
+
+  private AsyncRun(CompletableFuture<PipelineResult> started) {
+    this.started = started;
+  }
+
+  /** Runs {@code pipeline} on a daemon thread named after it. */
+  static AsyncRun start(Pipeline pipeline, String name) {
+    CompletableFuture<PipelineResult> future = new CompletableFuture<>();
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                future.complete(pipeline.run());
+              } catch (Throwable t) {
+                future.completeExceptionally(t);
+              }
+            },
+            "kb-run-" + name);
+    thread.setDaemon(true);
+    thread.start();
+    return new AsyncRun(future);
+  }
+
+  /** Whether the runner's {@code run()} has returned (the job may still run when detached). */
+  boolean launched() {
+    return started.isDone();
+  }
+
+  /** The runner's own result once {@code run()} returned, for its job id. */
+  PipelineResult runnerResult() {
+    return started.getNow(null);
+  }
+
+  @Override
+  public State getState() {
+    if (!started.isDone()) {
+      return State.RUNNING;
+    }
+    if (started.isCompletedExceptionally()) {
+      return State.FAILED;
+    }
+    return started.join().getState();
+  }
+
+  @Override
+  public State cancel() throws IOException {
+    if (!started.isDone()) {
+      // The runner has not handed out its result yet (an attached run): ending this JVM ends it.
+      return State.RUNNING;
+    }
+    return started.join().cancel();
+  }
+
+  @Override
+  public State waitUntilFinish(Duration duration) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(duration.getMillis());
+    PipelineResult result;
+    try {
+      result = started.get(duration.getMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      return null;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+    return result.waitUntilFinish(Duration.millis(Math.max(1, left)));
+  }
+
+  @Override
+  public State waitUntilFinish() {
+    return started.join().waitUntilFinish();
+  }
+
+  @Override
+  public MetricResults metrics() {
+    if (!started.isDone() || started.isCompletedExceptionally()) {
+      throw new UnsupportedOperationException("the job's metrics are not available yet");
+    }
+    return started.join().metrics();
+  }
+}
