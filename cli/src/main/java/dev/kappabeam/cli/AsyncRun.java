@@ -16,9 +16,14 @@ import org.joda.time.Duration;
  * mode of historical and drained runs). Until {@code run()} returns, the state is RUNNING and
  * metrics are unavailable; afterwards every call goes to the runner's own result. A {@code run()}
  * that throws makes the state FAILED and {@link #waitUntilFinish} rethrow.
+ *
+ * <p>Once {@link #cancel()} was called, a runner result that can no longer answer counts as
+ * CANCELLED: Beam's {@code FlinkDetachedRunnerResult} on the embedded cluster throws "MiniCluster
+ * is not yet running or has already been shut down" as soon as the cancelled job is gone.
  */
 final class AsyncRun implements PipelineResult {
   private final CompletableFuture<PipelineResult> started;
+  private volatile boolean cancelled;
 
   private AsyncRun(CompletableFuture<PipelineResult> started) {
     this.started = started;
@@ -60,11 +65,19 @@ final class AsyncRun implements PipelineResult {
     if (started.isCompletedExceptionally()) {
       return State.FAILED;
     }
-    return started.join().getState();
+    try {
+      return started.join().getState();
+    } catch (RuntimeException e) {
+      if (cancelled) {
+        return State.CANCELLED;
+      }
+      throw e;
+    }
   }
 
   @Override
   public State cancel() throws IOException {
+    cancelled = true;
     if (!started.isDone()) {
       // The runner has not handed out its result yet (an attached run): ending this JVM ends it.
       return State.RUNNING;
@@ -87,7 +100,14 @@ final class AsyncRun implements PipelineResult {
       return null;
     }
     long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-    return result.waitUntilFinish(Duration.millis(Math.max(1, left)));
+    try {
+      return result.waitUntilFinish(Duration.millis(Math.max(1, left)));
+    } catch (RuntimeException e) {
+      if (cancelled) {
+        return State.CANCELLED;
+      }
+      throw e;
+    }
   }
 
   @Override

@@ -82,6 +82,7 @@ final class LambdaSupport {
     args.add("--jdbc-url=" + c.requireJdbcUrl());
     args.add("--jdbc-user=" + c.jdbcUser());
     args.add("--jdbc-password=" + c.jdbcPassword());
+    args.add("--data-dir=" + c.dataDir());
     args.addAll(beamArgs);
     RunCommand run = new RunCommand();
     new CommandLine(run).parseArgs(args.toArray(new String[0]));

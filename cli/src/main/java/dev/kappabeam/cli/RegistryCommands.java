@@ -1,6 +1,7 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.RegistryException;
@@ -233,6 +234,11 @@ final class RegistryCommands {
           }
         }
         boolean group = sharing.isEmpty() && deleteGroup(r.consumerGroup());
+        if (sharing.isEmpty() && r.consumerGroup() != null) {
+          try (ReadProgress progress = new ReadProgress(config)) {
+            progress.delete(r.consumerGroup());
+          }
+        }
         try (VersionCounters counters = new VersionCounters(config)) {
           counters.delete(v.name(), version);
         }
@@ -305,6 +311,7 @@ final class RegistryCommands {
       StoreConfig config = store(connections);
       try (ViewRegistry registry = new ViewRegistry(config);
           ViewStore store = new ViewStore(config);
+          ReadProgress progress = new ReadProgress(config);
           KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
         for (ViewDefinition v : views) {
           List<RegisteredVersion> versions = registry.versions(v.name());
@@ -339,7 +346,7 @@ final class RegistryCommands {
             String lag = "-";
             String rows = "-";
             if (r.status() != Status.DROPPED) {
-              lag = lag(kafka, r);
+              lag = lag(kafka, progress, r);
               if (store.tableExists(v, r.version())) {
                 rows = String.valueOf(store.progress(v, r.version()).rows());
               }
@@ -348,7 +355,7 @@ final class RegistryCommands {
             System.out.printf(
                 format,
                 r.version(),
-                r.status().sql(),
+                r.displayStatus(),
                 job,
                 lag,
                 rows,
@@ -381,21 +388,29 @@ final class RegistryCommands {
       return ExitCodes.OK;
     }
 
-    private static String lag(KafkaOffsets kafka, RegisteredVersion r) {
+    /**
+     * Records of the topic the version has not read: end offsets minus the further of what its job
+     * reported reading and its group's committed offsets ("-" when it has neither).
+     */
+    private static String lag(KafkaOffsets kafka, ReadProgress progress, RegisteredVersion r) {
       if (r.topic() == null || r.consumerGroup() == null) {
         return "-";
       }
       try {
         List<TopicPartition> partitions = kafka.partitions(r.topic());
         Map<TopicPartition, Long> committed = kafka.committed(r.consumerGroup(), partitions);
-        if (committed.isEmpty()) {
+        Map<Integer, ReadProgress.Position> read =
+            progress.read(r.consumerGroup(), r.topic(), null);
+        if (committed.isEmpty() && read.isEmpty()) {
           return "-";
         }
         Map<TopicPartition, Long> end =
             kafka.offsets(partitions, org.apache.kafka.clients.admin.OffsetSpec.latest());
         long lag = 0;
         for (TopicPartition tp : partitions) {
-          lag += Math.max(0, end.get(tp) - committed.getOrDefault(tp, 0L));
+          ReadProgress.Position p = read.get(tp.partition());
+          long at = Math.max(committed.getOrDefault(tp, 0L), p == null ? 0L : p.nextOffset());
+          lag += Math.max(0, end.get(tp) - at);
         }
         return String.valueOf(lag);
       } catch (RuntimeException e) {

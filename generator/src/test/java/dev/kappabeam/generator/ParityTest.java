@@ -150,7 +150,10 @@ class ParityTest {
    * Replays the records in log order, advancing the watermark as the Kafka source would: newest
    * event time seen minus the bound, after every few records.
    */
-  @SuppressWarnings({"unchecked", "rawtypes"}) // TestStream.addElements takes varargs of a generic type
+  @SuppressWarnings({
+    "unchecked",
+    "rawtypes"
+  }) // TestStream.addElements takes varargs of a generic type
   private static RunOutcome runStreaming(
       List<GeneratedRecord> records, Map<String, List<Row>> expected, List<Event> expectedLate) {
     TestStream.Builder<SourceRecord> stream = TestStream.create(SourceRecord.Coder.of());

@@ -20,17 +20,22 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
- * Consumer lag of a version's group with a Kafka {@link Admin} client: per partition, the topic's
- * end offset (the log end, read-uncommitted) minus the group's committed offset. A partition the
- * group has not committed yet counts from the partition's log start (the whole retained log is
- * behind), which is where a reprocess from earliest starts. Every call has a short deadline, so a
- * broker that is down makes the API report the error instead of hanging.
+ * Lag of a version with a Kafka {@link Admin} client: per partition, the topic's end offset (the
+ * log end, read-uncommitted) minus how far the version has read: the further of what its job
+ * reported reading ({@code kb_read_progress}) and its group's committed offset. A historical run
+ * never commits, and a Flink job commits only on checkpoints, so committed offsets alone would show
+ * a finished version as behind. A partition with neither counts from the partition's log start (the
+ * whole retained log is behind), which is where a reprocess from earliest starts. Every call has a
+ * short deadline, so a broker that is down makes the API report the error instead of hanging.
  */
 final class KafkaLag implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofSeconds(5);
 
-  /** One partition's offsets; {@code committed} is null if the group has committed none. */
-  record PartitionLag(int partition, long endOffset, Long committed, long lag) {}
+  /**
+   * One partition's offsets; {@code committed} is null if the group has committed none, {@code
+   * read} null if the job reported no read.
+   */
+  record PartitionLag(int partition, long endOffset, Long committed, Long read, long lag) {}
 
   private final Admin admin;
 
@@ -43,8 +48,11 @@ final class KafkaLag implements AutoCloseable {
     this.admin = Admin.create(p);
   }
 
-  /** Lag per partition of {@code group} on {@code topic}, by partition number. */
-  List<PartitionLag> lag(String topic, String group) {
+  /**
+   * Lag per partition of {@code group} on {@code topic}, by partition number, given what the
+   * version's job reported reading ({@code read}: next offset by partition).
+   */
+  List<PartitionLag> lag(String topic, String group, Map<Integer, Long> read) {
     TopicDescription d = get(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic);
     List<TopicPartition> partitions = new ArrayList<>();
     for (TopicPartitionInfo i : d.partitions()) {
@@ -58,10 +66,13 @@ final class KafkaLag implements AutoCloseable {
     for (TopicPartition tp : partitions) {
       OffsetAndMetadata c = committed.get(tp);
       Long at = c == null ? null : c.offset();
-      long from = at == null ? start.get(tp) : at;
+      Long reported = read.get(tp.partition());
+      long from =
+          Math.max(at == null ? start.get(tp) : at, reported == null ? start.get(tp) : reported);
       out.put(
           tp.partition(),
-          new PartitionLag(tp.partition(), end.get(tp), at, Math.max(0, end.get(tp) - from)));
+          new PartitionLag(
+              tp.partition(), end.get(tp), at, reported, Math.max(0, end.get(tp) - from)));
     }
     return List.copyOf(out.values());
   }

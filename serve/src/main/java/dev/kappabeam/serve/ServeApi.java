@@ -1,6 +1,7 @@
 package dev.kappabeam.serve;
 
 import dev.kappabeam.serving.LambdaRegistry;
+import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.VersionCounters;
@@ -41,6 +42,7 @@ final class ServeApi implements AutoCloseable {
   private final ViewRegistry registry;
   private final VersionCounters counters;
   private final ViewStore store;
+  private final ReadProgress progress;
   private final LambdaRegistry lambda;
   private final KafkaLag kafka;
   private final Map<String, Rate> rates = new ConcurrentHashMap<>();
@@ -50,6 +52,7 @@ final class ServeApi implements AutoCloseable {
     this.registry = new ViewRegistry(backend.store());
     this.counters = new VersionCounters(backend.store());
     this.store = new ViewStore(backend.store());
+    this.progress = new ReadProgress(backend.store());
     this.lambda = new LambdaRegistry(backend.store());
     this.kafka =
         backend.bootstrapServers() == null ? null : new KafkaLag(backend.bootstrapServers());
@@ -251,7 +254,11 @@ final class ServeApi implements AutoCloseable {
           lagError = "the version has no topic or consumer group";
         } else {
           try {
-            lag = kafka.lag(r.topic(), r.consumerGroup());
+            Map<Integer, Long> read = new java.util.TreeMap<>();
+            progress
+                .read(r.consumerGroup(), r.topic(), null)
+                .forEach((p, pos) -> read.put(p, pos.nextOffset()));
+            lag = kafka.lag(r.topic(), r.consumerGroup(), read);
           } catch (RuntimeException e) {
             lagError = String.valueOf(e.getMessage());
           }
@@ -313,6 +320,7 @@ final class ServeApi implements AutoCloseable {
       m.put("view", r.view());
       m.put("version", r.version());
       m.put("status", r.status().sql());
+      m.put("complete", r.complete());
       m.put("live", s.live());
       m.put("topic", r.topic());
       m.put("consumer_group", r.consumerGroup());
@@ -342,6 +350,7 @@ final class ServeApi implements AutoCloseable {
           pm.put("partition", p.partition());
           pm.put("end_offset", p.endOffset());
           pm.put("committed_offset", p.committed());
+          pm.put("read_offset", p.read());
           pm.put("lag", p.lag());
           partitions.add(pm);
         }
@@ -369,6 +378,7 @@ final class ServeApi implements AutoCloseable {
     registry.close();
     counters.close();
     store.close();
+    progress.close();
     if (kafka != null) {
       kafka.close();
     }

@@ -84,6 +84,20 @@ public record RegisteredVersion(
         && !heartbeatAt.plus(staleAfter).isBefore(now);
   }
 
+  /**
+   * True for a version not yet live whose job ended on its own after reading all it was asked to (a
+   * historical or drained run): its table is complete and ready for a cutover, nothing is still
+   * building it.
+   */
+  public boolean complete() {
+    return status == Status.BUILDING && DONE.equals(jobState) && caughtUpAt != null;
+  }
+
+  /** What to show for the version's status: its registry status, or "complete" (see above). */
+  public String displayStatus() {
+    return complete() ? "complete" : status.sql();
+  }
+
   /** The version's table name, {@code <view>__<version>}. */
   public String table() {
     return view + "__" + version;

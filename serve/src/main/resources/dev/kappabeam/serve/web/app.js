@@ -46,7 +46,7 @@
       var tr = el("tr", { id: "version-" + v.view + "-" + v.version, "data-status": v.status }, [
         el("td", { text: v.view }),
         el("td", { text: v.version }),
-        el("td", { className: "status status-" + v.status, text: v.status + (v.live ? " (serving)" : "") }),
+        el("td", { className: "status status-" + v.status, text: (v.complete ? "complete" : v.status) + (v.live ? " (serving)" : "") }),
         el("td", { className: v.job_state === "running" && !v.job_alive ? "dead" : "", text: job }),
         el("td", { text: fmt(v.runner) }),
         el("td", { className: "num lag", title: v.lag_error || "", text: fmt(v.lag) }),
@@ -63,7 +63,8 @@
   }
 
   function renderProgress(versions) {
-    var building = versions.filter(function (v) { return v.status === "building"; });
+    // A finished historical or drained run is complete, not reprocessing: no card for it.
+    var building = versions.filter(function (v) { return v.status === "building" && !v.complete; });
     document.getElementById("no-progress").hidden = building.length > 0;
     var cards = building.map(function (v) {
       var end = 0, done = 0;

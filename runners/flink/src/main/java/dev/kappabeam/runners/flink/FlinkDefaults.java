@@ -11,7 +11,8 @@ import java.util.Optional;
  *
  * <p>Every run: {@code --fasterCopy=true}. Flink otherwise deep-copies every element between
  * chained operators; kappa-beam's transforms treat elements as immutable (the DirectRunner tests
- * enforce it), so the copy is pure cost.
+ * enforce it), so the copy is pure cost. {@code --autoWatermarkInterval=200}: how often sources
+ * emit watermarks (Flink's own default, set explicitly so Beam's source reader does not warn).
  *
  * <p>Open-ended streaming runs ({@code --mode=STREAMING} without {@code --drainWhenCaughtUp}), the
  * jobs that serve a view and the Kappa replays:
@@ -20,7 +21,7 @@ import java.util.Optional;
  *   <li>{@code --checkpointingInterval=10000}: KafkaIO commits a job's offsets only when a
  *       checkpoint completes, so without checkpoints the group's lag never moves and a restart has
  *       no state to resume from. With a local data directory, checkpoints go to {@code
- *       <dataDir>/flink-checkpoints} ({@code --stateBackend=hashmap}, {@code
+ *       <dataDir>/flink-checkpoints} ({@code --stateBackend=filesystem}, {@code
  *       --stateBackendStoragePath}) and are retained when the job is cancelled or its process dies
  *       ({@code --externalizedCheckpointsEnabled}), so {@code --savepointPath} can resume from
  *       them. On a cluster, set {@code --stateBackend}/{@code --stateBackendStoragePath} to shared
@@ -39,7 +40,8 @@ import java.util.Optional;
  */
 public final class FlinkDefaults {
   /** The flags of every run, each {@code --name=value}. */
-  public static final List<String> FLAGS = List.of("--fasterCopy=true");
+  public static final List<String> FLAGS =
+      List.of("--fasterCopy=true", "--autoWatermarkInterval=200");
 
   /** Checkpoint interval of open-ended streaming runs, in milliseconds. */
   public static final long CHECKPOINT_INTERVAL_MILLIS = 10_000;
@@ -59,7 +61,7 @@ public final class FlinkDefaults {
       flags.add("--attachedMode=false");
       localDataDir.ifPresent(
           dir -> {
-            flags.add("--stateBackend=hashmap");
+            flags.add("--stateBackend=filesystem");
             flags.add(
                 "--stateBackendStoragePath="
                     + dir.toAbsolutePath().normalize().resolve("flink-checkpoints").toUri());

@@ -18,15 +18,18 @@ class FlinkDefaultsTest {
   @Test
   void addsFasterCopyWhenNotGiven() {
     assertEquals(
-        List.of("--runner=FlinkRunner", "--fasterCopy=true"),
+        List.of("--runner=FlinkRunner", "--fasterCopy=true", "--autoWatermarkInterval=200"),
         RunnerSupports.withDefaults(List.of("--runner=FlinkRunner")));
   }
 
   @Test
   void keepsTheCallersChoice() {
     List<String> off = List.of("--runner=FlinkRunner", "--fasterCopy=false");
-    assertEquals(off, RunnerSupports.withDefaults(off));
-    List<String> bare = List.of("--runner=FlinkRunner", "--fasterCopy");
+    assertEquals(
+        List.of("--runner=FlinkRunner", "--fasterCopy=false", "--autoWatermarkInterval=200"),
+        RunnerSupports.withDefaults(off));
+    List<String> bare =
+        List.of("--runner=FlinkRunner", "--fasterCopy", "--autoWatermarkInterval=50");
     assertEquals(bare, RunnerSupports.withDefaults(bare));
   }
 
@@ -43,9 +46,10 @@ class FlinkDefaultsTest {
             "--flinkMaster=[local]",
             "--mode=STREAMING",
             "--fasterCopy=true",
+            "--autoWatermarkInterval=200",
             "--checkpointingInterval=10000",
             "--attachedMode=false",
-            "--stateBackend=hashmap",
+            "--stateBackend=filesystem",
             "--stateBackendStoragePath=file:///srv/kb/flink-checkpoints",
             "--externalizedCheckpointsEnabled=true",
             "--retainExternalizedCheckpointsOnCancellation=true"),
@@ -65,6 +69,7 @@ class FlinkDefaultsTest {
             "--flinkMaster=jm:8081",
             "--mode=STREAMING",
             "--fasterCopy=true",
+            "--autoWatermarkInterval=200",
             "--checkpointingInterval=10000"),
         RunnerSupports.withDefaults(
             List.of("--runner=FlinkRunner", "--flinkMaster=jm:8081", "--mode=STREAMING"),
@@ -79,6 +84,7 @@ class FlinkDefaultsTest {
             List.of("--runner=FlinkRunner", "--mode=STREAMING", "--drainWhenCaughtUp=true"))) {
       List<String> expected = new java.util.ArrayList<>(run);
       expected.add("--fasterCopy=true");
+      expected.add("--autoWatermarkInterval=200");
       assertEquals(
           expected, RunnerSupports.withDefaults(run, Optional.of(Path.of("/srv/kb"))), "" + run);
     }
