@@ -68,6 +68,14 @@ class LocalStoreKbLoopIT {
       kbOk("run", "--mode", "historical", "--topic", TOPIC, "--version", version, "--views", VIEW);
       expected.put(version, Status.BUILDING);
       assertRegistry(expected, "after kb run " + version);
+      // A finished historical run is complete, and nothing of the log is behind it, although a
+      // historical run commits no offsets.
+      String versions = kbOk("status", "--view", VIEW).out();
+      assertTrue(
+          versions
+              .lines()
+              .anyMatch(l -> l.matches("\\s+" + version + "\\s+complete\\s+done\\s+0\\s.*")),
+          versions);
       String listed = listedRows(version);
       if (rows == null) {
         rows = listed;

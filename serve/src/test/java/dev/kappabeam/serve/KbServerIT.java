@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kappabeam.serving.LambdaRegistry;
+import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.transforms.views.Views;
 import java.net.http.HttpRequest;
@@ -67,6 +68,17 @@ class KbServerIT {
         List.of(
             session("u-1", 0, 10, 4, 1), session("u-1", 60, 61, 2, 0), session("u-2", 5, 6, 1, 0)));
     f.registry.cutover(Views.USER_SESSIONS, "v1");
+    // user_sessions h1: a finished historical run. It never commits offsets; its job reported
+    // reading everything (kb_read_progress).
+    RegisteredVersion h1 =
+        f.build(Views.USER_SESSIONS, "h1", null, List.of(session("u-1", 0, 10, 4, 1)));
+    f.registry.jobStarted(List.of(h1), "FlinkRunner", "flink-h1", "host-1", 4243L);
+    f.registry.jobEnded("flink-h1", RegisteredVersion.DONE);
+    f.registry.caughtUp("user_sessions", "h1", Instant.parse("2026-11-25T12:30:00Z"));
+    try (ReadProgress progress = new ReadProgress(f.config)) {
+      progress.report(h1.consumerGroup(), f.topic, "run-h1", 0, 10, 10);
+      progress.report(h1.consumerGroup(), f.topic, "run-h1", 1, 5, 5);
+    }
     // item_revenue_hourly: nothing live.
 
     f.produce(0, 10);
@@ -261,7 +273,11 @@ class KbServerIT {
     Map<String, JsonNode> byId = new LinkedHashMap<>();
     versions.forEach(v -> byId.put(v.get("view").asText() + "/" + v.get("version").asText(), v));
     assertEquals(
-        List.of("activity_per_minute/v1", "activity_per_minute/v2", "user_sessions/v1"),
+        List.of(
+            "activity_per_minute/v1",
+            "activity_per_minute/v2",
+            "user_sessions/h1",
+            "user_sessions/v1"),
         new ArrayList<>(byId.keySet()));
 
     JsonNode v1 = byId.get("activity_per_minute/v1");
@@ -294,6 +310,32 @@ class KbServerIT {
     assertEquals("2026-11-25T12:00:00Z", v2.get("counters_updated_at").asText());
     assertEquals("2026-11-25T10:00:00Z", v2.get("newest_event_time").asText());
     assertNull(v2.get("lag_error").textValue());
+  }
+
+  @Test
+  void aFinishedHistoricalRunIsCompleteWithItsLagFromWhatItRead() throws Exception {
+    JsonNode h1 = null;
+    for (JsonNode v : json("/api/versions", 200)) {
+      if (v.get("view").asText().equals("user_sessions")
+          && v.get("version").asText().equals("h1")) {
+        h1 = v;
+      }
+    }
+    assertEquals("building", h1.get("status").asText(), "the registry status is unchanged");
+    assertTrue(h1.get("complete").asBoolean());
+    assertEquals("done", h1.get("job_state").asText());
+    // p0 read to 10 of 10, p1 5 of 5, p2 empty: nothing behind, though no offset was committed.
+    assertEquals(0, h1.get("lag").asLong());
+    JsonNode p0 = h1.get("lag_per_partition").get(0);
+    assertTrue(p0.get("committed_offset").isNull());
+    assertEquals(10, p0.get("read_offset").asLong());
+    JsonNode v2 = null;
+    for (JsonNode v : json("/api/versions", 200)) {
+      if (v.get("version").asText().equals("v2")) {
+        v2 = v;
+      }
+    }
+    assertFalse(v2.get("complete").asBoolean(), "v2's job still runs");
   }
 
   @Test

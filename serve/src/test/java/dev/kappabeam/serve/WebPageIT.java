@@ -70,6 +70,12 @@ class WebPageIT {
     f.registry.jobStarted(List.of(v2), "DirectRunner", "direct-page", "host-1", 1L);
     f.produce(0, 8);
     f.commit(f.group(Views.ACTIVITY_PER_MINUTE, "v2"), Map.of(0, 3L));
+    // h1: a historical run that finished: complete, not reprocessing.
+    RegisteredVersion h1 =
+        f.build(Views.ACTIVITY_PER_MINUTE, "h1", null, List.of(activity(0, "view", 42, 4, 0)));
+    f.registry.jobStarted(List.of(h1), "FlinkRunner", "flink-page", "host-1", 2L);
+    f.registry.jobEnded("flink-page", RegisteredVersion.DONE);
+    f.registry.caughtUp("activity_per_minute", "h1", java.time.Instant.now());
 
     ChromeOptions options = new ChromeOptions();
     options.setBinary(chromium);
@@ -160,6 +166,8 @@ class WebPageIT {
     waitFor(
         "v2 building with lag 5", () -> "5".equals(text("#progress-activity_per_minute-v2 .lag")));
     assertEquals("building", attribute("#version-activity_per_minute-v2", "data-status"));
+    assertEquals("complete", text("#version-activity_per_minute-h1 td.status"));
+    assertEquals(null, text("#progress-activity_per_minute-h1"), "no progress card for h1");
     assertTrue(text("#version-activity_per_minute-v1 .status").startsWith("live"));
 
     // A reload would clear this; the page must update in place.
