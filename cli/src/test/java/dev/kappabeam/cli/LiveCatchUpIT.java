@@ -20,6 +20,7 @@ import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.Views;
 import java.io.File;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -32,7 +33,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import org.apache.beam.sdk.values.Row;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -246,6 +255,78 @@ class LiveCatchUpIT {
       assertEquals(Optional.of("kill_2"), registry.live(VIEW.name()));
       assertRows(VIEW, w.oracle(), "oracle", it.store.readAll(VIEW, "kill_2"), "kill_2");
     }
+  }
+
+  /**
+   * The same on a Flink session cluster (a MiniCluster with a REST endpoint, as {@code flink run}
+   * talks to): the job runs in the cluster, not in kb's process, and still reports its reads.
+   */
+  @Test
+  void flinkSessionClusterReprocessCutsOverByItself() throws Exception {
+    String topic = uniqueTopic("live-cluster");
+    Workload w = new Workload(topic, false);
+    w.produceBacklog();
+    kbOk(
+        "run",
+        "--mode",
+        "historical",
+        "--topic",
+        topic,
+        "--version",
+        "cl_1",
+        "--views",
+        VIEW.name());
+    kbOk("cutover", "--view", VIEW.name(), "--version", "cl_1");
+
+    Configuration conf = new Configuration();
+    conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+    conf.set(RestOptions.BIND_PORT, "0");
+    conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("128m"));
+    try (MiniCluster cluster =
+        new MiniCluster(
+            new MiniClusterConfiguration.Builder()
+                .setConfiguration(conf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(2)
+                .build())) {
+      cluster.start();
+      URI rest = cluster.getRestAddress().get(60, TimeUnit.SECONDS);
+      // The job's classes are on this JVM's classpath, which the cluster's user-code class
+      // loader falls back to; staging one empty jar keeps Beam from uploading the classpath.
+      Path empty = Files.createTempFile("empty-", ".jar");
+      try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(empty), manifest())) {
+        jar.flush();
+      }
+      InProcessKb.Result r =
+          InProcessKb.run(
+              withStack(
+                  List.of(
+                      "--runner=FlinkRunner",
+                      "--flinkMaster=" + rest.getHost() + ":" + rest.getPort(),
+                      "--filesToStage=" + empty),
+                  "reprocess",
+                  "--view",
+                  VIEW.name(),
+                  "--version",
+                  "cl_2",
+                  "--topic",
+                  topic,
+                  "--caught-up-for",
+                  "PT4S",
+                  "--exit-after-cutover"));
+      assertEquals(0, r.exitCode(), r.describe());
+      assertTrue(r.err().contains("to read 0"), "live progress:\n" + r.describe());
+      try (ViewRegistry registry = new ViewRegistry(it.config)) {
+        assertEquals(Optional.of("cl_2"), registry.live(VIEW.name()));
+      }
+      assertRows(VIEW, w.oracle(), "oracle", it.store.readAll(VIEW, "cl_2"), "cl_2");
+    }
+  }
+
+  private static Manifest manifest() {
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().putValue("Manifest-Version", "1.0");
+    return manifest;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ import java.util.Optional;
  *       ({@code --externalizedCheckpointsEnabled}), so {@code --savepointPath} can resume from
  *       them. On a cluster, set {@code --stateBackend}/{@code --stateBackendStoragePath} to shared
  *       storage (or use the cluster's own configuration).
- *   <li>{@code --attachedMode=false} on the embedded cluster ({@code --flinkMaster=[local]} or
- *       none): an attached {@code run()} of an unbounded job never returns.
+ *   <li>{@code --attachedMode=false}: an attached {@code run()} of an unbounded job never returns,
+ *       and a detached job's result can still be watched and cancelled (on a cluster through its
+ *       REST client).
  * </ul>
  *
  * <p>Historical and drained runs stay attached and without checkpoints: attached, {@code run()}
@@ -55,10 +56,10 @@ public final class FlinkDefaults {
       return flags;
     }
     flags.add("--checkpointingInterval=" + CHECKPOINT_INTERVAL_MILLIS);
+    flags.add("--attachedMode=false");
     String master = RunnerSupports.last(args, "--flinkMaster", "[auto]");
     boolean embedded = master.equals("[local]") || master.equals("[auto]");
     if (embedded) {
-      flags.add("--attachedMode=false");
       localDataDir.ifPresent(
           dir -> {
             flags.add("--stateBackend=filesystem");

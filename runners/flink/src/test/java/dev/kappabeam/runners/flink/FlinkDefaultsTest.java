@@ -70,7 +70,8 @@ class FlinkDefaultsTest {
             "--mode=STREAMING",
             "--fasterCopy=true",
             "--autoWatermarkInterval=200",
-            "--checkpointingInterval=10000"),
+            "--checkpointingInterval=10000",
+            "--attachedMode=false"),
         RunnerSupports.withDefaults(
             List.of("--runner=FlinkRunner", "--flinkMaster=jm:8081", "--mode=STREAMING"),
             Optional.of(Path.of("/srv/kb"))));
