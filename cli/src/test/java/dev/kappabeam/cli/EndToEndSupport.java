@@ -41,6 +41,20 @@ final class EndToEndSupport {
     return out;
   }
 
+  /**
+   * Starts kb in a JVM of its own (this test's classpath), its output in {@code log}: a controller
+   * a test can kill as a crash would.
+   */
+  static Process startKbProcess(List<String> args, java.io.File log) throws java.io.IOException {
+    List<String> command = new ArrayList<>();
+    command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Kb.class.getName());
+    command.addAll(args);
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+  }
+
   /** Runs kb against the stack and fails unless it exits 0. */
   static InProcessKb.Result kbOk(LocalStack stack, String... args) {
     InProcessKb.Result r = InProcessKb.run(kbArgs(stack, args));

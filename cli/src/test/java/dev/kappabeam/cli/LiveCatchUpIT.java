@@ -200,25 +200,20 @@ class LiveCatchUpIT {
     // The first controller, in its own JVM, holds off the cutover long enough to be killed after
     // its Flink job has read and written but before it has caught up.
     File log = Files.createTempFile("live-kill-", ".log").toFile();
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Kb.class.getName());
-    command.addAll(
-        withStack(
-            runnerArgs("flink"),
-            "reprocess",
-            "--view",
-            VIEW.name(),
-            "--version",
-            "kill_2",
-            "--topic",
-            topic,
-            "--caught-up-for",
-            "PT10M"));
     Process first =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+        EndToEndSupport.startKbProcess(
+            withStack(
+                runnerArgs("flink"),
+                "reprocess",
+                "--view",
+                VIEW.name(),
+                "--version",
+                "kill_2",
+                "--topic",
+                topic,
+                "--caught-up-for",
+                "PT10M"),
+            log);
     try (ViewRegistry registry = new ViewRegistry(it.config)) {
       try {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);

@@ -27,7 +27,6 @@ import dev.kappabeam.transforms.views.Views;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -165,26 +164,21 @@ class ReprocessIT {
 
     // v2 (default logic): its controller runs in another JVM and is killed mid-way.
     File log = Files.createTempFile("reprocess-v2-", ".log").toFile();
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Kb.class.getName());
-    command.addAll(
-        kbArgs(
-            stack,
-            "reprocess",
-            "--view",
-            VIEW.name(),
-            "--version",
-            "v2",
-            "--topic",
-            topic,
-            "--caught-up-for",
-            "PT4S",
-            "--exit-after-cutover"));
     Process controller =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+        EndToEndSupport.startKbProcess(
+            kbArgs(
+                stack,
+                "reprocess",
+                "--view",
+                VIEW.name(),
+                "--version",
+                "v2",
+                "--topic",
+                topic,
+                "--caught-up-for",
+                "PT4S",
+                "--exit-after-cutover"),
+            log);
     try {
       await(
           "v2 has rows but has not caught up",
