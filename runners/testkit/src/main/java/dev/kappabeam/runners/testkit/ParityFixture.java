@@ -13,8 +13,10 @@ import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.RunCounters;
 import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
+import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewDiff;
 import dev.kappabeam.serving.ViewStore;
@@ -145,7 +147,32 @@ public final class ParityFixture implements AutoCloseable {
     assertEquals(expected.read(), plan.totalRecords(), "records in the planned offset ranges");
     PipelineResult result = plan.pipeline().run();
     assertEquals(PipelineResult.State.DONE, result.waitUntilFinish(), version + ": final state");
+    assertReportedReads(plan, version);
     return result;
+  }
+
+  /**
+   * The job reported reading every planned range to its end ({@code kb_read_progress}, what kb's
+   * live progress and catch-up rule use), on whichever runner ran it.
+   */
+  private void assertReportedReads(RunPlan plan, String version) {
+    String runId = plan.pipeline().getOptions().as(KappaBeamOptions.class).getRunId();
+    try (ReadProgress progress =
+        new ReadProgress(StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword()))) {
+      Map<Integer, ReadProgress.Position> read = progress.read(plan.consumerGroup(), topic, runId);
+      long records = 0;
+      for (PartitionRange r : plan.ranges()) {
+        if (r.end() > r.start()) {
+          ReadProgress.Position p = read.get(r.partition());
+          assertTrue(p != null, version + ": no read reported for partition " + r.partition());
+          assertEquals(r.end(), p.nextOffset(), version + ": read position of " + r);
+          records += p.records();
+        }
+      }
+      assertTrue(
+          records >= plan.totalRecords(),
+          version + ": reported " + records + " records read of " + plan.totalRecords());
+    }
   }
 
   /** Produces the records {@link #start(Path, String, int, int)} held back. */
