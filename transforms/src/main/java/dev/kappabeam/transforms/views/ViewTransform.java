@@ -41,11 +41,17 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
     final ViewWindowing<KV<String, Event>> windowing;
     final String windowStep;
     final String aggregateStep;
+    final boolean sessions;
 
-    private Spec(ViewWindowing<KV<String, Event>> w, String windowStep, String aggregateStep) {
+    private Spec(
+        ViewWindowing<KV<String, Event>> w,
+        String windowStep,
+        String aggregateStep,
+        boolean sessions) {
       this.windowing = w;
       this.windowStep = windowStep;
       this.aggregateStep = aggregateStep;
+      this.sessions = sessions;
     }
 
     static Spec fixed(Duration size, ViewParameters p, String windowStep, String aggregateStep) {
@@ -54,7 +60,8 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
               .withAllowedLateness(p.allowedLateness())
               .withEarlyFirings(p.earlyFiringInterval()),
           windowStep,
-          aggregateStep);
+          aggregateStep,
+          false);
     }
 
     static Spec sessions(ViewParameters p, String windowStep, String aggregateStep) {
@@ -63,7 +70,8 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
               .withAllowedLateness(p.allowedLateness())
               .withEarlyFirings(p.earlyFiringInterval()),
           windowStep,
-          aggregateStep);
+          aggregateStep,
+          true);
     }
   }
 
@@ -98,15 +106,27 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
 
   @Override
   public PCollection<Row> expand(PCollection<Event> events) {
-    return events
-        .apply("Select", Filter.by(select))
-        .apply("KeyBy", ParDo.of(new KeyFn(keyFn)))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()))
-        .apply(spec.windowStep, spec.windowing)
-        .apply(spec.aggregateStep, Combine.perKey(combineFn))
+    PCollection<KV<String, Event>> windowed =
+        events
+            .apply("Select", Filter.by(select))
+            .apply("KeyBy", ParDo.of(new KeyFn(keyFn)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()))
+            .apply(spec.windowStep, spec.windowing);
+    // Unbounded: fold each bundle per key and window first (PreAggregatedCombine). Bounded runs
+    // keep the plain combine, which the batch runners already lift into a pre-combine.
+    PCollection<KV<String, S>> aggregated =
+        windowed.isBounded() == PCollection.IsBounded.BOUNDED
+            ? windowed.apply(spec.aggregateStep, Combine.perKey(combineFn))
+            : windowed.apply(spec.aggregateStep, preAggregated(combineFn, spec.sessions));
+    return aggregated
         .setCoder(KvCoder.of(StringUtf8Coder.of(), statsCoder))
         .apply("ToRows", ParDo.of(new FormatFn<>(format)))
         .setCoder(SchemaCoder.of(view.schema()));
+  }
+
+  private static <A, S> PreAggregatedCombine<A, S> preAggregated(
+      Combine.CombineFn<Event, A, S> fn, boolean sessions) {
+    return PreAggregatedCombine.of(fn, sessions);
   }
 
   static final class KeyFn extends DoFn<Event, KV<String, Event>> {
