@@ -3,11 +3,10 @@ package dev.kappabeam.transforms.time;
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
@@ -25,6 +24,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.join.UnionCoder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
@@ -34,6 +35,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
@@ -42,30 +44,58 @@ import org.joda.time.Instant;
  * allowed lateness behind the watermark. Late events leave through {@link #LATE} (counter {@code
  * late}) instead of being dropped silently by a window downstream.
  *
- * <p>Why this is exact: Beam drops an element at a {@code GroupByKey} when its window's end plus
- * the allowed lateness is behind the watermark, and gives a {@code DoFn} no way to read the
- * watermark. This transform learns a lower bound of the watermark from event-time timers, and holds
- * its own output watermark at that bound (a timer's output timestamp). So everything it passes as
- * on time has {@code ts + lateness >= bound >= downstream watermark}, which is never dropped by a
- * window with the same allowed lateness (every window containing {@code ts} ends after {@code ts}).
- * The bound trails the real watermark by about a second while events flow (and by a fraction of an
- * idle gap otherwise), so an event slightly later than the lateness may still be accepted: it then
- * appears in the view, never in neither place.
+ * <p>Unbounded input, in the global window, before the views' windowing: the comparison runs on
+ * {@code shards} keys (a hash of the event_id; default {@value #DEFAULT_SHARDS}), so it spreads
+ * over the workers with the data. Bounded input: nothing is late; the input is returned as on time.
  *
- * <p>Unbounded input only; on bounded input nothing is late and the input is returned as on time.
- * Runs in the global window, before the views' windowing. The check runs on {@code shards} keys
- * (default 1: it is a few state reads per event; raise it for very high rates), each seeded at
- * start so that it holds the watermark from the first element on. A shard that has seen no event
- * yet knows little about the watermark, so with many shards and a trickle of events more slightly
- * late events are accepted rather than sent to the late output.
+ * <p>Why it is exact: a {@code DoFn} cannot read the watermark, and a window's {@code GroupByKey}
+ * drops what is later than its allowed lateness. One key that sees no events (the clock) learns a
+ * lower bound of the watermark from event-time timers and sends it to every shard as a tick. A tick
+ * is stamped with the bound announced before it and the clock holds its output watermark at the
+ * bound it announced, so the shards' input watermark cannot pass the bound a shard compares with
+ * before that shard has read the newer one. So every event passed as on time has {@code ts +
+ * lateness >= bound >= downstream watermark}, and no window with the same lateness drops it. The
+ * bound trails the watermark by about a second while events flow, so an event slightly later than
+ * the lateness may be accepted: it is then in the view, never in neither place.
+ *
+ * <pre>{@code
+ * PCollectionTuple split = unique.apply("SplitLateEvents",
+ *     SplitLateEvents.withAllowedLateness(Duration.standardHours(1)));
+ * split.get(SplitLateEvents.ON_TIME).apply(views);
+ * split.get(SplitLateEvents.LATE).apply(lateSink);
+ * }</pre>
  */
 public final class SplitLateEvents extends PTransform<PCollection<Event>, PCollectionTuple> {
   public static final Duration DEFAULT_LATENESS = Duration.standardHours(1);
   public static final TupleTag<Event> ON_TIME = new TupleTag<Event>("onTime") {};
   public static final TupleTag<Event> LATE = new TupleTag<Event>("late") {};
 
+  /**
+   * Keys of the comparison: enough for every worker of a large job to hold several (runners spread
+   * keys by hash), few enough that a tick to every shard costs little next to the events.
+   */
+  public static final int DEFAULT_SHARDS = 128;
+
   /** Granularity of the watermark bound while events flow. */
   static final long STEP_MILLIS = 1_000L;
+
+  private static final long MIN = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
+
+  /** Union tags of a shard's input: an event, or a tick carrying the clock's bound. */
+  static final int EVENT = 0;
+
+  static final int TICK = 1;
+
+  private static final Coder<KV<Integer, RawUnionValue>> SHARD_INPUT =
+      KvCoder.of(VarIntCoder.of(), UnionCoder.of(List.of(EventCoder.of(), VarLongCoder.of())));
+
+  private static final Coder<KV<Integer, Long>> CLOCK_INPUT =
+      KvCoder.of(VarIntCoder.of(), VarLongCoder.of());
+
+  private static final TupleTag<KV<Integer, RawUnionValue>> KEYED =
+      new TupleTag<KV<Integer, RawUnionValue>>("keyed") {};
+  private static final TupleTag<KV<Integer, Long>> NEWEST =
+      new TupleTag<KV<Integer, Long>>("newest") {};
 
   private final Duration allowedLateness;
   private final int shards;
@@ -81,19 +111,39 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       throw new IllegalArgumentException(
           "allowed lateness must be >= 0, got " + allowedLateness + "; use e.g. PT1H");
     }
-    return new SplitLateEvents(allowedLateness, 1);
+    return new SplitLateEvents(allowedLateness, DEFAULT_SHARDS);
   }
 
-  /** How many keys share the lateness check (parallelism of this step). */
+  /** How many keys share the comparison (the parallelism of this step). */
   public SplitLateEvents withShards(int shards) {
     if (shards < 1) {
-      throw new IllegalArgumentException("shards must be >= 1, got " + shards);
+      throw new IllegalArgumentException(
+          "shards must be >= 1, got " + shards + "; use e.g. " + DEFAULT_SHARDS);
     }
     return new SplitLateEvents(allowedLateness, shards);
   }
 
   public Duration allowedLateness() {
     return allowedLateness;
+  }
+
+  public int shards() {
+    return shards;
+  }
+
+  /**
+   * The shard of an event: a hash of its event_id, stable across JVMs. {@code String.hashCode}
+   * alone leaves sequential ids ({@code e-00000001}, ...) unevenly spread over a power-of-two
+   * number of shards; murmur3's finalizer mixes its bits first.
+   */
+  static int shardOf(String eventId, int shards) {
+    int h = eventId.hashCode();
+    h ^= h >>> 16;
+    h *= 0x85ebca6b;
+    h ^= h >>> 13;
+    h *= 0xc2b2ae35;
+    h ^= h >>> 16;
+    return Math.floorMod(h, shards);
   }
 
   @Override
@@ -103,19 +153,27 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
           input.getPipeline().apply("NoLateEvents", Create.empty(EventCoder.of()));
       return PCollectionTuple.of(ON_TIME, input).and(LATE, none);
     }
-    KvCoder<Integer, Event> coder = KvCoder.of(VarIntCoder.of(), NullableCoder.of(EventCoder.of()));
-    List<TimestampedValue<KV<Integer, Event>>> seeds = new ArrayList<>();
-    for (int s = 0; s < shards; s++) {
-      seeds.add(TimestampedValue.of(KV.of(s, null), BoundedWindow.TIMESTAMP_MIN_VALUE));
-    }
-    PCollection<KV<Integer, Event>> seeded =
-        input.getPipeline().apply("SeedShards", Create.timestamped(seeds).withCoder(coder));
-    PCollection<KV<Integer, Event>> keyed =
-        input.apply("ShardEvents", ParDo.of(new ShardFn(shards))).setCoder(coder);
+    PCollectionTuple sharded =
+        input.apply(
+            "ShardEvents",
+            ParDo.of(new ShardFn(shards)).withOutputTags(KEYED, TupleTagList.of(NEWEST)));
+    PCollection<KV<Integer, Long>> seed =
+        input
+            .getPipeline()
+            .apply(
+                "SeedClock",
+                Create.timestamped(List.of(TimestampedValue.of(KV.of(0, MIN), new Instant(MIN))))
+                    .withCoder(CLOCK_INPUT));
+    PCollection<KV<Integer, RawUnionValue>> ticks =
+        PCollectionList.of(seed)
+            .and(sharded.get(NEWEST).setCoder(CLOCK_INPUT))
+            .apply("WithSeed", Flatten.pCollections())
+            .apply("WatchWatermark", ParDo.of(new ClockFn(shards)))
+            .setCoder(SHARD_INPUT);
     PCollectionTuple out =
-        PCollectionList.of(seeded)
-            .and(keyed)
-            .apply("WithSeeds", Flatten.pCollections())
+        PCollectionList.of(sharded.get(KEYED).setCoder(SHARD_INPUT))
+            .and(ticks)
+            .apply("WithTicks", Flatten.pCollections())
             .apply(
                 "CompareToWatermark",
                 ParDo.of(new SplitFn(allowedLateness.getMillis()))
@@ -125,41 +183,69 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     return out;
   }
 
-  static final class ShardFn extends DoFn<Event, KV<Integer, Event>> {
+  /**
+   * Keys each event by its shard, and reports the newest event time of each bundle to the clock:
+   * one small record per bundle, not per event, so the clock's work does not grow with the data.
+   */
+  static final class ShardFn extends DoFn<Event, KV<Integer, RawUnionValue>> {
     private final int shards;
+
+    /** Bundle-scoped: reset in {@link #start}, reported in {@link #finish}. */
+    private transient long bundleNewest;
 
     ShardFn(int shards) {
       this.shards = shards;
     }
 
+    @StartBundle
+    public void start() {
+      bundleNewest = MIN;
+    }
+
     @ProcessElement
-    public void process(@Element Event e, OutputReceiver<KV<Integer, Event>> out) {
-      out.output(KV.of(Math.floorMod(e.eventId().hashCode(), shards), e));
+    public void process(@Element Event e, MultiOutputReceiver out) {
+      out.get(KEYED).output(KV.of(shardOf(e.eventId(), shards), new RawUnionValue(EVENT, e)));
+      bundleNewest = Math.max(bundleNewest, e.timestampMillis());
+    }
+
+    @FinishBundle
+    public void finish(FinishBundleContext c) {
+      if (bundleNewest > MIN) {
+        c.output(NEWEST, KV.of(0, bundleNewest), new Instant(bundleNewest), GlobalWindow.INSTANCE);
+      }
     }
   }
 
   /**
-   * Per shard, {@code bound} is a lower bound of the input watermark, learnt from event-time
-   * timers: a timer firing at {@code t} proves the watermark has reached {@code t}. The "hold"
-   * timer (at the end of time) carries {@code bound} as its output timestamp, so this step's output
-   * watermark never runs ahead of what the classification used.
+   * The clock: one key, fed one record per bundle of events. {@code bound} is a lower bound of the
+   * input watermark, learnt from event-time timers: a timer firing at {@code t} proves the
+   * watermark has reached {@code t}. The "hold" timer (at the end of time) carries the bound as its
+   * output timestamp. At the end of a bundle in which the bound rose, every shard gets one tick
+   * with the new bound, stamped with the bound announced before (see the class comment).
    *
-   * <p>Probes form a ladder around the newest event time seen (the anchor): {@code anchor ± 2^k}
-   * seconds for k = 0..{@value #LEVELS}. However far the watermark moves, every probe it passes
-   * fires in the same round, so the bound lands within half the distance to the anchor in one
-   * round: a few seconds behind the watermark while events flow (the anchor follows them), half an
-   * idle gap at worst. The ladder is re-laid when the newest event time has moved on enough (see
-   * {@link #reanchorDistance}), which keeps the timer work per event small during replays.
+   * <p>Probes form a ladder around the newest event time reported (the anchor): {@code anchor ±
+   * 2^k} seconds for k = 0..{@value #LEVELS}. However far the watermark moves, every probe it
+   * passes fires in the same round, so the bound lands within half the distance to the anchor in
+   * one round: a few seconds behind the watermark while events flow (the anchor follows them), half
+   * an idle gap at worst. The ladder is re-laid when the newest event time has moved on enough (see
+   * {@link #reanchorDistance}), which keeps the timer work small during replays.
    */
-  static final class SplitFn extends DoFn<KV<Integer, Event>, Event> {
+  static final class ClockFn extends DoFn<KV<Integer, Long>, KV<Integer, RawUnionValue>> {
     /** 2^45 s is more than the whole range of Beam timestamps. */
     static final int LEVELS = 45;
 
-    private static final long MIN = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
     private static final long END = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
 
-    private final long latenessMillis;
-    private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
+    private final int shards;
+
+    /**
+     * Bundle-scoped (the clock has one key): the bound announced before this bundle and the highest
+     * one learnt in it; announced together in {@link #finish}, so a round of probes costs one tick
+     * per shard, however many of them fire.
+     */
+    private transient long announced;
+
+    private transient @Nullable Long learnt;
 
     @StateId("bound")
     private final StateSpec<ValueState<Long>> boundSpec = StateSpecs.value(VarLongCoder.of());
@@ -176,19 +262,23 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @TimerId("hold")
     private final TimerSpec holdSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    SplitFn(long latenessMillis) {
-      this.latenessMillis = latenessMillis;
+    ClockFn(int shards) {
+      this.shards = shards;
+    }
+
+    @StartBundle
+    public void start() {
+      learnt = null;
     }
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Event> element,
+        @Element KV<Integer, Long> element,
         @StateId("bound") ValueState<Long> boundState,
         @StateId("newest") ValueState<Long> newestState,
         @StateId("anchor") ValueState<Long> anchorState,
         @TimerFamily("probe") TimerMap probes,
-        @TimerId("hold") Timer hold,
-        MultiOutputReceiver out) {
+        @TimerId("hold") Timer hold) {
       Long stored = boundState.read();
       long bound = stored == null ? MIN : stored;
       if (stored == null) {
@@ -196,16 +286,9 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         holdAt(hold, bound);
         layLadder(probes, MIN, bound);
       }
-      Event event = element.getValue();
-      if (event == null) {
-        return; // a seed: it only set up the hold
-      }
-      long ts = event.timestampMillis();
-      if (ts + latenessMillis < bound) {
-        late.inc();
-        out.get(LATE).output(event);
-      } else {
-        out.get(ON_TIME).output(event);
+      long ts = element.getValue();
+      if (ts <= MIN) {
+        return; // the seed: it only set up the hold
       }
       Long newest = newestState.read();
       if (newest == null || ts > newest) {
@@ -234,8 +317,13 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         @StateId("bound") ValueState<Long> boundState,
         @TimerId("hold") Timer hold) {
       long fired = c.fireTimestamp().getMillis();
-      Long bound = boundState.read();
-      if (bound == null || fired > bound) {
+      Long stored = boundState.read();
+      long bound = stored == null ? MIN : stored;
+      if (fired > bound) {
+        if (learnt == null) {
+          announced = bound;
+        }
+        learnt = fired;
         boundState.write(fired);
         holdAt(hold, fired);
       }
@@ -244,6 +332,23 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @OnTimer("hold")
     public void onHold() {
       // The watermark reached the end of time: no more input, nothing to hold.
+    }
+
+    /**
+     * The ticks leave with the bundle, together with the moved hold: the runner commits both at
+     * once, so the clock's output watermark never passes a tick that is still on its way.
+     */
+    @FinishBundle
+    public void finish(FinishBundleContext c) {
+      if (learnt == null) {
+        return;
+      }
+      RawUnionValue tick = new RawUnionValue(TICK, learnt);
+      Instant stamp = new Instant(announced);
+      for (int s = 0; s < shards; s++) {
+        c.output(KV.of(s, tick), stamp, GlobalWindow.INSTANCE);
+      }
+      learnt = null;
     }
 
     private static void holdAt(Timer hold, long bound) {
@@ -271,6 +376,47 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
       return Duration.millis(Long.MAX_VALUE / 16);
+    }
+  }
+
+  /**
+   * A shard: keeps the newest bound its ticks carried and compares each event with it. The shard
+   * needs no timer and no hold of its own: a tick it has not read yet is pending input stamped at
+   * most at the bound the shard holds, and pending input holds the shard's input watermark.
+   */
+  static final class SplitFn extends DoFn<KV<Integer, RawUnionValue>, Event> {
+    private final long latenessMillis;
+    private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
+
+    @StateId("bound")
+    private final StateSpec<ValueState<Long>> boundSpec = StateSpecs.value(VarLongCoder.of());
+
+    SplitFn(long latenessMillis) {
+      this.latenessMillis = latenessMillis;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, RawUnionValue> element,
+        @StateId("bound") ValueState<Long> boundState,
+        MultiOutputReceiver out) {
+      RawUnionValue value = element.getValue();
+      Long stored = boundState.read();
+      long bound = stored == null ? MIN : stored;
+      if (value.getUnionTag() == TICK) {
+        long tick = (Long) value.getValue();
+        if (tick > bound) {
+          boundState.write(tick);
+        }
+        return;
+      }
+      Event event = (Event) value.getValue();
+      if (event.timestampMillis() + latenessMillis < bound) {
+        late.inc();
+        out.get(LATE).output(event);
+      } else {
+        out.get(ON_TIME).output(event);
+      }
     }
   }
 }
