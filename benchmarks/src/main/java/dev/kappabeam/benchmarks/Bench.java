@@ -475,7 +475,10 @@ public final class Bench {
             f.add(flag);
           }
         }
-        f.add("--mode=HISTORICAL");
+        // A variant may choose its mode (e.g. a drained streaming run with other bundle sizes).
+        if (variant.stream().noneMatch(a -> a.startsWith("--mode="))) {
+          f.add("--mode=HISTORICAL");
+        }
         f.addAll(variant);
       }
     }

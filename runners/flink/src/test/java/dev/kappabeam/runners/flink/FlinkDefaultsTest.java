@@ -47,6 +47,7 @@ class FlinkDefaultsTest {
             "--mode=STREAMING",
             "--fasterCopy=true",
             "--autoWatermarkInterval=200",
+            "--maxBundleSize=10000",
             "--checkpointingInterval=10000",
             "--attachedMode=false",
             "--stateBackend=filesystem",
@@ -70,6 +71,7 @@ class FlinkDefaultsTest {
             "--mode=STREAMING",
             "--fasterCopy=true",
             "--autoWatermarkInterval=200",
+            "--maxBundleSize=10000",
             "--checkpointingInterval=10000",
             "--attachedMode=false"),
         RunnerSupports.withDefaults(
@@ -86,6 +88,9 @@ class FlinkDefaultsTest {
       List<String> expected = new java.util.ArrayList<>(run);
       expected.add("--fasterCopy=true");
       expected.add("--autoWatermarkInterval=200");
+      if (run.contains("--mode=STREAMING")) {
+        expected.add("--maxBundleSize=10000");
+      }
       assertEquals(
           expected, RunnerSupports.withDefaults(run, Optional.of(Path.of("/srv/kb"))), "" + run);
     }
