@@ -63,6 +63,11 @@ final class KafkaTestClient implements AutoCloseable {
     List<Future<RecordMetadata>> futures = new ArrayList<>(records.size());
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      // Learn every partition's leader first: the first batch to a topic created a moment ago
+      // otherwise races the broker's creation of the partition, and a retried first batch of an
+      // idempotent producer was seen refused for good (OutOfOrderSequenceException, seq 0 after
+      // 295) until the 120 s delivery timeout.
+      records.stream().map(ProducerRecord::topic).distinct().forEach(producer::partitionsFor);
       for (ProducerRecord<byte[], byte[]> r : records) {
         futures.add(producer.send(r));
       }
