@@ -3,7 +3,7 @@ package dev.kappabeam.transforms.views;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,15 +19,20 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Instant;
 
 /**
- * {@code Combine.perKey(fn)} for windowed streams, with the events of one bundle folded into one
- * accumulator per key and window before the keyed windowed state: the runner's per-element window
- * and trigger bookkeeping (Beam's {@code ReduceFnRunner}, most of a streaming view's cost) then
- * runs once per key, window and bundle instead of once per event.
+ * {@code Combine.perKey(fn)} with the events of one bundle folded into one accumulator per key and
+ * window before the keyed windowed state. Unbounded: the runner's per-element window and trigger
+ * bookkeeping (Beam's {@code ReduceFnRunner}, most of a streaming view's cost) then runs once per
+ * key, window and bundle instead of once per event. Bounded: a hash-based pre-combine in place of
+ * the batch runners' sort-based one; at most {@link #MAX_PARTIALS} partials are held per instance.
+ * Session partials span several gap-sized windows: only for runners whose session merge takes
+ * windows of any length (every streaming runner; not Flink's batch combine, see {@link
+ * ViewTransform}).
  *
  * <p>Same answer as {@code Combine.perKey(fn)}: the accumulators are merged with {@code fn}'s own
  * {@code mergeAccumulators}, the windowing, triggers, allowed lateness and accumulating panes are
@@ -35,9 +40,9 @@ import org.joda.time.Instant;
  * the same window are one input to the windowed state, so where several late events of a window
  * arrive in one bundle one late pane carries all of them (panes accumulate: the row written last is
  * the same). Session windows ({@code mergeSessions}): the events of a key whose session windows
- * overlap within the bundle are folded into one element whose window spans them, which the session
- * merge would have produced anyway. Partials keep the earliest event time as timestamp, so they
- * hold the watermark back exactly as their events would.
+ * overlap within the bundle are folded, as they arrive, into one element whose window spans them,
+ * which the session merge would have produced anyway. Partials keep the earliest event time as
+ * timestamp, so they hold the watermark back exactly as their events would.
  *
  * <pre>{@code
  * keyed.apply(window).apply("CountPerMinute", PreAggregatedCombine.of(new ActivityFn(), false));
@@ -90,11 +95,16 @@ public final class PreAggregatedCombine<A, S>
     }
   }
 
-  /** Folds a bundle's events per key and window; emits the partials when the bundle finishes. */
+  /**
+   * Folds a bundle's events per key and window and emits the partials when the bundle finishes, or
+   * earlier when more than {@link #MAX_PARTIALS} are held (a batch runner's bundle can be a whole
+   * partition; emitting early only means more, smaller partials, merged downstream all the same).
+   */
   static final class PreAggregateFn<A> extends DoFn<KV<String, Event>, KV<String, A>> {
     private final Combine.CombineFn<Event, A, ?> fn;
     private final boolean mergeSessions;
-    private transient Map<String, Map<BoundedWindow, Partial<A>>> byKey;
+    private transient Map<String, List<Partial<A>>> byKey;
+    private transient int held;
 
     PreAggregateFn(Combine.CombineFn<Event, A, ?> fn, boolean mergeSessions) {
       this.fn = fn;
@@ -104,54 +114,122 @@ public final class PreAggregatedCombine<A, S>
     @StartBundle
     public void startBundle() {
       byKey = new HashMap<>();
+      held = 0;
     }
 
     @ProcessElement
     public void process(
-        @Element KV<String, Event> element, @Timestamp Instant timestamp, BoundedWindow window) {
-      Partial<A> p =
-          byKey
-              .computeIfAbsent(element.getKey(), k -> new HashMap<>())
-              .computeIfAbsent(
-                  window, w -> new Partial<>(w, fn.createAccumulator(), timestamp.getMillis()));
+        @Element KV<String, Event> element,
+        @Timestamp Instant timestamp,
+        BoundedWindow window,
+        OutputReceiver<KV<String, A>> out) {
+      List<Partial<A>> partials = byKey.computeIfAbsent(element.getKey(), k -> new ArrayList<>(2));
+      Partial<A> p = mergeSessions ? mergeInto(partials, window) : find(partials, window);
+      if (p == null) {
+        p = new Partial<>(window, fn.createAccumulator(), timestamp.getMillis());
+        partials.add(p);
+        held++;
+      }
       p.accumulator = fn.addInput(p.accumulator, element.getValue());
       p.earliest = Math.min(p.earliest, timestamp.getMillis());
+      if (held > MAX_PARTIALS) {
+        emitAll(out::outputWindowedValue);
+      }
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext out) {
-      for (Map.Entry<String, Map<BoundedWindow, Partial<A>>> key : byKey.entrySet()) {
-        List<Partial<A>> partials = new ArrayList<>(key.getValue().values());
-        if (mergeSessions) {
-          partials = mergeOverlapping(partials);
-        }
-        for (Partial<A> p : partials) {
-          out.output(KV.of(key.getKey(), p.accumulator), new Instant(p.earliest), p.window);
-        }
-      }
-      byKey = null;
+      emitAll((kv, ts, w, pane) -> out.output(kv, ts, w.iterator().next()));
     }
 
-    /** Session windows of one key merged where they overlap, as the session merge would. */
-    private List<Partial<A>> mergeOverlapping(List<Partial<A>> partials) {
-      partials.sort(Comparator.comparing(p -> ((IntervalWindow) p.window).start()));
-      List<Partial<A>> merged = new ArrayList<>();
-      Partial<A> current = null;
-      for (Partial<A> p : partials) {
-        IntervalWindow w = (IntervalWindow) p.window;
-        IntervalWindow c = current == null ? null : (IntervalWindow) current.window;
-        if (c != null && w.start().isBefore(c.end())) {
-          current.window = c.span(w);
-          current.accumulator = fn.mergeAccumulators(List.of(current.accumulator, p.accumulator));
-          current.earliest = Math.min(current.earliest, p.earliest);
-        } else {
-          current = p;
-          merged.add(p);
+    /** A partial emitted early carries the earliest event time of its window, not the current. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public org.joda.time.Duration getAllowedTimestampSkew() {
+      return org.joda.time.Duration.millis(Long.MAX_VALUE);
+    }
+
+    private interface Emit<A> {
+      void emit(
+          KV<String, A> kv,
+          Instant timestamp,
+          Collection<? extends BoundedWindow> windows,
+          PaneInfo pane);
+    }
+
+    private void emitAll(Emit<A> out) {
+      for (Map.Entry<String, List<Partial<A>>> key : byKey.entrySet()) {
+        for (Partial<A> p : key.getValue()) {
+          out.emit(
+              KV.of(key.getKey(), p.accumulator),
+              new Instant(p.earliest),
+              List.of(p.window),
+              PaneInfo.NO_FIRING);
         }
       }
-      return merged;
+      byKey.clear();
+      held = 0;
+    }
+
+    private static <A> Partial<A> find(List<Partial<A>> partials, BoundedWindow window) {
+      for (Partial<A> p : partials) {
+        if (p.window.equals(window)) {
+          return p;
+        }
+      }
+      return null;
+    }
+
+    /**
+     * The key's partial whose session the event's window overlaps, grown to span it; partials the
+     * grown session now overlaps are merged into it, as the session merge would. Null when the
+     * event starts a session of its own in this bundle.
+     */
+    private Partial<A> mergeInto(List<Partial<A>> partials, BoundedWindow window) {
+      IntervalWindow w = (IntervalWindow) window;
+      Partial<A> into = null;
+      for (int i = 0; i < partials.size(); i++) {
+        Partial<A> p = partials.get(i);
+        IntervalWindow pw = (IntervalWindow) p.window;
+        if (!overlaps(pw, w)) {
+          continue;
+        }
+        if (into == null) {
+          into = p;
+          into.window = pw.span(w);
+        } else {
+          into.window = ((IntervalWindow) into.window).span(pw);
+          into.accumulator = fn.mergeAccumulators(List.of(into.accumulator, p.accumulator));
+          into.earliest = Math.min(into.earliest, p.earliest);
+          partials.remove(i--);
+          held--;
+        }
+      }
+      if (into != null) {
+        // The grown session may now reach partials checked before it grew.
+        for (int i = 0; i < partials.size(); i++) {
+          Partial<A> p = partials.get(i);
+          if (p != into && overlaps((IntervalWindow) into.window, (IntervalWindow) p.window)) {
+            into.window = ((IntervalWindow) into.window).span((IntervalWindow) p.window);
+            into.accumulator = fn.mergeAccumulators(List.of(into.accumulator, p.accumulator));
+            into.earliest = Math.min(into.earliest, p.earliest);
+            partials.remove(i);
+            held--;
+            i = -1;
+          }
+        }
+      }
+      return into;
+    }
+
+    /** Strictly overlapping intervals: these the session merge always merges. */
+    private static boolean overlaps(IntervalWindow a, IntervalWindow b) {
+      return a.start().isBefore(b.end()) && b.start().isBefore(a.end());
     }
   }
+
+  /** Partials held by one {@link PreAggregateFn} instance before it emits them early. */
+  static final int MAX_PARTIALS = 50_000;
 
   /** Combines partial accumulators with {@code fn}'s merge, and extracts as {@code fn} does. */
   static final class MergeFn<A, S> extends Combine.CombineFn<A, A, S> {
