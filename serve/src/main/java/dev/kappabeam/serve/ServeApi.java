@@ -45,10 +45,13 @@ final class ServeApi implements AutoCloseable {
   private final ReadProgress progress;
   private final LambdaRegistry lambda;
   private final KafkaLag kafka;
+  private final Duration queryTimeout;
   private final Map<String, Rate> rates = new ConcurrentHashMap<>();
 
-  ServeApi(Backend backend) {
+  /** Over {@code backend}; the row reads are cancelled after {@code queryTimeout}. */
+  ServeApi(Backend backend, Duration queryTimeout) {
     this.backend = backend;
+    this.queryTimeout = queryTimeout;
     this.registry = new ViewRegistry(backend.store());
     this.counters = new VersionCounters(backend.store());
     this.store = new ViewStore(backend.store());
@@ -117,8 +120,9 @@ final class ServeApi implements AutoCloseable {
   }
 
   /**
-   * {@code GET /api/lambda/{view}}: the merged Lambda view (batch + speed of the live pair, merged
-   * per key exactly, as {@code kb lambda read}), in key order; {@code limit} as for views.
+   * {@code GET /api/lambda/{view}}: the first {@code limit} rows of the merged Lambda view (batch +
+   * speed of the live pair, merged per key exactly, as {@code kb lambda read}) in key order, read
+   * with the LIMIT in SQL (see {@link LambdaRegistry#readPage}).
    */
   Map<String, Object> lambdaRows(String viewName, Map<String, String> params) {
     ViewDefinition view = view(viewName);
@@ -128,18 +132,17 @@ final class ServeApi implements AutoCloseable {
       }
     }
     int limit = LiveViewQuery.limit(params.get("limit"));
-    LambdaRegistry.Live live =
+    LambdaRegistry.Page page =
         lambda
-            .live(view.name())
+            .readPage(view, limit, queryTimeout)
             .orElseThrow(
                 () ->
                     ApiException.notFound(
                         "view "
                             + view.name()
                             + " has no Lambda deployment yet; run kb batch then kb speed"));
-    List<Row> merged = lambda.read(store, view);
     List<Map<String, Object>> rows = new ArrayList<>();
-    for (Row r : merged.subList(0, Math.min(limit, merged.size()))) {
+    for (Row r : page.rows()) {
       Map<String, Object> row = new LinkedHashMap<>();
       for (Schema.Field f : view.schema().getFields()) {
         Object v = r.getValue(f.getName());
@@ -152,13 +155,13 @@ final class ServeApi implements AutoCloseable {
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("view", view.name());
-    m.put("cutoff", live.cutoffId());
-    m.put("batch_version", live.batchVersion());
-    m.put("speed_version", live.speedVersion());
+    m.put("cutoff", page.live().cutoffId());
+    m.put("batch_version", page.live().batchVersion());
+    m.put("speed_version", page.live().speedVersion());
     m.put("columns", view.schema().getFieldNames());
     m.put("rows", rows);
     m.put("count", rows.size());
-    m.put("truncated", merged.size() > limit);
+    m.put("truncated", page.truncated());
     return m;
   }
 
@@ -178,6 +181,7 @@ final class ServeApi implements AutoCloseable {
     List<Schema.Field> fields = query.view.schema().getFields();
     try (Connection c = connect();
         PreparedStatement ps = c.prepareStatement(query.sql())) {
+      ps.setQueryTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, queryTimeout.toSeconds())));
       List<Object> params = query.parameters();
       for (int i = 0; i < params.size(); i++) {
         ps.setObject(i + 1, params.get(i));

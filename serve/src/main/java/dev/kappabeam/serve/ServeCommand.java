@@ -3,6 +3,10 @@ package dev.kappabeam.serve;
 import dev.kappabeam.serving.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -30,7 +34,8 @@ import picocli.CommandLine.Option;
     description = {
       "Serve the live views, the view versions and metrics over HTTP, with a live web page.",
       "GET / (page), /api/views, /api/views/{view}?from=&to=&key=&top=&by=&limit=,"
-          + " /api/versions, /metrics (Prometheus). Ctrl-C stops."
+          + " /api/lambda/{view}?limit=, /api/versions, /metrics (Prometheus). Ctrl-C stops.",
+      "Listening on an address other than loopback needs --token-file."
     })
 public final class ServeCommand implements Callable<Integer> {
   /** Exit code when the address cannot be bound (kb's "environment problem"). */
@@ -63,6 +68,39 @@ public final class ServeCommand implements Callable<Integer> {
           "Address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0 for all).")
   String host;
 
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "Require Authorization: Bearer <token> on the API and metrics, the token being this"
+              + " file's content (at least 16 characters, e.g. openssl rand -hex 32 > FILE)."
+              + " Required when --host is not a loopback address.")
+  Path tokenFile;
+
+  @Option(
+      names = "--allowed-host",
+      paramLabel = "NAME",
+      description =
+          "A further name requests may give in their Host header (repeatable), e.g. the DNS name"
+              + " clients use; the --host address, and localhost when on loopback, always are.")
+  List<String> allowedHosts = new ArrayList<>();
+
+  @Option(
+      names = "--read-timeout",
+      defaultValue = "PT10S",
+      description =
+          "Close a connection on which no byte moves for this long: a request sent half, an"
+              + " answer not read, an idle keep-alive (ISO-8601, default ${DEFAULT-VALUE}).")
+  Duration readTimeout;
+
+  @Option(
+      names = "--query-timeout",
+      defaultValue = "PT30S",
+      description =
+          "Cancel a request's database query after this long and answer 503 (ISO-8601, default"
+              + " ${DEFAULT-VALUE}).")
+  Duration queryTimeout;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final Settings settings;
@@ -83,9 +121,19 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (port < 0 || port > 65535) {
-      throw new CommandLine.ParameterException(
-          spec.commandLine(), "--port must be between 0 and 65535, got " + port);
+    ServerConfig config;
+    try {
+      config =
+          ServerConfig.listen(host, port)
+              .withReadTimeout(readTimeout)
+              .withQueryTimeout(queryTimeout)
+              .withAllowedHosts(allowedHosts);
+      if (tokenFile != null) {
+        config = config.withToken(BearerToken.fromFile(tokenFile));
+      }
+      config.check();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     StoreConfig store =
         StoreConfig.of(
@@ -94,7 +142,7 @@ public final class ServeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     KbServer server;
     try {
-      server = KbServer.start(backend, host, port);
+      server = KbServer.start(backend, config);
     } catch (IOException e) {
       err.println("kb: error: " + e.getMessage() + " (pick another --port)");
       err.flush();
@@ -103,8 +151,12 @@ public final class ServeCommand implements Callable<Integer> {
     Thread hook = new Thread(server::close, "kb-serve-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     err.printf(
-        "kb: serving %s (views and registry at %s, Kafka %s); Ctrl-C stops%n",
-        server.url(), store.jdbcUrl(), backend.bootstrapServers());
+        "kb: serving %s (views and registry at %s, Kafka %s; Host %s; %s); Ctrl-C stops%n",
+        server.url(),
+        store.jdbcUrl(),
+        backend.bootstrapServers(),
+        String.join(", ", config.allowedHostNames()),
+        tokenFile == null ? "no token" : "bearer token from " + tokenFile);
     err.flush();
     server.awaitStop();
     return 0;

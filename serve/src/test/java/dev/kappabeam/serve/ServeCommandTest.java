@@ -39,7 +39,17 @@ class ServeCommandTest {
   @Test
   void helpListsServeAndConnectionOptions() {
     String usage = command(new Connections()).getUsageMessage();
-    for (String option : new String[] {"--port", "--host", "--jdbc-url", "--bootstrap-servers"}) {
+    for (String option :
+        new String[] {
+          "--port",
+          "--host",
+          "--token-file",
+          "--allowed-host",
+          "--read-timeout",
+          "--query-timeout",
+          "--jdbc-url",
+          "--bootstrap-servers"
+        }) {
       assertTrue(usage.contains(option), usage);
     }
     assertEquals("serve", command(new Connections()).getCommandName());
@@ -62,6 +72,38 @@ class ServeCommandTest {
     assertEquals(url, c.jdbcUrl, "the mixed-in option was parsed into kb's options object");
     assertTrue(err.toString().startsWith("kb: error: cannot listen on 127.0.0.1:"), err.toString());
     assertEquals(1, err.toString().strip().lines().count(), err.toString());
+  }
+
+  @Test
+  void aNonLoopbackAddressWithoutATokenFileIsAUsageErrorSayingWhatToDo() {
+    CommandLine cmd = command(new Connections());
+    StringWriter err = new StringWriter();
+    cmd.setErr(new PrintWriter(err));
+    int code =
+        cmd.execute(
+            "--host", "0.0.0.0", "--allowed-host", "kb.example.com", "--jdbc-url", "jdbc:h2:mem:x");
+    assertEquals(2, code);
+    assertTrue(err.toString().contains("is not a loopback address"), err.toString());
+    assertTrue(err.toString().contains("--token-file"), err.toString());
+  }
+
+  @Test
+  void badTimeoutsHostsAndTokenFilesAreUsageErrors() {
+    for (String[] args :
+        new String[][] {
+          {"--read-timeout", "10"},
+          {"--read-timeout", "PT0S"},
+          {"--query-timeout", "-PT1S"},
+          {"--allowed-host", "http://kb/"},
+          {"--token-file", "/nonexistent/kb-token"}
+        }) {
+      CommandLine cmd = command(new Connections());
+      cmd.setErr(new PrintWriter(new StringWriter()));
+      String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+      all[args.length] = "--jdbc-url";
+      all[args.length + 1] = "jdbc:h2:mem:x";
+      assertEquals(2, cmd.execute(all), String.join(" ", args));
+    }
   }
 
   @Test

@@ -58,6 +58,11 @@ final class ServeFixture implements AutoCloseable {
 
   /** A fixture in schema and topic {@code name} ({@code [a-z_]+}). */
   ServeFixture(String name) throws IOException, SQLException {
+    this(name, ServerConfig.listen("127.0.0.1", 0));
+  }
+
+  /** A fixture in schema and topic {@code name}, its server started as {@code server} says. */
+  ServeFixture(String name, ServerConfig server) throws IOException, SQLException {
     stack = sharedStack();
     topic = "events_" + name;
     try (Connection c = stack.openConnection();
@@ -70,7 +75,7 @@ final class ServeFixture implements AutoCloseable {
     registry = new ViewRegistry(config);
     counters = new VersionCounters(config);
     stack.ensureTopic(topic, 3);
-    server = KbServer.start(new Backend(config, stack.bootstrapServers()), "127.0.0.1", 0);
+    this.server = KbServer.start(new Backend(config, stack.bootstrapServers()), server);
   }
 
   private static synchronized LocalStack sharedStack() throws IOException {

@@ -469,6 +469,145 @@ public final class LambdaRegistry implements AutoCloseable {
     return LambdaViews.merge(view, batch, speed, cutoff.sessionGapMillis());
   }
 
+  /** The first rows of the merged view, the pair they were read from, and whether more follow. */
+  public record Page(Live live, List<Row> rows, boolean truncated) {}
+
+  /**
+   * The first {@code limit} rows of the merged view in the database's key order (as a reader of
+   * {@code <view>_lambda} ordering by the key sees them), or empty if the view has no Lambda
+   * deployment. The LIMIT runs in the database, so memory grows with {@code limit}, not with the
+   * view: the SQL view merges batch and speed, and the {@code activity_per_minute} rows of keys on
+   * both sides (where the SQL view has no distinct_users) are merged again exactly by {@link
+   * LambdaViews#merge} from the partial rows of their minutes. Pointer and rows are read in one
+   * repeatable-read transaction, so they belong together; every statement is cancelled after {@code
+   * queryTimeout}.
+   */
+  public Optional<Page> readPage(ViewDefinition view, int limit, java.time.Duration queryTimeout) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+    int timeoutSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, queryTimeout.toSeconds()));
+    ensureSchema();
+    return inTransaction(
+        "read the first " + limit + " rows of " + sqlViewName(view),
+        Connection.TRANSACTION_REPEATABLE_READ,
+        c -> {
+          Optional<Live> live = readLive(c, view.name());
+          if (live.isEmpty()) {
+            return Optional.empty();
+          }
+          TableSql merged = new TableSql(view, sqlViewName(view));
+          List<String> names = view.schema().getFieldNames();
+          boolean activity = view.name().equals(Views.ACTIVITY_PER_MINUTE.name());
+          // activity_per_minute: distinct_users is NULL for keys on both sides of the cutoff; read
+          // as 0 and flagged in one more column, those rows are merged again below.
+          String columns =
+              names.stream()
+                  .map(
+                      col ->
+                          activity && col.equals("distinct_users")
+                              ? "COALESCE(" + q(col) + ", 0) AS " + q(col)
+                              : q(col))
+                  .collect(Collectors.joining(", "));
+          String bothSidesFlag =
+              activity ? ", CASE WHEN " + q("distinct_users") + " IS NULL THEN 1 ELSE 0 END" : "";
+          String order =
+              view.keyColumns().stream().map(TableSql::q).collect(Collectors.joining(", "));
+          List<Row> rows = new ArrayList<>();
+          Set<Integer> bothSides = new java.util.HashSet<>();
+          boolean truncated = false;
+          // One more than asked, to tell whether rows were cut off.
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT "
+                      + columns
+                      + bothSidesFlag
+                      + " FROM "
+                      + q(sqlViewName(view))
+                      + " ORDER BY "
+                      + order
+                      + " LIMIT "
+                      + (limit + 1L))) {
+            ps.setQueryTimeout(timeoutSeconds);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                if (rows.size() == limit) {
+                  truncated = true;
+                  break;
+                }
+                if (activity && rs.getInt(names.size() + 1) == 1) {
+                  bothSides.add(rows.size());
+                }
+                rows.add(merged.readRow(rs));
+              }
+            }
+          }
+          if (!bothSides.isEmpty()) {
+            completeDistinctUsers(c, view, live.get(), rows, bothSides, timeoutSeconds);
+          }
+          return Optional.of(new Page(live.get(), rows, truncated));
+        });
+  }
+
+  /**
+   * Replaces the activity rows of keys on both sides of the cutoff ({@code bothSides}, indexes into
+   * {@code page}; the SQL view leaves their distinct_users NULL) with the exact merge of their
+   * partial rows, read for the minutes those rows span only.
+   */
+  private static void completeDistinctUsers(
+      Connection c,
+      ViewDefinition view,
+      Live live,
+      List<Row> page,
+      Set<Integer> bothSides,
+      int timeoutSeconds)
+      throws SQLException {
+    // The page is in key order, window_start first: its first and last such row bound the minutes.
+    int firstIndex = java.util.Collections.min(bothSides);
+    int lastIndex = java.util.Collections.max(bothSides);
+    Object first = page.get(firstIndex).getValue("window_start");
+    Object last = page.get(lastIndex).getValue("window_start");
+    ViewDefinition partial = Views.lambdaPartial(view);
+    List<List<Row>> sides = new ArrayList<>();
+    for (String version : List.of(live.batchVersion(), live.speedVersion())) {
+      TableSql sql = new TableSql(partial, ViewStore.tableName(partial, version));
+      List<Row> rows = new ArrayList<>();
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              sql.selectAll()
+                  + " WHERE "
+                  + q("window_start")
+                  + " >= ? AND "
+                  + q("window_start")
+                  + " <= ?")) {
+        ps.setQueryTimeout(timeoutSeconds);
+        sql.bindColumn(ps, 1, "window_start", first);
+        sql.bindColumn(ps, 2, "window_start", last);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            rows.add(sql.readRow(rs));
+          }
+        }
+      }
+      sides.add(rows);
+    }
+    // The session gap plays no part in the activity merge.
+    Map<List<Object>, Row> exact = new java.util.HashMap<>();
+    for (Row r : LambdaViews.merge(view, sides.get(0), sides.get(1), 0L)) {
+      exact.put(view.key(r), r);
+    }
+    for (int i : bothSides) {
+      Row r = page.get(i);
+      Row merged = exact.get(view.key(r));
+      if (merged == null) {
+        // Cannot happen within one repeatable-read snapshot; say so rather than serve a 0.
+        throw new IllegalStateException(
+            "no partial rows of " + view.name() + " " + view.key(r) + " in the live pair");
+      }
+      page.set(i, merged);
+    }
+  }
+
   /** The SQL of {@code <view>_lambda} over these candidate versions (see the class comment). */
   static String lambdaSql(ViewDefinition view, List<String> versions, long sessionGapMillis) {
     ViewDefinition partial = Views.lambdaPartial(view);
@@ -740,11 +879,15 @@ public final class LambdaRegistry implements AutoCloseable {
   }
 
   private <T> T inTransaction(String what, SqlWork<T> work) {
+    return inTransaction(what, Connection.TRANSACTION_READ_COMMITTED, work);
+  }
+
+  private <T> T inTransaction(String what, int isolation, SqlWork<T> work) {
     return run(
         what,
         c -> {
           c.setAutoCommit(false);
-          c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+          c.setTransactionIsolation(isolation);
           try {
             T out = work.apply(c);
             c.commit();

@@ -220,6 +220,11 @@ final class TableSql {
     }
   }
 
+  void bindColumn(PreparedStatement ps, int index, String column, Object value)
+      throws SQLException {
+    type(column).bind(ps, index, value);
+  }
+
   void bindPartition(PreparedStatement ps, int index, Object value) throws SQLException {
     type(view.partitionColumn()).bind(ps, index, value);
   }

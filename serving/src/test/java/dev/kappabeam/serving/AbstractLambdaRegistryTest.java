@@ -165,6 +165,66 @@ abstract class AbstractLambdaRegistryTest {
   }
 
   @Test
+  void aPageIsTheFirstRowsOfTheExactMergeWithTheLimitInSql() {
+    ViewDefinition v = Views.ACTIVITY_PER_MINUTE;
+    assertTrue(lambda.readPage(v, 5, java.time.Duration.ofSeconds(30)).isEmpty());
+    Instant m0 = at("2026-11-25T10:00:00Z");
+    LambdaRegistry.Cutoff c1 = doneCutoff(v, 10);
+    List<Row> batch = new ArrayList<>();
+    List<Row> speed = new ArrayList<>();
+    for (int m = 0; m < 30; m++) {
+      for (String type : List.of("click", "purchase", "view")) {
+        Instant w = m0.plus(m * 60_000L);
+        batch.add(activity(w, type, 2, 0, "u-all", "u-" + m));
+        // Even minutes on both sides: the SQL view leaves their distinct_users to Java.
+        if (m % 2 == 0) {
+          speed.add(activity(w, type, 1, 0, "u-" + m, "u-x"));
+        }
+      }
+    }
+    write(v, c1.batchVersion(), batch);
+    write(v, c1.speedVersion(), speed);
+    lambda.rebase(v, c1);
+    List<Row> all = lambda.read(store, v);
+    assertEquals(90, all.size());
+    for (int limit : new int[] {1, 5, 44, 89, 90, 91, 10_000}) {
+      LambdaRegistry.Page page =
+          lambda.readPage(v, limit, java.time.Duration.ofSeconds(30)).orElseThrow();
+      assertEquals(all.subList(0, Math.min(limit, 90)), page.rows(), "limit " + limit);
+      assertEquals(limit < 90, page.truncated(), "limit " + limit);
+      assertEquals(c1.id(), page.live().cutoffId());
+    }
+  }
+
+  @Test
+  void aPageOfSessionsJoinsAcrossTheCutoffAsTheFullRead() {
+    ViewDefinition v = Views.USER_SESSIONS;
+    LambdaRegistry.Cutoff c1 = doneCutoff(v, 10);
+    Instant t = at("2026-11-25T10:00:00Z");
+    List<Row> batch = new ArrayList<>();
+    List<Row> speed = new ArrayList<>();
+    for (int u = 10; u < 40; u++) {
+      String user = "u-" + u;
+      batch.add(session(user, t, t.plus(60_000), 2, 0));
+      batch.add(session(user, t.plus(3 * GAP), t.plus(3 * GAP), 1, 0));
+      // Every other user's speed session joins their last batch session.
+      long start = u % 2 == 0 ? 3 * GAP + GAP / 2 : 5 * GAP;
+      speed.add(session(user, t.plus(start), t.plus(start + 1000), 1, 1));
+    }
+    write(v, c1.batchVersion(), batch);
+    write(v, c1.speedVersion(), speed);
+    lambda.rebase(v, c1);
+    List<Row> all = lambda.read(store, v);
+    assertEquals(75, all.size());
+    for (int limit : new int[] {1, 4, 5, 74, 75, 76}) {
+      LambdaRegistry.Page page =
+          lambda.readPage(v, limit, java.time.Duration.ofSeconds(30)).orElseThrow();
+      assertEquals(all.subList(0, Math.min(limit, 75)), page.rows(), "limit " + limit);
+      assertEquals(limit < 75, page.truncated(), "limit " + limit);
+    }
+  }
+
+  @Test
   void rebaseSwitchesBothTablesAtOnceAndRetiresTheOldSpeedVersion() throws Exception {
     Instant h = at("2026-11-25T10:00:00Z");
     ViewDefinition v = Views.ITEM_REVENUE_HOURLY;

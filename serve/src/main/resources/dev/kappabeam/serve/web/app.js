@@ -1,6 +1,8 @@
 // The kb serve page: plain JavaScript, no build step, no external resources. Every few seconds it
 // reads the JSON API and redraws the versions, the progress of building versions, and the top rows
-// of each live view. ?refresh=SECONDS changes the period (default 3).
+// of each live view. ?refresh=SECONDS changes the period (default 3). When kb serve runs with
+// --token-file, the API answers 401: the page then asks for the token once and keeps it in this
+// tab's sessionStorage (gone when the tab closes), sending it as Authorization: Bearer.
 (function () {
   "use strict";
 
@@ -30,8 +32,33 @@
     return String(v);
   }
 
+  var TOKEN_KEY = "kb-serve-token";
+
+  function showTokenForm(wrong) {
+    var form = document.getElementById("token-form");
+    document.getElementById("token-message").textContent =
+      wrong ? "The token was refused; enter the one in kb serve's --token-file." :
+        "This server needs the token in kb serve's --token-file.";
+    form.hidden = false;
+  }
+
+  document.getElementById("token-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var input = document.getElementById("token-input");
+    window.sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    input.value = "";
+    document.getElementById("token-form").hidden = true;
+  });
+
   function getJson(url) {
-    return fetch(url, { cache: "no-store" }).then(function (r) {
+    var headers = {};
+    var token = window.sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = "Bearer " + token;
+    return fetch(url, { cache: "no-store", headers: headers }).then(function (r) {
+      if (r.status === 401) {
+        showTokenForm(Boolean(token));
+        throw new Error("waiting for the token");
+      }
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(url + ": " + (body.error || r.status));
         return body;
