@@ -1,0 +1,427 @@
+package dev.kappabeam.transforms.views;
+
+import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.events.EventCoder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.CannotProvideCoderException;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.WindowingStrategy;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * {@code Combine.perKey(fn)} over session windows of an unbounded stream, with the sessions of a
+ * key kept in one state cell and merged in place, instead of Beam's generic merging-window
+ * machinery (per window: active-window-set, accumulator, trigger, pane and hold state, and timers;
+ * most of a streaming session view's cost).
+ *
+ * <p>The panes are those of {@link dev.kappabeam.transforms.time.ViewWindowing}'s trigger: an early
+ * pane {@code earlyFiringInterval} of processing time after the first element since the last pane
+ * (sessions of one key share one timer), the on-time pane when the watermark passes the session's
+ * end, one late pane per bundle that adds to a session the watermark has passed, and a final pane
+ * (marked last) when the session expires, {@code allowedLateness} after its end; panes accumulate.
+ * Sessions merge where their windows overlap, as {@code Sessions} merges them, also when a late
+ * element bridges two sessions already fired. Output: each pane in its session's {@link
+ * IntervalWindow}, timestamped at the window's end, in a collection with the input's windowing.
+ *
+ * <p>Differences from Beam's combine, none of them visible in a sink that applies the rows by
+ * {@link ViewDefinition#supersedes}: a session first seen after the watermark passed its end gets
+ * its first pane as {@code ON_TIME}, not {@code LATE} (a {@code DoFn} cannot read the watermark);
+ * pane indexes count on across a merge; and an element whose session expired is counted into a
+ * session that is then closed at once, where Beam would drop it ({@link
+ * dev.kappabeam.transforms.time.SplitLateEvents} sends such elements to the late output first).
+ *
+ * <pre>{@code
+ * windowed.apply("SummarizeSessions",
+ *     CombineSessions.of(new SessionStats.Fn(), Duration.standardHours(1), Duration.standardSeconds(1)));
+ * }</pre>
+ */
+public final class CombineSessions<A, S>
+    extends PTransform<PCollection<KV<String, Event>>, PCollection<KV<String, S>>> {
+  private final Combine.CombineFn<Event, A, S> fn;
+  private final Duration allowedLateness;
+  private final @Nullable Duration earlyFiringInterval;
+
+  private CombineSessions(
+      Combine.CombineFn<Event, A, S> fn,
+      Duration allowedLateness,
+      @Nullable Duration earlyFiringInterval) {
+    this.fn = fn;
+    this.allowedLateness = allowedLateness;
+    this.earlyFiringInterval = earlyFiringInterval;
+  }
+
+  /**
+   * @param allowedLateness how long after a session's end late elements still update it
+   * @param earlyFiringInterval processing time between early panes; null for none
+   */
+  public static <A, S> CombineSessions<A, S> of(
+      Combine.CombineFn<Event, A, S> fn,
+      Duration allowedLateness,
+      @Nullable Duration earlyFiringInterval) {
+    Objects.requireNonNull(fn, "fn");
+    if (allowedLateness.getMillis() < 0) {
+      throw new IllegalArgumentException("allowed lateness must be >= 0, got " + allowedLateness);
+    }
+    return new CombineSessions<>(fn, allowedLateness, earlyFiringInterval);
+  }
+
+  @Override
+  public PCollection<KV<String, S>> expand(PCollection<KV<String, Event>> input) {
+    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
+      throw new IllegalArgumentException(
+          "CombineSessions is for unbounded input; combine bounded sessions with Combine.perKey");
+    }
+    CoderRegistry registry = input.getPipeline().getCoderRegistry();
+    Coder<A> accumulatorCoder;
+    Coder<S> outputCoder;
+    try {
+      accumulatorCoder = fn.getAccumulatorCoder(registry, EventCoder.of());
+      outputCoder = fn.getDefaultOutputCoder(registry, EventCoder.of());
+    } catch (CannotProvideCoderException e) {
+      throw new IllegalStateException("no coder for the accumulator or output of " + fn, e);
+    }
+    WindowingStrategy<?, ?> sessions = input.getWindowingStrategy();
+    PCollection<KV<String, S>> panes =
+        input
+            .apply("PreAggregate", ParDo.of(new PreAggregatedCombine.PreAggregateFn<>(fn, true)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), accumulatorCoder))
+            .apply("CarryWindow", ParDo.of(new CarryWindowFn<A>()))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), Partial.coder(accumulatorCoder)))
+            .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
+            .apply(
+                "MergeAndFire",
+                ParDo.of(
+                    new SessionPanesFn<>(
+                        fn, accumulatorCoder, allowedLateness, earlyFiringInterval)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder));
+    // The panes are in their sessions' IntervalWindows, as the input's elements were, and carry
+    // the continuation of the input's trigger, as a GroupByKey's output does.
+    return panes.setWindowingStrategyInternal(
+        sessions.withTrigger(sessions.getTrigger().getContinuationTrigger()));
+  }
+
+  /** A bundle's partial of one session: its window and accumulator. */
+  static final class Partial<A> {
+    final long start;
+    final long end;
+    final A accumulator;
+
+    Partial(long start, long end, A accumulator) {
+      this.start = start;
+      this.end = end;
+      this.accumulator = accumulator;
+    }
+
+    static <A> Coder<Partial<A>> coder(Coder<A> accumulatorCoder) {
+      return new CustomCoder<>() {
+        @Override
+        public void encode(Partial<A> p, OutputStream out) throws IOException {
+          VarLongCoder.of().encode(p.start, out);
+          VarLongCoder.of().encode(p.end, out);
+          accumulatorCoder.encode(p.accumulator, out);
+        }
+
+        @Override
+        public Partial<A> decode(InputStream in) throws IOException {
+          long start = VarLongCoder.of().decode(in);
+          long end = VarLongCoder.of().decode(in);
+          return new Partial<>(start, end, accumulatorCoder.decode(in));
+        }
+      };
+    }
+  }
+
+  /** Moves the session window into the element, before the elements leave for the global window. */
+  static final class CarryWindowFn<A> extends DoFn<KV<String, A>, KV<String, Partial<A>>> {
+    @ProcessElement
+    public void process(
+        @Element KV<String, A> kv,
+        BoundedWindow window,
+        OutputReceiver<KV<String, Partial<A>>> out) {
+      IntervalWindow w = (IntervalWindow) window;
+      out.output(
+          KV.of(
+              kv.getKey(),
+              new Partial<>(w.start().getMillis(), w.end().getMillis(), kv.getValue())));
+    }
+  }
+
+  /** One open session of a key, as kept in state. */
+  static final class Open<A> {
+    long start;
+    long end;
+    A accumulator;
+
+    /** Panes emitted for this session so far. */
+    long panes;
+
+    /** The on-time pane has fired: the watermark passed the end; later additions fire late. */
+    boolean pastEnd;
+
+    /** Elements were added since the last pane. */
+    boolean dirty;
+
+    Open(long start, long end, A accumulator, long panes, boolean pastEnd, boolean dirty) {
+      this.start = start;
+      this.end = end;
+      this.accumulator = accumulator;
+      this.panes = panes;
+      this.pastEnd = pastEnd;
+      this.dirty = dirty;
+    }
+
+    long maxTimestamp() {
+      return end - 1;
+    }
+
+    IntervalWindow window() {
+      return new IntervalWindow(new Instant(start), new Instant(end));
+    }
+
+    static <A> Coder<Open<A>> coder(Coder<A> accumulatorCoder) {
+      return new CustomCoder<>() {
+        @Override
+        public void encode(Open<A> o, OutputStream out) throws IOException {
+          VarLongCoder.of().encode(o.start, out);
+          VarLongCoder.of().encode(o.end, out);
+          accumulatorCoder.encode(o.accumulator, out);
+          VarLongCoder.of().encode(o.panes, out);
+          BooleanCoder.of().encode(o.pastEnd, out);
+          BooleanCoder.of().encode(o.dirty, out);
+        }
+
+        @Override
+        public Open<A> decode(InputStream in) throws IOException {
+          long start = VarLongCoder.of().decode(in);
+          long end = VarLongCoder.of().decode(in);
+          A acc = accumulatorCoder.decode(in);
+          long panes = VarLongCoder.of().decode(in);
+          boolean pastEnd = BooleanCoder.of().decode(in);
+          boolean dirty = BooleanCoder.of().decode(in);
+          return new Open<>(start, end, acc, panes, pastEnd, dirty);
+        }
+      };
+    }
+  }
+
+  /**
+   * Per key: the open sessions in one value, an event-time timer at the next session end or expiry,
+   * and a processing-time timer for the next early pane.
+   */
+  static final class SessionPanesFn<A, S> extends DoFn<KV<String, Partial<A>>, KV<String, S>> {
+    private final Combine.CombineFn<Event, A, S> fn;
+    private final long lateness;
+    private final @Nullable Duration earlyFiringInterval;
+
+    @StateId("sessions")
+    private final StateSpec<ValueState<List<Open<A>>>> sessionsSpec;
+
+    @StateId("earlyTimerSet")
+    private final StateSpec<ValueState<Integer>> earlyTimerSetSpec =
+        StateSpecs.value(VarIntCoder.of());
+
+    @TimerId("watermark")
+    private final TimerSpec watermarkSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    @TimerId("early")
+    private final TimerSpec earlySpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
+
+    SessionPanesFn(
+        Combine.CombineFn<Event, A, S> fn,
+        Coder<A> accumulatorCoder,
+        Duration allowedLateness,
+        @Nullable Duration earlyFiringInterval) {
+      this.fn = fn;
+      this.lateness = allowedLateness.getMillis();
+      this.earlyFiringInterval = earlyFiringInterval;
+      this.sessionsSpec = StateSpecs.value(ListCoder.of(Open.coder(accumulatorCoder)));
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, Partial<A>> element,
+        @StateId("sessions") ValueState<List<Open<A>>> state,
+        @StateId("earlyTimerSet") ValueState<Integer> earlyTimerSet,
+        @TimerId("watermark") Timer watermark,
+        @TimerId("early") Timer early,
+        OutputReceiver<KV<String, S>> out) {
+      Partial<A> p = element.getValue();
+      List<Open<A>> sessions = read(state);
+      Open<A> merged = new Open<>(p.start, p.end, p.accumulator, 0, false, true);
+      // Sessions already past their end that the merged session cannot outgrow: the watermark is
+      // past its end too, so it fires late at once (else it waits for its own on-time pane).
+      long firedEnd = Long.MIN_VALUE;
+      boolean allPastEnd = true;
+      boolean mergedAny = false;
+      boolean grew = true;
+      while (grew) {
+        grew = false;
+        for (int i = 0; i < sessions.size(); i++) {
+          Open<A> s = sessions.get(i);
+          if (s.start < merged.end && merged.start < s.end) {
+            if (!mergedAny && s.start <= merged.start && s.end >= merged.end) {
+              merged.panes = s.panes; // the same window: its panes count on
+            }
+            merged.start = Math.min(merged.start, s.start);
+            merged.end = Math.max(merged.end, s.end);
+            merged.accumulator = fn.mergeAccumulators(List.of(s.accumulator, merged.accumulator));
+            merged.panes = Math.max(merged.panes, s.panes);
+            allPastEnd &= s.pastEnd;
+            if (s.pastEnd) {
+              firedEnd = Math.max(firedEnd, s.end);
+            }
+            mergedAny = true;
+            sessions.remove(i--);
+            grew = true;
+          }
+        }
+      }
+      if (mergedAny && allPastEnd && merged.end <= firedEnd) {
+        merged.pastEnd = true;
+        emit(element.getKey(), merged, PaneInfo.Timing.LATE, false, out::outputWindowedValue);
+      }
+      sessions.add(merged);
+      state.write(sessions);
+      setWatermarkTimer(sessions, watermark);
+      if (!merged.pastEnd && earlyFiringInterval != null && earlyTimerSet.read() == null) {
+        early.offset(earlyFiringInterval).setRelative();
+        earlyTimerSet.write(1);
+      }
+    }
+
+    @OnTimer("early")
+    public void onEarly(
+        @Key String key,
+        @StateId("sessions") ValueState<List<Open<A>>> state,
+        @StateId("earlyTimerSet") ValueState<Integer> earlyTimerSet,
+        OutputReceiver<KV<String, S>> out) {
+      earlyTimerSet.clear();
+      List<Open<A>> sessions = read(state);
+      boolean changed = false;
+      for (Open<A> s : sessions) {
+        if (s.dirty && !s.pastEnd) {
+          emit(key, s, PaneInfo.Timing.EARLY, false, out::outputWindowedValue);
+          changed = true;
+        }
+      }
+      if (changed) {
+        state.write(sessions);
+      }
+    }
+
+    @OnTimer("watermark")
+    public void onWatermark(
+        @Key String key,
+        @Timestamp Instant firedAt,
+        @StateId("sessions") ValueState<List<Open<A>>> state,
+        @StateId("earlyTimerSet") ValueState<Integer> earlyTimerSet,
+        @TimerId("watermark") Timer watermark,
+        @TimerId("early") Timer early,
+        OutputReceiver<KV<String, S>> out) {
+      long now = firedAt.getMillis();
+      List<Open<A>> sessions = read(state);
+      sessions.sort((a, b) -> Long.compare(a.end, b.end));
+      List<Open<A>> open = new ArrayList<>(sessions.size());
+      for (Open<A> s : sessions) {
+        if (!s.pastEnd && s.maxTimestamp() <= now) {
+          s.pastEnd = true;
+          boolean expires = s.maxTimestamp() + lateness <= now;
+          emit(key, s, PaneInfo.Timing.ON_TIME, lateness == 0, out::outputWindowedValue);
+          if (lateness == 0) {
+            continue;
+          }
+          if (expires) {
+            emit(key, s, PaneInfo.Timing.LATE, true, out::outputWindowedValue);
+            continue;
+          }
+        } else if (s.pastEnd && s.maxTimestamp() + lateness <= now) {
+          emit(key, s, PaneInfo.Timing.LATE, true, out::outputWindowedValue);
+          continue;
+        }
+        open.add(s);
+      }
+      if (open.isEmpty()) {
+        state.clear();
+        earlyTimerSet.clear();
+        early.clear();
+        watermark.clear();
+        return;
+      }
+      state.write(open);
+      setWatermarkTimer(open, watermark);
+    }
+
+    private interface Output<T> {
+      void output(
+          T value, Instant timestamp, Collection<? extends BoundedWindow> windows, PaneInfo pane);
+    }
+
+    private void emit(
+        String key, Open<A> s, PaneInfo.Timing timing, boolean last, Output<KV<String, S>> out) {
+      PaneInfo pane =
+          PaneInfo.createPane(
+              s.panes == 0, last, timing, s.panes, timing == PaneInfo.Timing.EARLY ? -1 : 0);
+      out.output(
+          KV.of(key, fn.extractOutput(s.accumulator)),
+          new Instant(s.maxTimestamp()),
+          List.of(s.window()),
+          pane);
+      s.panes++;
+      s.dirty = false;
+    }
+
+    private void setWatermarkTimer(List<Open<A>> sessions, Timer watermark) {
+      long next = Long.MAX_VALUE;
+      for (Open<A> s : sessions) {
+        next = Math.min(next, s.pastEnd ? s.maxTimestamp() + lateness : s.maxTimestamp());
+      }
+      watermark.set(new Instant(next));
+    }
+
+    private static <A> List<Open<A>> read(ValueState<List<Open<A>>> state) {
+      List<Open<A>> sessions = state.read();
+      return sessions == null ? new ArrayList<>(2) : new ArrayList<>(sessions);
+    }
+
+    /** Panes carry the session's end as timestamp, which may be behind the element's. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE);
+    }
+  }
+}
