@@ -74,6 +74,8 @@ public final class Bench {
   private String sparkMaster = "local[2]";
   private final Map<String, List<String>> flinkVariants = new LinkedHashMap<>();
   private String profile = "";
+  private boolean subtaskCounts;
+  private Path flinkConfDir;
   private boolean latency = true;
   private boolean latencyOnly;
   private int latencyRate = 5_000;
@@ -107,7 +109,13 @@ public final class Bench {
       String a = args[i];
       String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
       boolean flag =
-          List.of("--keep-stack", "--keep-views", "--no-latency", "--latency-only", "--help")
+          List.of(
+                  "--keep-stack",
+                  "--keep-views",
+                  "--no-latency",
+                  "--latency-only",
+                  "--subtask-counts",
+                  "--help")
               .contains(name);
       if (!a.startsWith("--") || !parser(name)) {
         throw new IllegalArgumentException("unknown option " + a + " (try --help)");
@@ -142,6 +150,7 @@ public final class Bench {
               "flink-" + v.substring(0, eq), List.of(v.substring(eq + 1).trim().split("\\s+")));
         }
         case "--profile" -> profile = v;
+        case "--subtask-counts" -> subtaskCounts = true;
         case "--no-latency" -> latency = false;
         case "--latency-only" -> latencyOnly = true;
         case "--latency-rate" -> latencyRate = Integer.parseInt(v);
@@ -159,7 +168,8 @@ public final class Bench {
                   + String.join(",", ALL_SYSTEMS)
                   + "] [--direct-max 50000] [--heap 4g] [--gc ParallelGC] [--jvm-opt OPT]..."
                   + " [--flink-parallelism 2] [--flink-variant NAME:FLAGS]... [--profile"
-                  + " flink|flink-NAME] [--no-latency | --latency-only] [--latency-rate 5000]"
+                  + " flink|flink-NAME] [--subtask-counts] [--no-latency | --latency-only]"
+                  + " [--latency-rate 5000]"
                   + " [--latency-duration PT60S] [--latency-warmup PT10S] [--early-firing PT1S]"
                   + " [--stack-dir benchmarks/.stack] [--keep-stack] [--keep-views] [--timeout PT20M]"
                   + " [--work-dir benchmarks/target/bench-run]\nSee benchmarks/README.md.");
@@ -185,6 +195,7 @@ public final class Bench {
             "--spark-master",
             "--flink-variant",
             "--profile",
+            "--subtask-counts",
             "--no-latency",
             "--latency-only",
             "--latency-rate",
@@ -238,6 +249,13 @@ public final class Bench {
             + "; flink variants: "
             + flinkVariants.keySet());
     out.println("logs and result files: " + dir);
+    if (subtaskCounts) {
+      flinkConfDir = SubtaskCountsReporter.writeFlinkConf(dir.resolve("flink-conf"));
+      out.println(
+          "subtask counts: Flink runs report numRecordsIn/Out per operator subtask (--flinkConfDir="
+              + flinkConfDir
+              + ")");
+    }
 
     LocalStackControl.UpResult up =
         LocalStackControl.up(
@@ -377,6 +395,11 @@ public final class Bench {
           }
           dropViews(store, version);
           List<String> flags = new ArrayList<>(runner);
+          if (flinkConfDir != null
+              && flags.contains("--runner=FlinkRunner")
+              && flags.stream().noneMatch(f -> f.startsWith("--flinkConfDir="))) {
+            flags.add("--flinkConfDir=" + flinkConfDir);
+          }
           flags.addAll(
               List.of(
                   "--bootstrapServers=" + bootstrap,
@@ -446,6 +469,11 @@ public final class Bench {
         verdict += " (read " + r.records() + ", not " + n + ")";
       }
       report(n, r, b2, verdict);
+      if (r.props().containsKey("subtask_counts")) {
+        out.printf(
+            "%s records per subtask (Flink numRecordsIn, share of the operator's total):%n%s%n",
+            system, r.props().getProperty("subtask_counts"));
+      }
       if (system.equals(profile)) {
         JfrTop.print(dir.resolve(system + ".jfr"), 25, out);
       }

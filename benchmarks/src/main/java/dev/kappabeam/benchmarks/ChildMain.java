@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
@@ -128,6 +129,8 @@ public final class ChildMain {
   private static void pipeline(String[] flags, Properties out) {
     KappaBeamOptions o = options(flags);
     RunPlan plan = KappaBeamPipeline.plan(o);
+    // Read before run(): the runner replaces transforms in the pipeline it is given.
+    Set<String> keyedSteps = KeyedSteps.of(plan.pipeline());
     PipelineResult result = plan.pipeline().run();
     PipelineResult.State state = result.waitUntilFinish();
     if (state != PipelineResult.State.DONE) {
@@ -154,6 +157,11 @@ public final class ChildMain {
       }
     } catch (RuntimeException e) {
       out.setProperty("counters_error", String.valueOf(e.getMessage()));
+    }
+    // Filled only when the run's Flink configuration started the reporter (--subtask-counts).
+    SubtaskRecordCounts perSubtask = SubtaskCountsReporter.counts();
+    if (!perSubtask.isEmpty()) {
+      out.setProperty("subtask_counts", String.join("\n", perSubtask.format(keyedSteps)));
     }
   }
 
