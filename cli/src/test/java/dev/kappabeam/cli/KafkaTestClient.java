@@ -55,11 +55,18 @@ final class KafkaTestClient implements AutoCloseable {
   }
 
   List<RecordMetadata> produce(List<ProducerRecord<byte[], byte[]>> records) {
+    return produce(records, Map.of());
+  }
+
+  /** As {@link #produce(List)}, with producer settings added (e.g. a larger max.request.size). */
+  List<RecordMetadata> produce(
+      List<ProducerRecord<byte[], byte[]>> records, Map<String, Object> producerConfig) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.putAll(producerConfig);
     List<Future<RecordMetadata>> futures = new ArrayList<>(records.size());
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -4,6 +4,7 @@ import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventParser;
 import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.events.ParseError;
+import dev.kappabeam.transforms.views.Sums;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.Views;
@@ -124,7 +125,7 @@ public final class Oracle {
       List<Object> key = List.of(windowStart(e.timestampMillis(), MINUTE_MILLIS), e.type().json());
       long[] c = counts.computeIfAbsent(key, k -> new long[2]);
       c[0]++;
-      c[1] = Math.addExact(c[1], e.revenueCents());
+      c[1] = Sums.add(c[1], e.revenueCents());
       users.computeIfAbsent(key, k -> new HashSet<>()).add(e.userId());
     }
     List<Row> rows = new ArrayList<>(counts.size());
@@ -156,7 +157,7 @@ public final class Oracle {
               Objects.requireNonNull(e.item(), "purchase without item"));
       long[] c = counts.computeIfAbsent(key, k -> new long[2]);
       c[0]++;
-      c[1] = Math.addExact(c[1], e.revenueCents());
+      c[1] = Sums.add(c[1], e.revenueCents());
     }
     List<Row> rows = new ArrayList<>(counts.size());
     for (Map.Entry<List<Object>, long[]> en : counts.entrySet()) {

@@ -139,8 +139,10 @@ public final class KappaBeamPipeline {
     List<PartitionRange> ranges = List.of();
     PTransform<PBegin, PCollection<SourceRecord>> source;
     CountFrom countFrom = null;
+    int deadLetterMaxBytes;
     try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
       List<TopicPartition> partitions = kafka.partitions(o.getTopic());
+      deadLetterMaxBytes = deadLetterMaxBytes(kafka.maxMessageBytes(deadLetterTopic(o)));
       if (o.getCountFromOffsets() != null && !o.getCountFromOffsets().isBlank()) {
         Map<Integer, Long> from = new LinkedHashMap<>();
         KafkaOffsets.partitionOffsets(
@@ -204,7 +206,7 @@ public final class KappaBeamPipeline {
     ViewSinks sinks =
         new ViewSinks(
             viewSinks,
-            KafkaSinks.deadLetters(o.getBootstrapServers(), deadLetterTopic(o)),
+            KafkaSinks.deadLetters(o.getBootstrapServers(), deadLetterTopic(o), deadLetterMaxBytes),
             KafkaSinks.late(o.getBootstrapServers(), lateTopic(o)));
     if (o.getReportProgress() && ServingSinks.JDBC.equals(o.getServingStore())) {
       if (o.getRunId() == null || o.getRunId().isBlank()) {
@@ -224,6 +226,18 @@ public final class KappaBeamPipeline {
     }
     assemble(p, source, o.getLambdaPartials() ? reference.withUserSets() : reference, sinks);
     return new RunPlan(p, ranges, group, params, views);
+  }
+
+  /**
+   * The largest dead letter written whole: the producer default (1 MiB), or less when the
+   * dead-letter topic allows less. Larger ones are truncated ({@link KafkaSinks#deadLetters}).
+   */
+  static int deadLetterMaxBytes(java.util.OptionalInt topicMaxMessageBytes) {
+    int max = KafkaSinks.DEFAULT_MAX_RECORD_BYTES;
+    if (topicMaxMessageBytes.isPresent()) {
+      max = Math.min(max, topicMaxMessageBytes.getAsInt());
+    }
+    return max;
   }
 
   private static String autoOffsetReset(String startFrom) {

@@ -39,6 +39,13 @@ public final class CounterNames {
   /** Events later than the allowed lateness, sent to the late output. */
   public static final String LATE = "late";
 
+  /**
+   * Partial aggregates whose count or sum saturated at {@code Long.MAX_VALUE} instead of
+   * overflowing (a diagnostic outside the invariant; a saturated (window, key) may be counted more
+   * than once across bundles and retries).
+   */
+  public static final String SUMS_SATURATED = "sums_saturated";
+
   /** Events that reached the views. */
   public static final String ACCEPTED = "accepted";
 

@@ -229,6 +229,33 @@ public final class KafkaOffsets implements AutoCloseable {
     }
   }
 
+  /**
+   * The topic's {@code max.message.bytes} (its own or the broker's default), or empty when the
+   * topic does not exist or its configuration cannot be read.
+   */
+  public java.util.OptionalInt maxMessageBytes(String topic) {
+    org.apache.kafka.common.config.ConfigResource resource =
+        new org.apache.kafka.common.config.ConfigResource(
+            org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+    try {
+      org.apache.kafka.clients.admin.ConfigEntry entry =
+          admin
+              .describeConfigs(List.of(resource))
+              .all()
+              .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+              .get(resource)
+              .get(org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+      return entry == null || entry.value() == null
+          ? java.util.OptionalInt.empty()
+          : java.util.OptionalInt.of(Integer.parseInt(entry.value()));
+    } catch (ExecutionException | TimeoutException | NumberFormatException e) {
+      return java.util.OptionalInt.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return java.util.OptionalInt.empty();
+    }
+  }
+
   public Admin admin() {
     return admin;
   }

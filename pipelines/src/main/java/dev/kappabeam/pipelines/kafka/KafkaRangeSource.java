@@ -147,7 +147,14 @@ public final class KafkaRangeSource extends BoundedSource<SourceRecord> {
             range = null;
             continue;
           }
-          current = new SourceRecord(r.topic(), r.partition(), r.offset(), r.key(), r.value());
+          current =
+              new SourceRecord(
+                  r.topic(),
+                  r.partition(),
+                  r.offset(),
+                  r.key(),
+                  r.value(),
+                  KafkaSources.headers(r.headers()));
           read.inc();
           return true;
         }

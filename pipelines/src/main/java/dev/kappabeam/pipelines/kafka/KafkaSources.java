@@ -18,7 +18,10 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -140,7 +143,24 @@ public final class KafkaSources {
     @Override
     public SourceRecord apply(KafkaRecord<byte[], byte[]> r) {
       return new SourceRecord(
-          r.getTopic(), r.getPartition(), r.getOffset(), r.getKV().getKey(), r.getKV().getValue());
+          r.getTopic(),
+          r.getPartition(),
+          r.getOffset(),
+          r.getKV().getKey(),
+          r.getKV().getValue(),
+          headers(r.getHeaders()));
     }
+  }
+
+  /** A Kafka record's headers as {@link SourceRecord.Header}s, in order (none when absent). */
+  static List<SourceRecord.Header> headers(@Nullable Headers headers) {
+    if (headers == null) {
+      return List.of();
+    }
+    List<SourceRecord.Header> out = new ArrayList<>();
+    for (Header h : headers) {
+      out.add(new SourceRecord.Header(h.key(), h.value()));
+    }
+    return out;
   }
 }

@@ -4,7 +4,13 @@ import dev.kappabeam.transforms.events.DeadLetter;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.SourceRecord;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
@@ -14,18 +20,26 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SimpleFunction;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Kafka sinks for the records that do not reach the views.
  *
  * <ul>
- *   <li>{@link #deadLetters}: the original key and value bytes, unchanged, with headers {@code
- *       kb.reason} ({@code code: detail}), {@code kb.error} (the code), {@code kb.source.topic},
- *       {@code kb.source.partition} and {@code kb.source.offset}.
+ *   <li>{@link #deadLetters}: the original key and value bytes and the original headers, followed
+ *       by headers {@code kb.reason} ({@code code: detail}), {@code kb.error} (the code), {@code
+ *       kb.source.topic}, {@code kb.source.partition} and {@code kb.source.offset}. A dead letter
+ *       larger than the sink's record limit is truncated to fit rather than failing the run: its
+ *       value is cut (then, if that is not enough, the original headers dropped and the key cut to
+ *       {@value #TRUNCATED_KEY_BYTES} bytes), marked with {@code kb.truncated = true}, {@code
+ *       kb.original.size} and {@code kb.original.sha256} (of the whole value), and {@code
+ *       kb.original.key.size}, {@code kb.original.key.sha256}, {@code kb.headers.dropped} when
+ *       those were cut.
  *   <li>{@link #late}: events later than the allowed lateness, as canonical JSON keyed by user_id,
  *       with header {@code kb.reason = late}.
  * </ul>
@@ -39,29 +53,73 @@ public final class KafkaSinks {
   public static final String SOURCE_TOPIC = "kb.source.topic";
   public static final String SOURCE_PARTITION = "kb.source.partition";
   public static final String SOURCE_OFFSET = "kb.source.offset";
+  public static final String TRUNCATED = "kb.truncated";
+  public static final String ORIGINAL_SIZE = "kb.original.size";
+  public static final String ORIGINAL_SHA256 = "kb.original.sha256";
+  public static final String ORIGINAL_KEY_SIZE = "kb.original.key.size";
+  public static final String ORIGINAL_KEY_SHA256 = "kb.original.key.sha256";
+  public static final String HEADERS_DROPPED = "kb.headers.dropped";
+
+  /**
+   * The default record limit: a Kafka producer's default {@code max.request.size} (1 MiB), which
+   * also is the broker's default {@code max.message.bytes} (give or take a batch header).
+   */
+  public static final int DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+
+  /** A key longer than this is cut when a dead letter does not fit otherwise. */
+  static final int TRUNCATED_KEY_BYTES = 1024;
+
+  /**
+   * Room for what a record costs beyond its key, value and header bytes: a batch header (61 bytes),
+   * the record's framing (at most 21) and the length varints, with margin.
+   */
+  static final int RECORD_OVERHEAD_BYTES = 256;
 
   private KafkaSinks() {}
 
+  /** Dead letters to {@code topic}, each at most {@link #DEFAULT_MAX_RECORD_BYTES}. */
   public static PTransform<PCollection<DeadLetter>, PDone> deadLetters(
       String bootstrapServers, String topic) {
-    return new Write<>(bootstrapServers, topic, new DeadLetterToRecord(topic));
+    return deadLetters(bootstrapServers, topic, DEFAULT_MAX_RECORD_BYTES);
+  }
+
+  /**
+   * Dead letters to {@code topic}, each at most {@code maxRecordBytes} (the producer's {@code
+   * max.request.size} is set to it; pass at most the topic's {@code max.message.bytes}).
+   */
+  public static PTransform<PCollection<DeadLetter>, PDone> deadLetters(
+      String bootstrapServers, String topic, int maxRecordBytes) {
+    if (maxRecordBytes <= RECORD_OVERHEAD_BYTES + TRUNCATED_KEY_BYTES) {
+      throw new IllegalArgumentException(
+          "the dead-letter record limit must be more than "
+              + (RECORD_OVERHEAD_BYTES + TRUNCATED_KEY_BYTES)
+              + " bytes, got "
+              + maxRecordBytes
+              + "; raise max.message.bytes of "
+              + topic);
+    }
+    return new Write<>(
+        bootstrapServers, topic, maxRecordBytes, new DeadLetterToRecord(topic, maxRecordBytes));
   }
 
   public static PTransform<PCollection<Event>, PDone> late(String bootstrapServers, String topic) {
-    return new Write<>(bootstrapServers, topic, new LateToRecord(topic));
+    return new Write<>(bootstrapServers, topic, DEFAULT_MAX_RECORD_BYTES, new LateToRecord(topic));
   }
 
   static final class Write<T> extends PTransform<PCollection<T>, PDone> {
     private final String bootstrapServers;
     private final String topic;
+    private final int maxRecordBytes;
     private final SimpleFunction<T, ProducerRecord<byte[], byte[]>> toRecord;
 
     Write(
         String bootstrapServers,
         String topic,
+        int maxRecordBytes,
         SimpleFunction<T, ProducerRecord<byte[], byte[]>> toRecord) {
       this.bootstrapServers = bootstrapServers;
       this.topic = topic;
+      this.maxRecordBytes = maxRecordBytes;
       this.toRecord = toRecord;
     }
 
@@ -77,6 +135,8 @@ public final class KafkaSinks {
               KafkaIO.<byte[], byte[]>writeRecords()
                   .withBootstrapServers(bootstrapServers)
                   .withTopic(topic)
+                  .withProducerConfigUpdates(
+                      Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes))
                   .withKeySerializer(ByteArraySerializer.class)
                   .withValueSerializer(ByteArraySerializer.class));
     }
@@ -85,22 +145,76 @@ public final class KafkaSinks {
   static final class DeadLetterToRecord
       extends SimpleFunction<DeadLetter, ProducerRecord<byte[], byte[]>> {
     private final String topic;
+    private final int maxRecordBytes;
 
-    DeadLetterToRecord(String topic) {
+    DeadLetterToRecord(String topic, int maxRecordBytes) {
       this.topic = topic;
+      this.maxRecordBytes = maxRecordBytes;
     }
 
     @Override
     public ProducerRecord<byte[], byte[]> apply(DeadLetter d) {
       SourceRecord r = d.record();
-      List<Header> headers =
-          List.of(
-              header(REASON, d.reason()),
-              header(ERROR, d.error().code()),
-              header(SOURCE_TOPIC, r.topic()),
-              header(SOURCE_PARTITION, Integer.toString(r.partition())),
-              header(SOURCE_OFFSET, Long.toString(r.offset())));
-      return new ProducerRecord<>(topic, null, null, r.key(), r.value(), headers);
+      List<Header> source = new ArrayList<>();
+      for (SourceRecord.Header h : r.headers()) {
+        source.add(new RecordHeader(h.key(), h.value()));
+      }
+      List<Header> ours =
+          new ArrayList<>(
+              List.of(
+                  header(REASON, d.reason()),
+                  header(ERROR, d.error().code()),
+                  header(SOURCE_TOPIC, r.topic()),
+                  header(SOURCE_PARTITION, Integer.toString(r.partition())),
+                  header(SOURCE_OFFSET, Long.toString(r.offset()))));
+      byte[] key = r.key();
+      byte[] value = r.value();
+      if (size(key, value, source, ours) > maxRecordBytes) {
+        ours.add(header(TRUNCATED, "true"));
+        if (value != null) {
+          ours.add(header(ORIGINAL_SIZE, Integer.toString(value.length)));
+          ours.add(header(ORIGINAL_SHA256, sha256(value)));
+        }
+        if (size(key, null, source, ours) > maxRecordBytes) {
+          ours.add(header(HEADERS_DROPPED, Integer.toString(source.size())));
+          source = List.of();
+          if (key != null && key.length > TRUNCATED_KEY_BYTES) {
+            ours.add(header(ORIGINAL_KEY_SIZE, Integer.toString(key.length)));
+            ours.add(header(ORIGINAL_KEY_SHA256, sha256(key)));
+            key = Arrays.copyOf(key, TRUNCATED_KEY_BYTES);
+          }
+        }
+        if (value != null) {
+          long room = maxRecordBytes - size(key, null, source, ours);
+          value = Arrays.copyOf(value, (int) Math.max(0, Math.min(value.length, room)));
+        }
+      }
+      List<Header> headers = new ArrayList<>(source);
+      headers.addAll(ours);
+      return new ProducerRecord<>(topic, null, null, key, value, headers);
+    }
+  }
+
+  /** An upper bound of a record's size as the producer and the broker count it. */
+  static long size(
+      byte @Nullable [] key, byte @Nullable [] value, List<Header> source, List<Header> ours) {
+    long n = RECORD_OVERHEAD_BYTES;
+    n += key == null ? 0 : key.length;
+    n += value == null ? 0 : value.length;
+    for (List<Header> headers : List.of(source, ours)) {
+      for (Header h : headers) {
+        n += 10 + h.key().getBytes(StandardCharsets.UTF_8).length;
+        n += h.value() == null ? 0 : h.value().length;
+      }
+    }
+    return n;
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
     }
   }
 

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -25,19 +27,47 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>Rules (anything else is rejected with a {@link ParseError}):
  *
  * <ul>
- *   <li>The value is UTF-8 JSON holding exactly one object; unknown fields are ignored, duplicate
- *       fields and trailing data are malformed.
- *   <li>{@code event_id}, {@code user_id}: non-blank strings.
+ *   <li>The value is at most {@value #MAX_VALUE_BYTES} bytes of UTF-8 JSON holding exactly one
+ *       object, nested at most {@value #MAX_NESTING_DEPTH} levels deep; unknown fields are ignored,
+ *       duplicate fields and trailing data are malformed. A tombstone (no value) is rejected.
+ *   <li>{@code event_id}, {@code user_id}: non-blank strings of at most {@value #MAX_ID_BYTES}
+ *       bytes in UTF-8.
  *   <li>{@code type}: one of view, click, cart, purchase (case-sensitive).
  *   <li>{@code ts}: ISO-8601 date-time with {@code Z} or an offset (e.g. {@code
  *       2026-11-25T10:00:00.123Z}, {@code 2026-11-25T11:00:00+01:00}), or epoch milliseconds as a
  *       JSON integer or a string of digits; from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z.
- *   <li>{@code amount_cents}: a JSON integer &ge; 0 that fits in 64 bits; required for purchase.
- *   <li>{@code item}: a non-blank string; required for purchase.
+ *   <li>{@code amount_cents}: a JSON integer from 0 to {@value #MAX_AMOUNT_CENTS}; required for
+ *       purchase.
+ *   <li>{@code item}: a non-blank string of at most {@value #MAX_ID_BYTES} bytes in UTF-8; required
+ *       for purchase.
  *   <li>A JSON {@code null} counts as absent.
  * </ul>
+ *
+ * <p>The caps keep one hostile record from stopping a run: every value an accepted event carries
+ * fits any sink's key index (PostgreSQL refuses index entries over about 2.7 KB), and no sum of a
+ * view can overflow for any realistic count (see {@link #MAX_AMOUNT_CENTS}). The record key is not
+ * read: views key by the fields of the value, so an empty or absent key is accepted.
  */
 public final class EventParser {
+  /**
+   * Largest record value parsed: 1 MiB (Kafka's default {@code max.message.bytes}). A real event is
+   * a few hundred bytes; a larger value is a dead letter ({@code too_large}) without being parsed.
+   */
+  public static final int MAX_VALUE_BYTES = 1 << 20;
+
+  /** Longest {@code event_id}, {@code user_id} or {@code item}, in UTF-8 bytes. */
+  public static final int MAX_ID_BYTES = 256;
+
+  /**
+   * Largest {@code amount_cents} of one event: 10^11 cents (one billion in the currency's units). A
+   * sum of a view reaches {@link Long#MAX_VALUE} only after more than 92 million such purchases in
+   * one window and key; should it, the aggregates saturate rather than overflow.
+   */
+  public static final long MAX_AMOUNT_CENTS = 100_000_000_000L;
+
+  /** Deepest JSON nesting read (the reference event is flat; unknown fields may nest). */
+  public static final int MAX_NESTING_DEPTH = 64;
+
   /**
    * Earliest accepted event time: 1970-01-01T00:00:00Z. Beam's {@code FixedWindows} computes the
    * window of a timestamp more than one window size before the epoch with Java's {@code %}, which
@@ -49,7 +79,11 @@ public final class EventParser {
   public static final long MAX_TIMESTAMP_MILLIS = 253402300799999L;
 
   private static final JsonFactory JSON =
-      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+      JsonFactory.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .streamReadConstraints(
+              StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+          .build();
 
   private EventParser() {}
 
@@ -99,8 +133,16 @@ public final class EventParser {
 
   /** Parses the raw value of one record. Never throws. */
   public static Result parse(byte @Nullable [] value) {
-    if (value == null || value.length == 0) {
-      return Result.fail(ParseError.EMPTY_RECORD, "record has no value");
+    if (value == null) {
+      return Result.fail(ParseError.EMPTY_RECORD, "record has no value (a tombstone)");
+    }
+    if (value.length == 0) {
+      return Result.fail(ParseError.EMPTY_RECORD, "record value is empty (0 bytes)");
+    }
+    if (value.length > MAX_VALUE_BYTES) {
+      return Result.fail(
+          ParseError.TOO_LARGE,
+          "record value is " + value.length + " bytes; the limit is " + MAX_VALUE_BYTES);
     }
     if (!isUtf8(value)) {
       return Result.fail(ParseError.NOT_UTF8, "record is not valid UTF-8");
@@ -132,6 +174,9 @@ public final class EventParser {
       if (p.nextToken() != null) {
         return Result.fail(ParseError.MALFORMED_JSON, "trailing data after the JSON object");
       }
+    } catch (StreamConstraintsException e) {
+      return Result.fail(
+          ParseError.TOO_DEEP, "JSON nested deeper than " + MAX_NESTING_DEPTH + " levels");
     } catch (JsonProcessingException e) {
       return Result.fail(ParseError.MALFORMED_JSON, firstLine(e.getOriginalMessage()));
     } catch (IOException e) {
@@ -271,6 +316,11 @@ public final class EventParser {
         if ((Long) amount < 0) {
           return Result.fail(ParseError.INVALID_AMOUNT, "amount_cents must be >= 0, got " + amount);
         }
+        if ((Long) amount > MAX_AMOUNT_CENTS) {
+          return Result.fail(
+              ParseError.INVALID_AMOUNT,
+              "amount_cents must be at most " + MAX_AMOUNT_CENTS + ", got " + amount);
+        }
         amountCents = (Long) amount;
       } else if (amount instanceof Other && ((Other) amount).numeric) {
         return Result.fail(
@@ -307,6 +357,12 @@ public final class EventParser {
       }
       if (((String) v).isBlank()) {
         return Result.fail(ParseError.EMPTY_STRING, field + " must be a non-empty string");
+      }
+      long bytes = utf8Length((String) v);
+      if (bytes > MAX_ID_BYTES) {
+        return Result.fail(
+            ParseError.TOO_LONG,
+            field + " is " + bytes + " bytes in UTF-8; the limit is " + MAX_ID_BYTES);
       }
       return null;
     }
@@ -364,6 +420,27 @@ public final class EventParser {
     }
     int nl = message.indexOf('\n');
     return abbreviate(nl < 0 ? message : message.substring(0, nl)).strip();
+  }
+
+  /** Bytes of {@code s} in UTF-8 (an unpaired surrogate counts as the 3 bytes of its escape). */
+  static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n += 1;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
   }
 
   private static boolean isUtf8(byte[] bytes) {

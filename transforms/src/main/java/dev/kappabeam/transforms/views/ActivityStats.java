@@ -1,5 +1,6 @@
 package dev.kappabeam.transforms.views;
 
+import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.events.Event;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,13 +16,16 @@ import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Mergeable partial aggregate of {@code activity_per_minute} for one (window, type): event count,
  * the exact set of users, and purchase revenue. Partials merge by adding counts and sums and taking
- * the union of user sets, so a batch partial and a speed partial give the exact answer.
+ * the union of user sets, so a batch partial and a speed partial give the exact answer. Counts and
+ * sums saturate at {@link Sums#SATURATED} instead of overflowing.
  */
 public final class ActivityStats implements Serializable {
   long events;
@@ -55,17 +59,22 @@ public final class ActivityStats implements Serializable {
   }
 
   public ActivityStats add(Event e) {
-    events++;
+    events = Sums.add(events, 1);
     users.add(e.userId());
-    revenueCents = Math.addExact(revenueCents, e.revenueCents());
+    revenueCents = Sums.add(revenueCents, e.revenueCents());
     return this;
   }
 
   public ActivityStats merge(ActivityStats other) {
-    events += other.events;
+    events = Sums.add(events, other.events);
     users.addAll(other.users);
-    revenueCents = Math.addExact(revenueCents, other.revenueCents);
+    revenueCents = Sums.add(revenueCents, other.revenueCents);
     return this;
+  }
+
+  /** Whether a count or sum reached {@link Sums#SATURATED}. */
+  public boolean isSaturated() {
+    return events == Sums.SATURATED || revenueCents == Sums.SATURATED;
   }
 
   @Override
@@ -93,8 +102,14 @@ public final class ActivityStats implements Serializable {
         + "}";
   }
 
-  /** Combines events into {@link ActivityStats}. */
+  /**
+   * Combines events into {@link ActivityStats}; counts {@code sums_saturated} when a partial
+   * saturates.
+   */
   public static final class Fn extends Combine.CombineFn<Event, ActivityStats, ActivityStats> {
+    private final Counter saturated =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.SUMS_SATURATED);
+
     @Override
     public ActivityStats createAccumulator() {
       return new ActivityStats();
@@ -102,14 +117,24 @@ public final class ActivityStats implements Serializable {
 
     @Override
     public ActivityStats addInput(ActivityStats acc, Event e) {
-      return acc.add(e);
+      boolean before = acc.isSaturated();
+      acc.add(e);
+      if (!before && acc.isSaturated()) {
+        saturated.inc();
+      }
+      return acc;
     }
 
     @Override
     public ActivityStats mergeAccumulators(Iterable<ActivityStats> accs) {
       ActivityStats out = new ActivityStats();
+      boolean before = false;
       for (ActivityStats a : accs) {
+        before |= a.isSaturated();
         out.merge(a);
+      }
+      if (!before && out.isSaturated()) {
+        saturated.inc();
       }
       return out;
     }

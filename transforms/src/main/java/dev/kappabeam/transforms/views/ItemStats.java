@@ -1,5 +1,6 @@
 package dev.kappabeam.transforms.views;
 
+import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.events.Event;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,12 +10,15 @@ import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Mergeable partial aggregate of {@code item_revenue_hourly} for one (window, item): purchase count
- * and revenue. Partials merge by adding.
+ * and revenue. Partials merge by adding; the count and the sum saturate at {@link Sums#SATURATED}
+ * instead of overflowing.
  */
 public final class ItemStats implements Serializable {
   long purchases;
@@ -36,15 +40,20 @@ public final class ItemStats implements Serializable {
   }
 
   public ItemStats add(Event e) {
-    purchases++;
-    revenueCents = Math.addExact(revenueCents, e.revenueCents());
+    purchases = Sums.add(purchases, 1);
+    revenueCents = Sums.add(revenueCents, e.revenueCents());
     return this;
   }
 
   public ItemStats merge(ItemStats other) {
-    purchases += other.purchases;
-    revenueCents = Math.addExact(revenueCents, other.revenueCents);
+    purchases = Sums.add(purchases, other.purchases);
+    revenueCents = Sums.add(revenueCents, other.revenueCents);
     return this;
+  }
+
+  /** Whether a count or sum reached {@link Sums#SATURATED}. */
+  public boolean isSaturated() {
+    return purchases == Sums.SATURATED || revenueCents == Sums.SATURATED;
   }
 
   @Override
@@ -64,8 +73,14 @@ public final class ItemStats implements Serializable {
     return "ItemStats{purchases=" + purchases + ", revenue=" + revenueCents + "}";
   }
 
-  /** Combines purchase events into {@link ItemStats}. */
+  /**
+   * Combines purchase events into {@link ItemStats}; counts {@code sums_saturated} when a partial
+   * saturates.
+   */
   public static final class Fn extends Combine.CombineFn<Event, ItemStats, ItemStats> {
+    private final Counter saturated =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.SUMS_SATURATED);
+
     @Override
     public ItemStats createAccumulator() {
       return new ItemStats();
@@ -73,14 +88,24 @@ public final class ItemStats implements Serializable {
 
     @Override
     public ItemStats addInput(ItemStats acc, Event e) {
-      return acc.add(e);
+      boolean before = acc.isSaturated();
+      acc.add(e);
+      if (!before && acc.isSaturated()) {
+        saturated.inc();
+      }
+      return acc;
     }
 
     @Override
     public ItemStats mergeAccumulators(Iterable<ItemStats> accs) {
       ItemStats out = new ItemStats();
+      boolean before = false;
       for (ItemStats a : accs) {
+        before |= a.isSaturated();
         out.merge(a);
+      }
+      if (!before && out.isSaturated()) {
+        saturated.inc();
       }
       return out;
     }

@@ -52,9 +52,9 @@ public final class SessionStats implements Serializable {
   public SessionStats add(Event e) {
     first = Math.min(first, e.timestampMillis());
     last = Math.max(last, e.timestampMillis());
-    events++;
+    events = Sums.add(events, 1);
     if (e.isPurchase()) {
-      purchases++;
+      purchases = Sums.add(purchases, 1);
     }
     return this;
   }
@@ -62,8 +62,8 @@ public final class SessionStats implements Serializable {
   public SessionStats merge(SessionStats other) {
     first = Math.min(first, other.first);
     last = Math.max(last, other.last);
-    events += other.events;
-    purchases += other.purchases;
+    events = Sums.add(events, other.events);
+    purchases = Sums.add(purchases, other.purchases);
     return this;
   }
 

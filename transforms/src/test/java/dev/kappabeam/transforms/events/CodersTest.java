@@ -30,8 +30,24 @@ class CodersTest {
         new SourceRecord(
             "events", 3, 42L, "u-1".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2});
     SourceRecord tombstone = new SourceRecord("events", 0, 7L, null, null);
+    SourceRecord withHeaders =
+        new SourceRecord(
+            "events",
+            1,
+            8L,
+            new byte[0],
+            new byte[] {3},
+            java.util.List.of(
+                new SourceRecord.Header("trace", new byte[] {1}),
+                new SourceRecord.Header("trace", null),
+                new SourceRecord.Header("ü", new byte[0])));
     CoderProperties.coderDecodeEncodeEqual(SourceRecord.Coder.of(), r);
     CoderProperties.coderDecodeEncodeEqual(SourceRecord.Coder.of(), tombstone);
+    CoderProperties.coderDecodeEncodeEqual(SourceRecord.Coder.of(), withHeaders);
+    CoderProperties.coderDeterministic(
+        SourceRecord.Coder.of(),
+        withHeaders,
+        new SourceRecord("events", 1, 8L, new byte[0], new byte[] {3}, withHeaders.headers()));
     CoderProperties.coderDecodeEncodeEqual(
         DeadLetter.Coder.of(), new DeadLetter(r, ParseError.MALFORMED_JSON, "truncated"));
   }

@@ -222,7 +222,140 @@ class EventParserTest {
   @Test
   void emptyAndNullValuesAreRejected() {
     assertEquals(ParseError.EMPTY_RECORD, EventParser.parse(null).error());
+    assertEquals("record has no value (a tombstone)", EventParser.parse(null).detail());
     assertEquals(ParseError.EMPTY_RECORD, EventParser.parse(new byte[0]).error());
+  }
+
+  private static String purchaseWith(String eventId, String userId, String item, String amount) {
+    return "{\"event_id\":\""
+        + eventId
+        + "\",\"user_id\":\""
+        + userId
+        + "\",\"type\":\"purchase\",\"item\":\""
+        + item
+        + "\",\"amount_cents\":"
+        + amount
+        + ",\"ts\":\"2026-11-25T10:00:00Z\"}";
+  }
+
+  @Test
+  void idsUpToTheByteLimitAreAccepted() {
+    String ascii = "u".repeat(EventParser.MAX_ID_BYTES);
+    String emoji = "\uD83D\uDE00".repeat(EventParser.MAX_ID_BYTES / 4); // 4 bytes each in UTF-8
+    Event e = parse(purchaseWith(ascii, emoji, ascii, "1")).event();
+    assertEquals(ascii, e.eventId());
+    assertEquals(emoji, e.userId());
+    assertEquals(EventParser.MAX_ID_BYTES, e.userId().getBytes(StandardCharsets.UTF_8).length);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"event_id", "user_id", "item"})
+  void idsOverTheByteLimitAreTooLong(String field) {
+    String ok = "x";
+    String tenKb = "r".repeat(10_000);
+    String json =
+        purchaseWith(
+            field.equals("event_id") ? tenKb : ok,
+            field.equals("user_id") ? tenKb : ok,
+            field.equals("item") ? tenKb : ok,
+            "1");
+    assertRejected(json, ParseError.TOO_LONG);
+    assertEquals(field + " is 10000 bytes in UTF-8; the limit is 256", parse(json).detail());
+    // 257 bytes: one over, counted in UTF-8 bytes rather than characters
+    String justOver = "é".repeat(128) + "x";
+    assertEquals(ParseError.TOO_LONG, parse(purchaseWith("e", justOver, "i", "1")).error());
+  }
+
+  @Test
+  void amountsAboveTheCapAreInvalidAndTheCapItselfIsValid() {
+    assertEquals(
+        EventParser.MAX_AMOUNT_CENTS,
+        parse(purchaseWith("e", "u", "i", Long.toString(EventParser.MAX_AMOUNT_CENTS)))
+            .event()
+            .amountCents());
+    EventParser.Result r = parse(purchaseWith("e", "u", "i", Long.toString(Long.MAX_VALUE)));
+    assertEquals(ParseError.INVALID_AMOUNT, r.error());
+    assertEquals("amount_cents must be at most 100000000000, got 9223372036854775807", r.detail());
+    assertEquals(
+        ParseError.INVALID_AMOUNT,
+        parse(purchaseWith("e", "u", "i", Long.toString(EventParser.MAX_AMOUNT_CENTS + 1)))
+            .error());
+  }
+
+  @Test
+  void jsonNestedTenThousandDeepIsTooDeep() {
+    String deepArray = "[".repeat(10_000) + "]".repeat(10_000);
+    assertRejected(deepArray, ParseError.TOO_DEEP);
+    assertRejected(view("\"ts\":0,\"extra\":" + deepArray), ParseError.TOO_DEEP);
+    String deepObject = "{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000);
+    assertRejected(deepObject, ParseError.TOO_DEEP);
+    assertEquals("JSON nested deeper than 64 levels", parse(deepObject).detail());
+    // unterminated: still too deep before it is found malformed
+    assertRejected("[".repeat(10_000), ParseError.TOO_DEEP);
+  }
+
+  @Test
+  void nestingUpToTheLimitIsAccepted() {
+    int inner = EventParser.MAX_NESTING_DEPTH - 1; // the event object is the first level
+    String nested = "[".repeat(inner) + "]".repeat(inner);
+    assertTrue(parse(view("\"ts\":0,\"extra\":" + nested)).isValid());
+  }
+
+  @Test
+  void valuesOverOneMebibyteAreTooLargeAndNotParsed() {
+    byte[] twoMb = new byte[2 << 20];
+    java.util.Arrays.fill(twoMb, (byte) '{');
+    EventParser.Result r = EventParser.parse(twoMb);
+    assertEquals(ParseError.TOO_LARGE, r.error());
+    assertEquals("record value is 2097152 bytes; the limit is 1048576", r.detail());
+    byte[] valid = padded(EventParser.MAX_VALUE_BYTES + 1);
+    assertEquals(ParseError.TOO_LARGE, EventParser.parse(valid).error());
+  }
+
+  @Test
+  void valuesJustUnderTheLimitAreParsed() {
+    assertTrue(EventParser.parse(padded(900 * 1024)).isValid());
+    assertTrue(EventParser.parse(padded(EventParser.MAX_VALUE_BYTES)).isValid());
+    byte[] truncated = java.util.Arrays.copyOf(padded(900 * 1024), 900 * 1024 - 10);
+    assertEquals(ParseError.MALFORMED_JSON, EventParser.parse(truncated).error());
+  }
+
+  /** A valid view event of exactly {@code size} bytes: an unknown field pads it. */
+  private static byte[] padded(int size) {
+    String head = "{\"event_id\":\"e-1\",\"user_id\":\"u-1\",\"type\":\"view\",\"ts\":0,\"pad\":\"";
+    String tail = "\"}";
+    return (head + "p".repeat(size - head.length() - tail.length()) + tail)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void invalidUtf8SequencesAreRejected() {
+    for (byte[] bad :
+        new byte[][] {
+          {(byte) 0xC0, (byte) 0xAF}, // overlong '/'
+          {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // a lone surrogate
+          {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // above U+10FFFF
+          {(byte) 0xE2, (byte) 0x82} // truncated sequence
+        }) {
+      byte[] value = (view("\"ts\":0,\"x\":\"") + "\"}").getBytes(StandardCharsets.UTF_8);
+      byte[] withBad = new byte[value.length + bad.length];
+      int at = value.length - 3; // inside the string of "x"
+      System.arraycopy(value, 0, withBad, 0, at);
+      System.arraycopy(bad, 0, withBad, at, bad.length);
+      System.arraycopy(value, at, withBad, at + bad.length, value.length - at);
+      EventParser.Result r = EventParser.parse(withBad);
+      assertEquals(ParseError.NOT_UTF8, r.error(), () -> java.util.Arrays.toString(bad));
+      assertEquals("record is not valid UTF-8", r.detail());
+    }
+  }
+
+  @Test
+  void utf8LengthCountsBytes() {
+    assertEquals(3, EventParser.utf8Length("abc"));
+    assertEquals(2, EventParser.utf8Length("é"));
+    assertEquals(3, EventParser.utf8Length("☕"));
+    assertEquals(4, EventParser.utf8Length("\uD83D\uDE00"));
+    assertEquals(3, EventParser.utf8Length("\uD83D"));
   }
 
   @Test

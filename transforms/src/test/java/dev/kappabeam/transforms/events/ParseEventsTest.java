@@ -53,7 +53,7 @@ public class ParseEventsTest {
         .containsInAnyOrder(
             "orders/1@11 malformed_json",
             "orders/2@12 invalid_type: 'refund' is not one of view, click, cart, purchase",
-            "orders/2@13 empty_record: record has no value",
+            "orders/2@13 empty_record: record has no value (a tombstone)",
             "orders/3@14 not_utf8: record is not valid UTF-8");
     PAssert.that(out.get(ParseEvents.DEAD_LETTERS).apply(ParDo.of(new RawBytes())))
         .containsInAnyOrder(
