@@ -1,18 +1,12 @@
 package dev.kappabeam.transforms.views;
 
-import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertTrue;
-
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
 import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.time.ViewWindowing;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.testing.PAssert;
@@ -21,7 +15,6 @@ import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -96,26 +89,7 @@ public class CombineSessionsTest {
                     windowing.earlyFiringInterval()))
             .apply("DescribeOwn", ParDo.of(new PreAggregatedCombineTest.DescribeFn("own")));
     PAssert.that(PCollectionList.of(plain).and(own).apply(Flatten.pCollections()))
-        .satisfies(
-            (SerializableFunction<Iterable<String>, Void>)
-                panes -> {
-                  Map<String, Map<String, String>> last = new HashMap<>();
-                  Map<String, Long> index = new HashMap<>();
-                  for (String pane : panes) {
-                    String[] f = pane.split("\\|", 5);
-                    String keyWindow = f[1] + "|" + f[2];
-                    String at = f[0] + "|" + keyWindow;
-                    long i = Long.parseLong(f[3]);
-                    if (i >= index.getOrDefault(at, -1L)) {
-                      index.put(at, i);
-                      last.computeIfAbsent(f[0], t -> new TreeMap<>()).put(keyWindow, f[4]);
-                    }
-                  }
-                  Map<String, String> expected = last.get("plain");
-                  assertTrue("non-trivial: " + expected, expected.size() > 12);
-                  assertEquals(expected, last.get("own"));
-                  return null;
-                });
+        .satisfies(PreAggregatedCombineTest.sameLastPanes("plain", "own"));
     p.run().waitUntilFinish();
   }
 

@@ -134,26 +134,35 @@ public class PreAggregatedCombineTest {
             .apply("Pre", PreAggregatedCombine.of(new IdsFn(), sessions))
             .apply("DescribePre", ParDo.of(new DescribeFn("pre")));
     PAssert.that(PCollectionList.of(plain).and(pre).apply(Flatten.pCollections()))
-        .satisfies(
-            (SerializableFunction<Iterable<String>, Void>)
-                panes -> {
-                  Map<String, Map<String, String>> last = new HashMap<>();
-                  Map<String, Long> index = new HashMap<>();
-                  for (String pane : panes) {
-                    String[] f = pane.split("\\|", 5);
-                    String keyWindow = f[1] + "|" + f[2];
-                    String at = f[0] + "|" + keyWindow;
-                    long i = Long.parseLong(f[3]);
-                    if (i >= index.getOrDefault(at, -1L)) {
-                      index.put(at, i);
-                      last.computeIfAbsent(f[0], t -> new TreeMap<>()).put(keyWindow, f[4]);
-                    }
-                  }
-                  assertTrue("non-trivial: " + last.get("plain"), last.get("plain").size() > 12);
-                  assertEquals(last.get("plain"), last.get("pre"));
-                  return null;
-                });
+        .satisfies(sameLastPanes("plain", "pre"));
     p.run().waitUntilFinish();
+  }
+
+  /**
+   * Checks panes described by {@link DescribeFn}: for every key and window, the pane with the
+   * highest index of {@code tag} holds what the last pane of {@code expectedTag} holds (as a sink
+   * applying every pane would end up), over more than 12 key-windows.
+   */
+  static SerializableFunction<Iterable<String>, Void> sameLastPanes(
+      String expectedTag, String tag) {
+    return panes -> {
+      Map<String, Map<String, String>> last = new HashMap<>();
+      Map<String, Long> index = new HashMap<>();
+      for (String pane : panes) {
+        String[] f = pane.split("\\|", 5);
+        String keyWindow = f[1] + "|" + f[2];
+        String at = f[0] + "|" + keyWindow;
+        long i = Long.parseLong(f[3]);
+        if (i >= index.getOrDefault(at, -1L)) {
+          index.put(at, i);
+          last.computeIfAbsent(f[0], t -> new TreeMap<>()).put(keyWindow, f[4]);
+        }
+      }
+      Map<String, String> expected = last.get(expectedTag);
+      assertTrue("non-trivial: " + expected, expected.size() > 12);
+      assertEquals(expected, last.get(tag));
+      return null;
+    };
   }
 
   @Test
