@@ -132,6 +132,7 @@ public final class KappaBeamPipeline {
    */
   public static RunPlan plan(KappaBeamOptions o) {
     RunnerSupports.check(o);
+    StoreConfigs.password(o); // refuses --jdbcPassword whatever the store: runners display options
     ViewParameters params = parameters(o);
     List<ViewDefinition> views = views(o.getViews());
     Duration bound = duration(o.getMaxOutOfOrderness(), "--maxOutOfOrderness");
