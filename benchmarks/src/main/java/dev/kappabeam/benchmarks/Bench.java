@@ -406,7 +406,6 @@ public final class Bench {
                   "--topic=" + topic,
                   "--jdbcUrl=" + st.jdbcUrl(),
                   "--jdbcUser=" + st.jdbcUser(),
-                  "--jdbcPassword=" + st.jdbcPassword(),
                   "--viewVersion=" + version,
                   "--consumerGroup=bench-" + version + "-" + runId,
                   "--jobName=bench-" + system.replace('_', '-')));

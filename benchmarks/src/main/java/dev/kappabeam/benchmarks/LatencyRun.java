@@ -95,7 +95,6 @@ final class LatencyRun {
                 "--consumerGroup=bench-latency-" + run,
                 "--jdbcUrl=" + jdbcUrl,
                 "--jdbcUser=" + jdbcUser,
-                "--jdbcPassword=" + jdbcPassword,
                 "--viewVersion=" + version,
                 "--jobName=bench-latency"));
     flags.addAll(s.extraFlags());

@@ -1,18 +1,39 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.pipelines.options.StoreConfigs;
+import dev.kappabeam.serving.JdbcPassword;
+import dev.kappabeam.serving.StoreConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * Where the broker and the serving store are. Each setting comes from its flag, else its
  * environment variable, else the running local stack ({@code <data-dir>/stack.properties}), else
- * the local stack's default port.
+ * the local stack's default port. The password is never a flag: see {@link #jdbcPasswordSource()}.
  */
 final class Connections {
+  /** The environment variable holding the JDBC password. */
+  static final String PASSWORD_ENV = "KB_JDBC_PASSWORD";
+
+  /** Refuses a password on the command line, naming the ways that keep it out of ps. */
+  static final class RefusedPassword implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      throw new TypeConversionException(
+          "refused: a password on the command line is visible to every user in ps; set "
+              + PASSWORD_ENV
+              + " or pass --jdbc-password-file FILE");
+    }
+  }
+
   @Option(
       names = "--bootstrap-servers",
       description = "Kafka bootstrap servers (env KB_BOOTSTRAP_SERVERS; default: the local stack).")
@@ -26,10 +47,21 @@ final class Connections {
   @Option(names = "--jdbc-user", description = "JDBC user (env KB_JDBC_USER; default kb).")
   String jdbcUser;
 
+  /** Refused: set so the refusal can say what to use instead (see {@link RefusedPassword}). */
   @Option(
       names = "--jdbc-password",
-      description = "JDBC password (env KB_JDBC_PASSWORD; default kb).")
+      hidden = true,
+      paramLabel = "PASSWORD",
+      converter = RefusedPassword.class)
   String jdbcPassword;
+
+  @Option(
+      names = "--jdbc-password-file",
+      paramLabel = "FILE",
+      description =
+          "File holding the JDBC password (env KB_JDBC_PASSWORD holds the password itself;"
+              + " default: the local stack's, else kb). A password flag is refused: ps shows it.")
+  Path jdbcPasswordFile;
 
   @Option(
       names = "--data-dir",
@@ -61,8 +93,66 @@ final class Connections {
     return pick(jdbcUser, "KB_JDBC_USER", "jdbcUser", "kb");
   }
 
+  /**
+   * Where the JDBC password is read: {@code --jdbc-password-file}, else {@code KB_JDBC_PASSWORD},
+   * else the local stack's 0600 password file, else the local default {@code kb}.
+   */
+  JdbcPassword jdbcPasswordSource() {
+    if (jdbcPasswordFile != null) {
+      return JdbcPassword.fromFile(jdbcPasswordFile.toAbsolutePath().toString());
+    }
+    String env = System.getenv(PASSWORD_ENV);
+    if (env != null && !env.isEmpty()) {
+      return JdbcPassword.fromEnv(PASSWORD_ENV, null);
+    }
+    String stackFile = stackProperties().getProperty("jdbcPasswordFile");
+    if (stackFile != null && Files.isReadable(Path.of(stackFile))) {
+      return JdbcPassword.fromFile(stackFile);
+    }
+    return JdbcPassword.of(StoreConfigs.LOCAL_DEFAULT_PASSWORD);
+  }
+
+  /** The JDBC password, read now. */
   String jdbcPassword() {
-    return pick(jdbcPassword, "KB_JDBC_PASSWORD", "jdbcPassword", "kb");
+    try {
+      return jdbcPasswordSource().resolve();
+    } catch (IllegalStateException e) {
+      throw new CliException(ExitCodes.ENVIRONMENT, e.getMessage());
+    }
+  }
+
+  /** The serving store, password by reference. */
+  StoreConfig store() {
+    return StoreConfig.of(requireJdbcUrl(), jdbcUser(), jdbcPasswordSource());
+  }
+
+  /**
+   * The pipeline options naming where workers read the password: the file, or the variable (the
+   * workers of a local run share this process's environment; on a cluster, set it there or use a
+   * file). Never the password.
+   */
+  List<String> pipelinePasswordArgs() {
+    JdbcPassword source = jdbcPasswordSource();
+    if (source.file().isPresent()) {
+      return List.of("--jdbcPasswordFile=" + source.file().get());
+    }
+    return List.of("--jdbcPasswordEnv=" + PASSWORD_ENV);
+  }
+
+  /**
+   * The flags that hand these connections to another kb command: the password travels as its file
+   * or in the inherited environment, never as a flag.
+   */
+  List<String> forwardArgs() {
+    List<String> args = new ArrayList<>();
+    args.add("--bootstrap-servers=" + bootstrapServers());
+    args.add("--jdbc-url=" + requireJdbcUrl());
+    args.add("--jdbc-user=" + jdbcUser());
+    if (jdbcPasswordFile != null) {
+      args.add("--jdbc-password-file=" + jdbcPasswordFile.toAbsolutePath());
+    }
+    args.add("--data-dir=" + dataDir());
+    return args;
   }
 
   String requireJdbcUrl() {

@@ -1,6 +1,7 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewDiff;
@@ -177,7 +178,7 @@ final class DemoCommand implements Callable<Integer> {
               + " --format csv | head");
       System.out.println(
           "  SQL on the serving store ("
-              + connections.requireJdbcUrl()
+              + JdbcUrls.redact(connections.requireJdbcUrl())
               + ", user "
               + connections.jdbcUser()
               + "): SELECT * FROM "
@@ -202,9 +203,7 @@ final class DemoCommand implements Callable<Integer> {
   /** Part 2: the logic change of {@link #KAPPA_VIEW}, v1 → v2, the way an operator does it. */
   private void kappa(String topic, String v1, String v2, List<String> common) {
     String view = KAPPA_VIEW.name();
-    StoreConfig config =
-        StoreConfig.of(
-            connections.requireJdbcUrl(), connections.jdbcUser(), connections.jdbcPassword());
+    StoreConfig config = connections.store();
     try (ViewStore store = new ViewStore(config);
         ViewRegistry registry = new ViewRegistry(config)) {
       System.out.println();
@@ -328,12 +327,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private List<String> connectionArgs() {
-    List<String> args = new ArrayList<>();
-    args.add("--bootstrap-servers=" + connections.bootstrapServers());
-    args.add("--jdbc-url=" + connections.requireJdbcUrl());
-    args.add("--jdbc-user=" + connections.jdbcUser());
-    args.add("--jdbc-password=" + connections.jdbcPassword());
-    return args;
+    return new ArrayList<>(connections.forwardArgs());
   }
 
   private static String seconds(long nanos) {

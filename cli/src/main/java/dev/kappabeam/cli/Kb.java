@@ -2,6 +2,7 @@ package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.kafka.KafkaSetupException;
 import dev.kappabeam.serve.ServeCommand;
+import dev.kappabeam.serving.JdbcUrls;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -74,7 +75,8 @@ public final class Kb implements Runnable {
           CommandLine cmd = ex.getCommandLine();
           PrintWriter err = cmd.getErr();
           String where = cmd.getCommandSpec().qualifiedName();
-          err.println("kb: error: " + ex.getMessage() + " (see '" + where + " --help')");
+          err.println(
+              "kb: error: " + JdbcUrls.redact(ex.getMessage()) + " (see '" + where + " --help')");
           err.flush();
           return ExitCodes.USAGE;
         });
@@ -91,7 +93,8 @@ public final class Kb implements Runnable {
           } else if (ex instanceof IllegalArgumentException) {
             code = ExitCodes.USAGE;
           }
-          err.println("kb: error: " + (message == null ? ex.toString() : message));
+          // A driver's message can quote the URL it was given, credentials and all.
+          err.println("kb: error: " + JdbcUrls.redact(message == null ? ex.toString() : message));
           if (stacktrace) {
             ex.printStackTrace(err);
           } else if (code == ExitCodes.RUN_FAILED) {

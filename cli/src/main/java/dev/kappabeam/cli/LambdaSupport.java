@@ -72,17 +72,13 @@ final class LambdaSupport {
   }
 
   static StoreConfig store(Connections c) {
-    return StoreConfig.of(c.requireJdbcUrl(), c.jdbcUser(), c.jdbcPassword());
+    return c.store();
   }
 
   /** Runs {@code kb run} in this process with the given arguments plus the connection settings. */
   static void kbRun(Connections c, List<String> runArgs, List<String> beamArgs) {
     List<String> args = new ArrayList<>(runArgs);
-    args.add("--bootstrap-servers=" + c.bootstrapServers());
-    args.add("--jdbc-url=" + c.requireJdbcUrl());
-    args.add("--jdbc-user=" + c.jdbcUser());
-    args.add("--jdbc-password=" + c.jdbcPassword());
-    args.add("--data-dir=" + c.dataDir());
+    args.addAll(c.forwardArgs());
     args.addAll(beamArgs);
     RunCommand run = new RunCommand();
     new CommandLine(run).parseArgs(args.toArray(new String[0]));

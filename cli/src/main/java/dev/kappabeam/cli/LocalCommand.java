@@ -3,6 +3,7 @@ package dev.kappabeam.cli;
 import dev.kappabeam.devstack.LocalStack;
 import dev.kappabeam.devstack.LocalStackControl;
 import dev.kappabeam.devstack.StackState;
+import dev.kappabeam.serving.JdbcUrls;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,7 +59,7 @@ final class LocalCommand {
               + "\n  kafka:   "
               + s.bootstrapServers()
               + "\n  jdbc:    "
-              + s.jdbcUrl()
+              + JdbcUrls.redact(s.jdbcUrl())
               + " (user "
               + s.jdbcUser()
               + ")"
@@ -124,7 +125,7 @@ final class LocalCommand {
               + s.bootstrapServers()
               + (r.kafkaAnswers() ? " (answers)" : " (NOT answering)")
               + "\n  jdbc:    "
-              + s.jdbcUrl()
+              + JdbcUrls.redact(s.jdbcUrl())
               + (r.h2Answers() ? " (answers)" : " (NOT answering)")
               + "\n  h2:      "
               + s.h2Version()

@@ -32,7 +32,7 @@ final class RegistryCommands {
   private RegistryCommands() {}
 
   static StoreConfig store(Connections c) {
-    return StoreConfig.of(c.requireJdbcUrl(), c.jdbcUser(), c.jdbcPassword());
+    return c.store();
   }
 
   static Duration duration(String iso, String flag) {

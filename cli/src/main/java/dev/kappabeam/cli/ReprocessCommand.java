@@ -4,6 +4,7 @@ import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.options.StoreConfigs;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.CodeVersion;
 import dev.kappabeam.serving.RegisteredVersion;
@@ -158,9 +159,7 @@ final class ReprocessCommand implements Callable<Integer> {
     if (!"earliest".equals(from)) {
       KafkaOffsets.parseStartPoint(from);
     }
-    StoreConfig storeConfig =
-        StoreConfig.of(
-            connections.requireJdbcUrl(), connections.jdbcUser(), connections.jdbcPassword());
+    StoreConfig storeConfig = connections.store();
     ViewStore store = new ViewStore(storeConfig);
     ViewRegistry registry = new ViewRegistry(storeConfig);
 
@@ -337,7 +336,7 @@ final class ReprocessCommand implements Callable<Integer> {
     try (CatchUpWatch watch =
         new CatchUpWatch(
             options.getBootstrapServers(),
-            StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword()),
+            StoreConfigs.of(options),
             topic,
             options.getConsumerGroup(),
             runId,
@@ -475,7 +474,7 @@ final class ReprocessCommand implements Callable<Integer> {
     args.add("--drainWhenCaughtUp=false");
     args.add("--jdbcUrl=" + connections.requireJdbcUrl());
     args.add("--jdbcUser=" + connections.jdbcUser());
-    args.add("--jdbcPassword=" + connections.jdbcPassword());
+    args.addAll(connections.pipelinePasswordArgs());
     args.add("--viewVersion=" + version);
     args.add("--views=" + viewName);
     args.addAll(logic);

@@ -7,6 +7,7 @@ import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
+import dev.kappabeam.pipelines.options.StoreConfigs;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.CodeVersion;
 import dev.kappabeam.serving.ReadProgress;
@@ -196,8 +197,7 @@ final class RunCommand implements Runnable {
     KappaBeamOptions options = options();
     RunnerSupports.check(options);
     List<ViewDefinition> selected = KappaBeamPipeline.views(views);
-    StoreConfig store =
-        StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    StoreConfig store = StoreConfigs.of(options);
     ViewStore viewStore = new ViewStore(store);
     for (ViewDefinition v : selected) {
       if (viewStore.tableExists(v, version) && !resume) {
@@ -361,7 +361,7 @@ final class RunCommand implements Runnable {
     args.add("--drainWhenCaughtUp=" + drainWhenCaughtUp);
     args.add("--jdbcUrl=" + connections.requireJdbcUrl());
     args.add("--jdbcUser=" + connections.jdbcUser());
-    args.add("--jdbcPassword=" + connections.jdbcPassword());
+    args.addAll(connections.pipelinePasswordArgs());
     args.add("--viewVersion=" + version);
     args.add("--views=" + views);
     args.add("--maxOutOfOrderness=" + maxOutOfOrderness);

@@ -1,7 +1,6 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.serving.ExportFormat;
-import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.StoredTable;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.views.ViewDefinition;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Option;
 final class ViewsCommand {
 
   static ViewStore store(Connections c) {
-    return new ViewStore(StoreConfig.of(c.requireJdbcUrl(), c.jdbcUser(), c.jdbcPassword()));
+    return new ViewStore(c.store());
   }
 
   static ViewDefinition view(String name) {

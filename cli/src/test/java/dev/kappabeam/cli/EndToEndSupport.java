@@ -37,7 +37,6 @@ final class EndToEndSupport {
     out.add("--bootstrap-servers=" + stack.bootstrapServers());
     out.add("--jdbc-url=" + stack.jdbcUrl());
     out.add("--jdbc-user=" + stack.jdbcUser());
-    out.add("--jdbc-password=" + stack.jdbcPassword());
     return out;
   }
 

@@ -97,7 +97,7 @@ public final class LocalStackMain {
     System.out.printf(
         "Local stack ready in %.1f s (pid %d)%n"
             + "  Kafka bootstrap servers: %s%n"
-            + "  JDBC URL: %s (user %s, password %s)%n"
+            + "  JDBC URL: %s (user %s, password in %s)%n"
             + "  H2 %s, database file %s%n"
             + "  Data: %s (broker log %s)%n"
             + "  State file: %s%n"
@@ -107,7 +107,7 @@ public final class LocalStackMain {
         state.bootstrapServers(),
         state.jdbcUrl(),
         state.jdbcUser(),
-        state.jdbcPassword(),
+        StackState.passwordFile(dataDir),
         state.h2Version(),
         state.databaseFile(),
         dataDir,

@@ -9,13 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * What a running background stack publishes in {@code <dataDir>/stack.properties}: its process,
- * ports and endpoints.
+ * ports and endpoints. The file and the database password file it names ({@value
+ * #PASSWORD_FILE_NAME}) are created with mode 0600.
  *
  * <p>{@link LocalStackMain} writes the file once the stack is ready and deletes it on shutdown; a
  * file whose {@code pid} is no longer alive is stale and {@link LocalStackControl} removes it.
@@ -52,6 +56,17 @@ public record StackState(
 
   /** Name of the state file inside the data directory. */
   public static final String FILE_NAME = "stack.properties";
+
+  /** Name of the file holding the database password (mode 0600), named in the state file. */
+  public static final String PASSWORD_FILE_NAME = "jdbc.password";
+
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rw-------");
+
+  /** The password file of {@code dataDir}, handed to jobs as {@code --jdbcPasswordFile}. */
+  public static Path passwordFile(Path dataDir) {
+    return dataDir.toAbsolutePath().normalize().resolve(PASSWORD_FILE_NAME);
+  }
 
   /** The state file of {@code dataDir}. */
   public static Path file(Path dataDir) {
@@ -100,7 +115,7 @@ public record StackState(
               required(p, "bootstrapServers"),
               required(p, "jdbcUrl"),
               required(p, "jdbcUser"),
-              required(p, "jdbcPassword"),
+              password(p),
               Integer.parseInt(required(p, "kafkaPort")),
               Integer.parseInt(required(p, "controllerPort")),
               Integer.parseInt(required(p, "h2Port")),
@@ -121,7 +136,9 @@ public record StackState(
     p.setProperty("bootstrapServers", bootstrapServers);
     p.setProperty("jdbcUrl", jdbcUrl);
     p.setProperty("jdbcUser", jdbcUser);
-    p.setProperty("jdbcPassword", jdbcPassword);
+    // The password itself goes to its own 0600 file; the state file only names it.
+    Path passwordFile = passwordFile(dataDir);
+    p.setProperty("jdbcPasswordFile", passwordFile.toString());
     p.setProperty("kafkaPort", Integer.toString(kafkaPort));
     p.setProperty("controllerPort", Integer.toString(controllerPort));
     p.setProperty("h2Port", Integer.toString(h2Port));
@@ -131,6 +148,9 @@ public record StackState(
     Path file = file(dataDir);
     Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
     try {
+      writeOwnerOnly(passwordFile, jdbcPassword);
+      Files.deleteIfExists(tmp);
+      createOwnerOnly(tmp);
       try (Writer writer = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
         p.store(writer, "kappa-beam local stack; deleted when the stack stops");
       }
@@ -142,6 +162,36 @@ public record StackState(
     } catch (IOException e) {
       throw new LocalStackException("Could not write the state file " + file, e);
     }
+  }
+
+  /** Writes {@code content} to {@code file}, readable and writable by its owner only. */
+  static void writeOwnerOnly(Path file, String content) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    createOwnerOnly(tmp);
+    Files.writeString(tmp, content, StandardCharsets.UTF_8);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static void createOwnerOnly(Path file) throws IOException {
+    try {
+      Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(file); // not a POSIX file system: the platform's defaults apply
+    }
+  }
+
+  /** The password from the file the state names; older stacks wrote it into the state file. */
+  private static String password(Properties p) {
+    String file = p.getProperty("jdbcPasswordFile");
+    if (file != null) {
+      try {
+        return Files.readString(Path.of(file), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read the password file " + file, e);
+      }
+    }
+    return required(p, "jdbcPassword");
   }
 
   /** The H2 database file, {@code <dataDir>/h2/kb.mv.db}. */

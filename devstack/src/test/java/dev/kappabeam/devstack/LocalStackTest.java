@@ -91,6 +91,24 @@ class LocalStackTest {
   }
 
   @Test
+  void stateFileNamesAnOwnerOnlyPasswordFileInsteadOfHoldingThePassword() throws Exception {
+    StackState state = state(ProcessHandle.current().pid());
+    state.write();
+    Path stateFile = StackState.file(dir);
+    Path passwordFile = StackState.passwordFile(dir);
+    assertFalse(
+        Files.readString(stateFile).contains(state.jdbcPassword()),
+        "the state file holds no password");
+    assertEquals(state.jdbcPassword(), Files.readString(passwordFile));
+    for (Path f : List.of(stateFile, passwordFile)) {
+      assertEquals(
+          "rw-------",
+          java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
+          f.toString());
+    }
+  }
+
+  @Test
   void staleStateFileIsRemovedByStatusAndDown() throws Exception {
     Process finished = new ProcessBuilder(KafkaBroker.javaExecutable(), "-version").start();
     finished.waitFor();

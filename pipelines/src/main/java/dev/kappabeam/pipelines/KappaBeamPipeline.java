@@ -5,11 +5,11 @@ import dev.kappabeam.pipelines.kafka.KafkaSources;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
+import dev.kappabeam.pipelines.options.StoreConfigs;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.pipelines.sinks.ReportReadProgress;
 import dev.kappabeam.pipelines.sinks.ServingSinks;
-import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.events.CountFrom;
 import dev.kappabeam.transforms.events.EventType;
@@ -132,6 +132,7 @@ public final class KappaBeamPipeline {
    */
   public static RunPlan plan(KappaBeamOptions o) {
     RunnerSupports.check(o);
+    StoreConfigs.password(o); // refuses --jdbcPassword whatever the store: runners display options
     ViewParameters params = parameters(o);
     List<ViewDefinition> views = views(o.getViews());
     Duration bound = duration(o.getMaxOutOfOrderness(), "--maxOutOfOrderness");
@@ -212,12 +213,7 @@ public final class KappaBeamPipeline {
       if (o.getRunId() == null || o.getRunId().isBlank()) {
         o.setRunId(java.util.UUID.randomUUID().toString());
       }
-      sinks =
-          sinks.withProgress(
-              new ReportReadProgress(
-                  StoreConfig.of(o.getJdbcUrl(), o.getJdbcUser(), o.getJdbcPassword()),
-                  group,
-                  o.getRunId()));
+      sinks = sinks.withProgress(new ReportReadProgress(StoreConfigs.of(o), group, o.getRunId()));
     }
     Pipeline p = Pipeline.create(o);
     ReferenceViews reference = ReferenceViews.of(params).withViews(views);

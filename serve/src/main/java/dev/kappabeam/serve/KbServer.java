@@ -1,5 +1,6 @@
 package dev.kappabeam.serve;
 
+import dev.kappabeam.serving.JdbcUrls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLDecoder;
@@ -183,8 +184,11 @@ public final class KbServer implements AutoCloseable {
       error(ex, e);
     } catch (RuntimeException e) {
       // The database or Kafka failed: say so, with the cause, instead of a bare 500.
-      LOG.warn("{} {} failed", method, path, e);
-      error(ex, new ApiException(503, String.valueOf(e.getMessage())));
+      // Masked: a driver's message can quote its URL, and the body goes to any client.
+      String message = JdbcUrls.redact(String.valueOf(e.getMessage()));
+      LOG.warn("{} {} failed: {}", method, path, message);
+      LOG.debug("{} {} failed", method, path, e);
+      error(ex, new ApiException(503, message));
     }
   }
 
@@ -274,7 +278,7 @@ public final class KbServer implements AutoCloseable {
   }
 
   private static void error(Exchange ex, ApiException e) {
-    json(ex, e.status, Map.of("error", e.getMessage(), "status", e.status));
+    json(ex, e.status, Map.of("error", JdbcUrls.redact(e.getMessage()), "status", e.status));
   }
 
   private static void send(Exchange ex, int status, String type, byte[] body) {

@@ -1,5 +1,6 @@
 package dev.kappabeam.serve;
 
+import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
@@ -207,7 +208,11 @@ final class ServeApi implements AutoCloseable {
       return out;
     } catch (SQLException e) {
       throw new IllegalStateException(
-          "cannot read the live alias " + query.view.name() + ": " + e.getMessage(), e);
+          "cannot read the live alias "
+              + query.view.name()
+              + ": "
+              + JdbcUrls.redact(e.getMessage()),
+          e);
     }
   }
 
@@ -264,7 +269,7 @@ final class ServeApi implements AutoCloseable {
                 .forEach((p, pos) -> read.put(p, pos.nextOffset()));
             lag = kafka.lag(r.topic(), r.consumerGroup(), read);
           } catch (RuntimeException e) {
-            lagError = String.valueOf(e.getMessage());
+            lagError = JdbcUrls.redact(String.valueOf(e.getMessage()));
           }
         }
       }

@@ -1,5 +1,6 @@
 package dev.kappabeam.serve;
 
+import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -144,7 +145,7 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       server = KbServer.start(backend, config);
     } catch (IOException e) {
-      err.println("kb: error: " + e.getMessage() + " (pick another --port)");
+      err.println("kb: error: " + JdbcUrls.redact(e.getMessage()) + " (pick another --port)");
       err.flush();
       return ENVIRONMENT;
     }
@@ -153,7 +154,7 @@ public final class ServeCommand implements Callable<Integer> {
     err.printf(
         "kb: serving %s (views and registry at %s, Kafka %s; Host %s; %s); Ctrl-C stops%n",
         server.url(),
-        store.jdbcUrl(),
+        store.redactedUrl(),
         backend.bootstrapServers(),
         String.join(", ", config.allowedHostNames()),
         tokenFile == null ? "no token" : "bearer token from " + tokenFile);

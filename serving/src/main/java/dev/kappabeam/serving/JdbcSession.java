@@ -104,9 +104,9 @@ final class JdbcSession implements AutoCloseable {
         "cannot "
             + what
             + " at "
-            + config.jdbcUrl()
+            + config.redactedUrl()
             + ": "
-            + e.getMessage()
+            + JdbcUrls.redact(e.getMessage())
             + " (SQLState "
             + e.getSQLState()
             + ")",

@@ -11,13 +11,14 @@ import java.util.Objects;
  * retries a transaction that the database aborted for a concurrency conflict.
  *
  * <p>Immutable and serializable, so a Beam sink can carry it to its workers and open the store in
- * {@code @Setup}. The same SQL runs on PostgreSQL ({@code jdbc:postgresql://host:5432/kb}) and on
- * H2 in PostgreSQL mode ({@code
- * jdbc:h2:tcp://localhost:9092/kb;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE}). {@link #toString()}
- * does not show the password.
+ * {@code @Setup}; it carries a {@link JdbcPassword} reference, read where a connection is opened,
+ * so a pipeline built with {@link #of(String, String, JdbcPassword)} never holds the password. The
+ * same SQL runs on PostgreSQL ({@code jdbc:postgresql://host:5432/kb}) and on H2 in PostgreSQL mode
+ * ({@code jdbc:h2:tcp://localhost:9092/kb;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE}). {@link
+ * #toString()} does not show the password and masks credentials in the URL.
  *
  * <pre>{@code
- * StoreConfig config = StoreConfig.of("jdbc:postgresql://db:5432/kb", "kb", secret)
+ * StoreConfig config = StoreConfig.of("jdbc:postgresql://db:5432/kb", "kb", JdbcPassword.fromFile("/run/secrets/db"))
  *     .withMaxAttempts(8);
  * }</pre>
  */
@@ -27,10 +28,10 @@ public final class StoreConfig implements Serializable {
 
   private final String jdbcUrl;
   private final String user;
-  private final String password;
+  private final JdbcPassword password;
   private final int maxAttempts;
 
-  private StoreConfig(String jdbcUrl, String user, String password, int maxAttempts) {
+  private StoreConfig(String jdbcUrl, String user, JdbcPassword password, int maxAttempts) {
     this.jdbcUrl = jdbcUrl;
     this.user = user;
     this.password = password;
@@ -42,14 +43,23 @@ public final class StoreConfig implements Serializable {
    * empty, e.g. for an H2 database without users; neither may be null).
    */
   public static StoreConfig of(String jdbcUrl, String user, String password) {
+    Objects.requireNonNull(password, "password (use \"\" for none)");
+    return of(jdbcUrl, user, JdbcPassword.of(password));
+  }
+
+  /**
+   * A store at {@code jdbcUrl}, logging in as {@code user} with the password read from {@code
+   * password} each time a connection is opened (so a sink reads it on its worker).
+   */
+  public static StoreConfig of(String jdbcUrl, String user, JdbcPassword password) {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl");
     Objects.requireNonNull(user, "user (use \"\" for none)");
-    Objects.requireNonNull(password, "password (use \"\" for none)");
+    Objects.requireNonNull(password, "password");
     if (!jdbcUrl.startsWith("jdbc:")) {
       throw new IllegalArgumentException(
           "JDBC url must start with jdbc:, e.g. jdbc:postgresql://localhost:5432/kb or"
               + " jdbc:h2:tcp://localhost:9092/kb;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE; got "
-              + jdbcUrl);
+              + JdbcUrls.redact(jdbcUrl));
     }
     return new StoreConfig(jdbcUrl, user, password, DEFAULT_MAX_ATTEMPTS);
   }
@@ -74,8 +84,19 @@ public final class StoreConfig implements Serializable {
     return user;
   }
 
+  /** The password, read now from its source (see {@link #passwordSource()}). */
   public String password() {
+    return password.resolve();
+  }
+
+  /** Where the password comes from. */
+  public JdbcPassword passwordSource() {
     return password;
+  }
+
+  /** The URL with its credentials masked, for messages and logs. */
+  public String redactedUrl() {
+    return JdbcUrls.redact(jdbcUrl);
   }
 
   public int maxAttempts() {
@@ -88,9 +109,10 @@ public final class StoreConfig implements Serializable {
    * new user-code loader, so later jobs on a TaskManager would find "no suitable driver".
    */
   Connection connect() throws SQLException {
+    String secret = password.resolve();
     java.util.Properties props = new java.util.Properties();
     props.put("user", user);
-    props.put("password", password);
+    props.put("password", secret);
     for (java.sql.Driver d :
         java.util.ServiceLoader.load(java.sql.Driver.class, StoreConfig.class.getClassLoader())) {
       if (d.acceptsURL(jdbcUrl)) {
@@ -100,7 +122,7 @@ public final class StoreConfig implements Serializable {
         }
       }
     }
-    return DriverManager.getConnection(jdbcUrl, user, password);
+    return DriverManager.getConnection(jdbcUrl, user, secret);
   }
 
   @Override
@@ -123,11 +145,11 @@ public final class StoreConfig implements Serializable {
   @Override
   public String toString() {
     return "StoreConfig{jdbcUrl="
-        + jdbcUrl
+        + redactedUrl()
         + ", user="
         + user
         + ", password="
-        + (password.isEmpty() ? "" : "****")
+        + password
         + ", maxAttempts="
         + maxAttempts
         + "}";

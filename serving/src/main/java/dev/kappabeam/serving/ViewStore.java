@@ -738,9 +738,9 @@ public final class ViewStore implements AutoCloseable {
         "cannot "
             + what
             + " at "
-            + config.jdbcUrl()
+            + config.redactedUrl()
             + ": "
-            + detail.getMessage()
+            + JdbcUrls.redact(detail.getMessage())
             + " (SQLState "
             + detail.getSQLState()
             + ")",

@@ -27,10 +27,35 @@ public interface ServingStoreOptions extends PipelineOptions {
 
   void setJdbcUser(String value);
 
-  @Description("JDBC password.")
-  @Default.String("kb")
+  @Description(
+      "File holding the JDBC password, read on each worker when it connects (mount it there, e.g."
+          + " a Kubernetes or Dataflow secret volume). Wins over --jdbcPasswordEnv.")
+  String getJdbcPasswordFile();
+
+  void setJdbcPasswordFile(String value);
+
+  @Description(
+      "Name of the environment variable holding the JDBC password, read on each worker when it"
+          + " connects; when it is unset there, the local stack's default password kb is used.")
+  @Default.String("KB_JDBC_PASSWORD")
+  String getJdbcPasswordEnv();
+
+  void setJdbcPasswordEnv(String value);
+
+  /**
+   * Refused: a password given as an option is shown by runners (Flink web UI, Dataflow job spec)
+   * and in {@code ps}. Kept so the refusal can say what to use instead.
+   *
+   * @deprecated use {@link #getJdbcPasswordFile()} or {@link #getJdbcPasswordEnv()}
+   */
+  @Deprecated
+  @Description("Refused (runners display options): use --jdbcPasswordFile or --jdbcPasswordEnv.")
   String getJdbcPassword();
 
+  /**
+   * @deprecated see {@link #getJdbcPassword()}
+   */
+  @Deprecated
   void setJdbcPassword(String value);
 
   @Description("The view version this run writes, e.g. v1: one table <view>__<version> per view.")

@@ -1,7 +1,7 @@
 package dev.kappabeam.pipelines.sinks;
 
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
-import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.pipelines.options.StoreConfigs;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,10 +27,7 @@ public final class ServingSinks {
         throw new IllegalArgumentException(
             "--servingStore=jdbc needs --jdbcUrl (e.g. jdbc:postgresql://host/db)");
       }
-      return new ServingStoreSink(
-          StoreConfig.of(url, options.getJdbcUser(), options.getJdbcPassword()),
-          view,
-          options.getViewVersion());
+      return new ServingStoreSink(StoreConfigs.of(options), view, options.getViewVersion());
     }
     List<String> known = new ArrayList<>(List.of(JDBC));
     for (ServingSinkProvider p :

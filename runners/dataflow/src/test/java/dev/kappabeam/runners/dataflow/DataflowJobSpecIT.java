@@ -13,6 +13,7 @@ import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.runners.testkit.ParityFixture;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.Views;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,6 +106,86 @@ class DataflowJobSpecIT {
             dev.kappabeam.pipelines.runner.UnsupportedRunException.class,
             () -> KappaBeamPipeline.plan(o));
     assertTrue(e.getMessage().contains("loopback"), e.getMessage());
+  }
+
+  /**
+   * A job writing to a JDBC store with its password in a file: the spec (options, and every
+   * serialized DoFn, base64-decoded and uncompressed) holds the file's path but never the password.
+   */
+  @Test
+  void jdbcPasswordReachesTheJobByReferenceOnly() throws Exception {
+    String canary = "CANARY-" + java.util.UUID.randomUUID();
+    Path passwordFile = tempDir.resolve("db-password");
+    Files.writeString(passwordFile, canary);
+    List<String> args = new ArrayList<>(baseArgs("p1", true));
+    args.remove("--servingStore=bigquery");
+    args.remove("--bigQueryDataset=serving");
+    args.add("--servingStore=jdbc");
+    args.add("--jdbcUrl=jdbc:postgresql://db.internal:5432/kb");
+    args.add("--jdbcPasswordFile=" + passwordFile.toAbsolutePath());
+    args.add("--mode=HISTORICAL");
+    KappaBeamOptions o = options(args);
+    RunPlan plan = KappaBeamPipeline.plan(o);
+    plan.pipeline().run();
+    String text = Files.readString(tempDir.resolve("p1-job.json"));
+    Files.createDirectories(Path.of("target", "job-specs"));
+    Files.writeString(Path.of("target", "job-specs", "p1-job.json"), text);
+    String decoded = decodedPayloads(new ObjectMapper().readTree(text));
+    assertFalse(text.contains(canary), "the job spec holds no password");
+    assertFalse(decoded.contains(canary), "no serialized DoFn holds the password");
+    assertTrue(
+        decoded.contains(passwordFile.toAbsolutePath().toString()),
+        "the decoding reaches the sinks' DoFns: they carry the password file's path");
+  }
+
+  @Test
+  void passwordAsAPipelineOptionIsRefusedBeforeAnyJobIsWritten() {
+    List<String> args = new ArrayList<>(baseArgs("p2", true));
+    args.add("--jdbcPassword=CANARY-option");
+    KappaBeamOptions o = options(args);
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> KappaBeamPipeline.plan(o));
+    assertTrue(e.getMessage().contains("--jdbcPasswordFile"), e.getMessage());
+    assertFalse(e.getMessage().contains("CANARY"), e.getMessage());
+    assertFalse(Files.exists(tempDir.resolve("p2-job.json")), "no job spec written");
+  }
+
+  /**
+   * Every long string of the spec, percent-decoded (how the runner writes bytes such as a
+   * serialized_fn) and, when it is a Snappy stream (Beam compresses serialized DoFns),
+   * uncompressed.
+   */
+  private static String decodedPayloads(JsonNode node) throws java.io.IOException {
+    StringBuilder out = new StringBuilder();
+    List<JsonNode> stack = new ArrayList<>(List.of(node));
+    while (!stack.isEmpty()) {
+      JsonNode n = stack.remove(stack.size() - 1);
+      n.elements().forEachRemaining(stack::add);
+      if (!n.isTextual() || n.asText().length() < 64) {
+        continue;
+      }
+      String v = n.asText();
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      for (int i = 0; i < v.length(); i++) {
+        char c = v.charAt(i);
+        if (c == '%' && i + 2 < v.length()) {
+          bytes.write(Integer.parseInt(v.substring(i + 1, i + 3), 16));
+          i += 2;
+        } else {
+          bytes.write(c);
+        }
+      }
+      byte[] raw = bytes.toByteArray();
+      if (raw.length > 7 && new String(raw, 1, 6, StandardCharsets.ISO_8859_1).equals("SNAPPY")) {
+        try (java.io.InputStream in =
+            new org.xerial.snappy.SnappyInputStream(new java.io.ByteArrayInputStream(raw))) {
+          raw = in.readAllBytes();
+        }
+      }
+      out.append(new String(raw, StandardCharsets.ISO_8859_1)).append('\n');
+    }
+    return out.toString();
   }
 
   private Spec translate(String version, String... modeFlags) throws Exception {

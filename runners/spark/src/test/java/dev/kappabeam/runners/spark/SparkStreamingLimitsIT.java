@@ -105,7 +105,6 @@ class SparkStreamingLimitsIT {
                 "--topic=" + fixture.topic(),
                 "--jdbcUrl=" + fixture.stack().jdbcUrl(),
                 "--jdbcUser=" + fixture.stack().jdbcUser(),
-                "--jdbcPassword=" + fixture.stack().jdbcPassword(),
                 "--viewVersion=" + version,
                 "--checkpointDir=" + tempDir.resolve("checkpoint-" + version)));
     args.addAll(List.of(modeFlags));

@@ -132,7 +132,6 @@ class SparkSubmitIT {
             "--topic=" + fixture.topic(),
             "--jdbcUrl=" + fixture.stack().jdbcUrl(),
             "--jdbcUser=" + fixture.stack().jdbcUser(),
-            "--jdbcPassword=" + fixture.stack().jdbcPassword(),
             "--viewVersion=" + version));
     Path log = tempDir.resolve("spark-submit.log");
     Process process =

@@ -193,7 +193,6 @@ public final class ParityFixture implements AutoCloseable {
                 "--topic=" + topic,
                 "--jdbcUrl=" + stack.jdbcUrl(),
                 "--jdbcUser=" + stack.jdbcUser(),
-                "--jdbcPassword=" + stack.jdbcPassword(),
                 "--viewVersion=" + version,
                 "--jobName=parity-" + version));
     args.addAll(runnerFlags);
