@@ -293,13 +293,10 @@ public final class CombineSessions<A, S>
         for (int i = 0; i < sessions.size(); i++) {
           Open<A> s = sessions.get(i);
           if (s.start < merged.end && merged.start < s.end) {
-            if (!mergedAny && s.start <= merged.start && s.end >= merged.end) {
-              merged.panes = s.panes; // the same window: its panes count on
-            }
             merged.start = Math.min(merged.start, s.start);
             merged.end = Math.max(merged.end, s.end);
             merged.accumulator = fn.mergeAccumulators(List.of(s.accumulator, merged.accumulator));
-            merged.panes = Math.max(merged.panes, s.panes);
+            merged.panes = Math.max(merged.panes, s.panes); // pane indexes count on
             allPastEnd &= s.pastEnd;
             if (s.pastEnd) {
               firedEnd = Math.max(firedEnd, s.end);

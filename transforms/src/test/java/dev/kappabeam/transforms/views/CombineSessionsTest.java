@@ -1,14 +1,7 @@
 package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
-import dev.kappabeam.transforms.events.EventCoder;
-import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.time.ViewWindowing;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
@@ -18,9 +11,7 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
-import org.apache.beam.sdk.values.TimestampedValue;
 import org.joda.time.Duration;
-import org.joda.time.Instant;
 import org.junit.Rule;
 import org.junit.Test;
 
@@ -34,8 +25,6 @@ import org.junit.Test;
 public class CombineSessionsTest {
   @Rule public final transient TestPipeline p = TestPipeline.create();
 
-  private static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
-
   /** Bundles of {@code perBundle} events over {@code users} keys, 5% behind the watermark. */
   private static TestStream<KV<String, Event>> stream(int users, int bundles, int perBundle) {
     return stream(users, bundles, perBundle, 100);
@@ -44,32 +33,8 @@ public class CombineSessionsTest {
   /** ... with the late events at most {@code maxLateSeconds} behind the watermark. */
   private static TestStream<KV<String, Event>> stream(
       int users, int bundles, int perBundle, int maxLateSeconds) {
-    Random random = new Random(users * 31L + bundles);
-    TestStream.Builder<KV<String, Event>> s =
-        TestStream.create(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()));
-    Instant watermark = T0;
-    int id = 0;
-    for (int bundle = 0; bundle < bundles; bundle++) {
-      List<TimestampedValue<KV<String, Event>>> events = new ArrayList<>();
-      for (int i = 0; i < perBundle; i++) {
-        Instant ts = watermark.plus(Duration.standardSeconds(random.nextInt(90)));
-        if (random.nextInt(20) == 0) {
-          ts = watermark.minus(Duration.standardSeconds(1 + random.nextInt(maxLateSeconds)));
-        }
-        String user = "u-" + random.nextInt(users);
-        Event e = new Event("e-" + id++, user, EventType.VIEW, null, null, ts.getMillis());
-        events.add(TimestampedValue.of(KV.of(user, e), ts));
-      }
-      s =
-          s.addElements(
-              events.get(0), events.subList(1, events.size()).toArray(new TimestampedValue[0]));
-      watermark = watermark.plus(Duration.standardSeconds(30));
-      s = s.advanceWatermarkTo(watermark);
-      if (bundle % 5 == 4) {
-        s = s.advanceProcessingTime(Duration.standardSeconds(5));
-      }
-    }
-    return s.advanceWatermarkToInfinity();
+    return PreAggregatedCombineTest.keyedStream(
+        users * 31L + bundles, users, bundles, perBundle, maxLateSeconds, 5);
   }
 
   private void assertSameLastPanes(

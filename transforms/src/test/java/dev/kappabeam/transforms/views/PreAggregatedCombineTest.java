@@ -95,19 +95,29 @@ public class PreAggregatedCombineTest {
 
   /** The stream: bundles of 40 events over 12 users, 5% later than the watermark by up to 3 min. */
   private static TestStream<KV<String, Event>> stream() {
-    Random random = new Random(11);
+    return keyedStream(11, 12, 30, 40, 180, 7);
+  }
+
+  /**
+   * Bundles of {@code perBundle} events over {@code users} keys, the watermark 30 s further after
+   * each, 5% of the events up to {@code maxLateSeconds} behind it; processing time moves 5 s after
+   * every {@code processingEvery} bundles.
+   */
+  static TestStream<KV<String, Event>> keyedStream(
+      long seed, int users, int bundles, int perBundle, int maxLateSeconds, int processingEvery) {
+    Random random = new Random(seed);
     TestStream.Builder<KV<String, Event>> s =
         TestStream.create(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()));
     Instant watermark = T0;
     int id = 0;
-    for (int bundle = 0; bundle < 30; bundle++) {
+    for (int bundle = 0; bundle < bundles; bundle++) {
       List<TimestampedValue<KV<String, Event>>> events = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
+      for (int i = 0; i < perBundle; i++) {
         Instant ts = watermark.plus(Duration.standardSeconds(random.nextInt(90)));
         if (random.nextInt(20) == 0) {
-          ts = watermark.minus(Duration.standardSeconds(1 + random.nextInt(180)));
+          ts = watermark.minus(Duration.standardSeconds(1 + random.nextInt(maxLateSeconds)));
         }
-        String user = "u-" + random.nextInt(12);
+        String user = "u-" + random.nextInt(users);
         Event e = new Event("e-" + id++, user, EventType.VIEW, null, null, ts.getMillis());
         events.add(TimestampedValue.of(KV.of(user, e), ts));
       }
@@ -116,7 +126,7 @@ public class PreAggregatedCombineTest {
               events.get(0), events.subList(1, events.size()).toArray(new TimestampedValue[0]));
       watermark = watermark.plus(Duration.standardSeconds(30));
       s = s.advanceWatermarkTo(watermark);
-      if (bundle % 7 == 6) {
+      if (bundle % processingEvery == processingEvery - 1) {
         s = s.advanceProcessingTime(Duration.standardSeconds(5));
       }
     }
