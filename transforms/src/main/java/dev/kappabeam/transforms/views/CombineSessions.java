@@ -28,9 +28,11 @@ import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
@@ -57,11 +59,17 @@ import org.joda.time.Instant;
  * element bridges two sessions already fired. Output: each pane in its session's {@link
  * IntervalWindow}, timestamped at the window's end, in a collection with the input's windowing.
  *
- * <p>Differences from Beam's combine, none of them visible in a sink that applies the rows by
- * {@link ViewDefinition#supersedes}: a session first seen after the watermark passed its end gets
- * its first pane as {@code ON_TIME}, not {@code LATE} (a {@code DoFn} cannot read the watermark);
- * pane indexes count on across a merge; and an element whose session expired is counted into a
- * session that is then closed at once, where Beam would drop it ({@link
+ * <p>Bounded input: each bundle's events folded into session partials, then all partials of a key
+ * grouped and merged at once, each session output once ({@link PaneInfo#ON_TIME_AND_ONLY_FIRING}).
+ * Beam's own batch combine cannot take the partials: the Flink runner's (2.62, {@code
+ * SortingFlinkCombineRunner}) sorts windows by their end and merges neighbours only, right only
+ * while every window has the gap's length.
+ *
+ * <p>Differences from Beam's combine on unbounded input, none of them visible in a sink that
+ * applies the rows by {@link ViewDefinition#supersedes}: a session first seen after the watermark
+ * passed its end gets its first pane as {@code ON_TIME}, not {@code LATE} (a {@code DoFn} cannot
+ * read the watermark); pane indexes count on across a merge; and an element whose session expired
+ * is counted into a session that is then closed at once, where Beam would drop it ({@link
  * dev.kappabeam.transforms.time.SplitLateEvents} sends such elements to the late output first).
  *
  * <pre>{@code
@@ -101,10 +109,6 @@ public final class CombineSessions<A, S>
 
   @Override
   public PCollection<KV<String, S>> expand(PCollection<KV<String, Event>> input) {
-    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
-      throw new IllegalArgumentException(
-          "CombineSessions is for unbounded input; combine bounded sessions with Combine.perKey");
-    }
     CoderRegistry registry = input.getPipeline().getCoderRegistry();
     Coder<A> accumulatorCoder;
     Coder<S> outputCoder;
@@ -115,19 +119,38 @@ public final class CombineSessions<A, S>
       throw new IllegalStateException("no coder for the accumulator or output of " + fn, e);
     }
     WindowingStrategy<?, ?> sessions = input.getWindowingStrategy();
-    PCollection<KV<String, S>> panes =
+    PCollection<KV<String, Partial<A>>> partials =
         input
             .apply("PreAggregate", ParDo.of(new PreAggregatedCombine.PreAggregateFn<>(fn, true)))
             .setCoder(KvCoder.of(StringUtf8Coder.of(), accumulatorCoder))
             .apply("CarryWindow", ParDo.of(new CarryWindowFn<A>()))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), Partial.coder(accumulatorCoder)))
-            .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
-            .apply(
-                "MergeAndFire",
-                ParDo.of(
-                    new SessionPanesFn<>(
-                        fn, accumulatorCoder, allowedLateness, earlyFiringInterval)))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder));
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), Partial.coder(accumulatorCoder)));
+    PCollection<KV<String, S>> panes;
+    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
+      // One firing per key once all input is in: a plain grouping of the partials (the sessions'
+      // trigger and lateness do not apply to the regrouping in the global window).
+      panes =
+          partials
+              .apply(
+                  "IntoGlobalWindow",
+                  Window.<KV<String, Partial<A>>>into(new GlobalWindows())
+                      .triggering(DefaultTrigger.of())
+                      .withAllowedLateness(Duration.ZERO)
+                      .discardingFiredPanes())
+              .apply("GroupPartials", GroupByKey.create())
+              .apply("MergeSessions", ParDo.of(new MergeSessionsFn<>(fn)))
+              .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder));
+    } else {
+      panes =
+          partials
+              .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
+              .apply(
+                  "MergeAndFire",
+                  ParDo.of(
+                      new SessionPanesFn<>(
+                          fn, accumulatorCoder, allowedLateness, earlyFiringInterval)))
+              .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder));
+    }
     // The panes are in their sessions' IntervalWindows, as the input's elements were, and carry
     // the continuation of the input's trigger, as a GroupByKey's output does.
     return panes.setWindowingStrategyInternal(
@@ -177,6 +200,62 @@ public final class CombineSessions<A, S>
           KV.of(
               kv.getKey(),
               new Partial<>(w.start().getMillis(), w.end().getMillis(), kv.getValue())));
+    }
+  }
+
+  /**
+   * Bounded input: all partials of a key at once, merged where their windows overlap (sorted by
+   * start, as {@code Sessions} merges), each session output once, as its only pane.
+   */
+  static final class MergeSessionsFn<A, S>
+      extends DoFn<KV<String, Iterable<Partial<A>>>, KV<String, S>> {
+    private final Combine.CombineFn<Event, A, S> fn;
+
+    MergeSessionsFn(Combine.CombineFn<Event, A, S> fn) {
+      this.fn = fn;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, Iterable<Partial<A>>> element, OutputReceiver<KV<String, S>> out) {
+      List<Partial<A>> partials = new ArrayList<>();
+      element.getValue().forEach(partials::add);
+      partials.sort((a, b) -> Long.compare(a.start, b.start));
+      List<A> run = new ArrayList<>();
+      long start = 0;
+      long end = Long.MIN_VALUE;
+      for (Partial<A> p : partials) {
+        if (!run.isEmpty() && p.start >= end) {
+          emit(element.getKey(), start, end, run, out);
+          run.clear();
+        }
+        if (run.isEmpty()) {
+          start = p.start;
+          end = p.end;
+        }
+        end = Math.max(end, p.end);
+        run.add(p.accumulator);
+      }
+      if (!run.isEmpty()) {
+        emit(element.getKey(), start, end, run, out);
+      }
+    }
+
+    private void emit(
+        String key, long start, long end, List<A> run, OutputReceiver<KV<String, S>> out) {
+      A merged = run.size() == 1 ? run.get(0) : fn.mergeAccumulators(run);
+      out.outputWindowedValue(
+          KV.of(key, fn.extractOutput(merged)),
+          new Instant(end - 1),
+          List.of(new IntervalWindow(new Instant(start), new Instant(end))),
+          PaneInfo.ON_TIME_AND_ONLY_FIRING);
+    }
+
+    /** Sessions carry their own end as timestamp, behind the grouping's. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE);
     }
   }
 

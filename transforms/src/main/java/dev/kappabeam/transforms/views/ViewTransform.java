@@ -114,31 +114,21 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
             .apply(spec.windowStep, spec.windowing);
     // Fixed windows: fold each bundle per key and window first (PreAggregatedCombine): in a
     // stream it spares the windowed state most per-event work; in a batch it replaces the
-    // runners' sort-based pre-combine by a hash-based one. Streaming sessions: CombineSessions
-    // (the sessions of a key merged in one state cell). Bounded sessions: Beam's combine, not
-    // pre-aggregated partials: Beam's Flink batch combine of
-    // merging windows (SortingFlinkCombineRunner, 2.62) sorts by window end and merges neighbours
-    // only, which is right only while every window has the gap's length; pre-merged partials are
-    // longer, and it would leave sessions unmerged. The plain combine is exact there.
-    boolean bounded = windowed.isBounded() == PCollection.IsBounded.BOUNDED;
-    PCollection<KV<String, S>> aggregated;
-    if (spec.sessions) {
-      aggregated =
-          bounded
-              ? windowed.apply(spec.aggregateStep, Combine.perKey(combineFn))
-              : windowed.apply(
-                  spec.aggregateStep,
-                  CombineSessions.of(
-                      combineFn,
-                      spec.windowing.allowedLateness(),
-                      spec.windowing.earlyFiringInterval()));
-    } else {
-      aggregated = windowed.apply(spec.aggregateStep, preAggregated(combineFn, false));
-    }
+    // runners' sort-based pre-combine by a hash-based one. Sessions: CombineSessions (bundle
+    // partials merged per key in one state cell when streaming, in one grouping when bounded).
+    PCollection<KV<String, S>> aggregated =
+        spec.sessions
+            ? windowed.apply(spec.aggregateStep, sessions(combineFn, spec.windowing))
+            : windowed.apply(spec.aggregateStep, preAggregated(combineFn, false));
     return aggregated
         .setCoder(KvCoder.of(StringUtf8Coder.of(), statsCoder))
         .apply("ToRows", ParDo.of(new FormatFn<>(format)))
         .setCoder(SchemaCoder.of(view.schema()));
+  }
+
+  private static <A, S> CombineSessions<A, S> sessions(
+      Combine.CombineFn<Event, A, S> fn, ViewWindowing<?> windowing) {
+    return CombineSessions.of(fn, windowing.allowedLateness(), windowing.earlyFiringInterval());
   }
 
   private static <A, S> PreAggregatedCombine<A, S> preAggregated(
