@@ -56,8 +56,9 @@ public final class KappaBeamPipeline {
       PTransform<PBegin, PCollection<SourceRecord>> source,
       ReferenceViews views,
       ViewSinks sinks) {
-    PCollection<SourceRecord> records = p.apply("ReadEvents", source);
-    sinks.progress().ifPresent(sink -> records.apply("ReportReadProgress", sink));
+    PCollection<SourceRecord> read = p.apply("ReadEvents", source);
+    PCollection<SourceRecord> records =
+        sinks.progress().map(pass -> read.apply("ReportReadProgress", pass)).orElse(read);
     PCollectionTuple out = records.apply("ReferenceViews", views);
     for (ViewDefinition view : views.views()) {
       PTransform<PCollection<Row>, ? extends POutput> sink = sinks.views().get(view);

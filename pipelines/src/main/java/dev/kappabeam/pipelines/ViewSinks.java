@@ -22,7 +22,7 @@ public final class ViewSinks {
   private final Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> views;
   private final PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetters;
   private final PTransform<PCollection<Event>, ? extends POutput> late;
-  private final @Nullable PTransform<PCollection<SourceRecord>, ? extends POutput> progress;
+  private final @Nullable PTransform<PCollection<SourceRecord>, PCollection<SourceRecord>> progress;
 
   public ViewSinks(
       Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> views,
@@ -35,20 +35,24 @@ public final class ViewSinks {
       Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> views,
       PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetters,
       PTransform<PCollection<Event>, ? extends POutput> late,
-      @Nullable PTransform<PCollection<SourceRecord>, ? extends POutput> progress) {
+      @Nullable PTransform<PCollection<SourceRecord>, PCollection<SourceRecord>> progress) {
     this.views = Map.copyOf(views);
     this.deadLetters = Objects.requireNonNull(deadLetters);
     this.late = Objects.requireNonNull(late);
     this.progress = progress;
   }
 
-  /** The same sinks, plus one that receives every record read (for {@code ReportReadProgress}). */
-  public ViewSinks withProgress(PTransform<PCollection<SourceRecord>, ? extends POutput> sink) {
+  /**
+   * The same sinks, plus a pass-through that sees every record read before the views do (for {@code
+   * ReportReadProgress}).
+   */
+  public ViewSinks withProgress(
+      PTransform<PCollection<SourceRecord>, PCollection<SourceRecord>> sink) {
     return new ViewSinks(views, deadLetters, late, Objects.requireNonNull(sink, "sink"));
   }
 
   /** The read-progress sink, if any. */
-  public Optional<PTransform<PCollection<SourceRecord>, ? extends POutput>> progress() {
+  public Optional<PTransform<PCollection<SourceRecord>, PCollection<SourceRecord>>> progress() {
     return Optional.ofNullable(progress);
   }
 

@@ -11,8 +11,10 @@ import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.io.kafka.KafkaSourceDescriptor;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SimpleFunction;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -119,10 +121,22 @@ public final class KafkaSources {
     return new PTransform<>() {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
-        return input.apply(
-            "ReadKafkaRanges", Read.from(new KafkaRangeSource(bootstrapServers, ranges)));
+        return input
+            .apply("ReadKafkaRanges", Read.from(new KafkaRangeSource(bootstrapServers, ranges)))
+            .apply("Unbatch", ParDo.of(new UnbatchFn()))
+            .setCoder(SourceRecord.Coder.of());
       }
     };
+  }
+
+  /** The records of a {@link KafkaRangeSource} element, one by one. */
+  static final class UnbatchFn extends DoFn<List<SourceRecord>, SourceRecord> {
+    @ProcessElement
+    public void process(@Element List<SourceRecord> records, OutputReceiver<SourceRecord> out) {
+      for (SourceRecord r : records) {
+        out.output(r);
+      }
+    }
   }
 
   private static org.apache.beam.sdk.transforms.SerializableFunction<

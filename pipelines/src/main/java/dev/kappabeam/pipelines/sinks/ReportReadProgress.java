@@ -22,17 +22,21 @@ import org.slf4j.LoggerFactory;
  * and decide catch-up on while the job runs, on every runner (Beam metrics reach the launcher only
  * when a Flink or portable job ends, and never from a detached cluster job).
  *
- * <p>Bounded and unbounded alike; it keeps no state across bundles. Progress is advisory: a failed
- * write is counted ({@code read_progress_write_failures}), logged at most once a minute, and the
- * next bundle reports again with a fresh connection; it never fails the job. A retried bundle
- * reports its records again (the count is a progress figure, not one of the job's counters).
+ * <p>A pass-through: the records go on unchanged, so the job's records stay one stream (a second
+ * consumer of every record would cost a copy of each, and Flink's batch runner then cannot chain
+ * the read with the parse). Bounded and unbounded alike; it keeps no state across bundles. Progress
+ * is advisory: a failed write is counted ({@code read_progress_write_failures}), logged at most
+ * once a minute, and the next bundle reports again with a fresh connection; it never fails the job.
+ * A retried bundle reports its records again (the count is a progress figure, not one of the job's
+ * counters).
  *
  * <pre>{@code
- * records.apply("ReportReadProgress", new ReportReadProgress(store, group, runId));
+ * PCollection<SourceRecord> same =
+ *     records.apply("ReportReadProgress", new ReportReadProgress(store, group, runId));
  * }</pre>
  */
 public final class ReportReadProgress
-    extends PTransform<PCollection<SourceRecord>, PCollection<Void>> {
+    extends PTransform<PCollection<SourceRecord>, PCollection<SourceRecord>> {
   private final StoreConfig store;
   private final String group;
   private final String runId;
@@ -44,11 +48,13 @@ public final class ReportReadProgress
   }
 
   @Override
-  public PCollection<Void> expand(PCollection<SourceRecord> records) {
-    return records.apply("ReportPositions", ParDo.of(new ReportFn(store, group, runId)));
+  public PCollection<SourceRecord> expand(PCollection<SourceRecord> records) {
+    return records
+        .apply("ReportPositions", ParDo.of(new ReportFn(store, group, runId)))
+        .setCoder(records.getCoder());
   }
 
-  static final class ReportFn extends DoFn<SourceRecord, Void> {
+  static final class ReportFn extends DoFn<SourceRecord, SourceRecord> {
     private static final Logger LOG = LoggerFactory.getLogger(ReportReadProgress.class);
     private static final long WARN_EVERY_MILLIS = 60_000;
 
@@ -78,7 +84,8 @@ public final class ReportReadProgress
     }
 
     @ProcessElement
-    public void process(@Element SourceRecord record) {
+    public void process(@Element SourceRecord record, OutputReceiver<SourceRecord> out) {
+      out.output(record);
       if (record.partition() < 0 || record.offset() < 0) {
         return; // no coordinates (tests, files): nothing to report
       }

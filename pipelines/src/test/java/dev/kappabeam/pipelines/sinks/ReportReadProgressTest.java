@@ -15,8 +15,10 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollection;
 import org.junit.Rule;
 import org.junit.Test;
 
@@ -47,8 +49,10 @@ public class ReportReadProgressTest {
   @Test
   public void reportsOnePastTheHighestOffsetAndTheRecordsOfEachPartition() {
     StoreConfig store = freshH2();
-    p.apply(Create.of(records()).withCoder(SerializableCoder.of(SourceRecord.class)))
-        .apply(new ReportReadProgress(store, "kappa-beam.events.v1", "run-a"));
+    PCollection<SourceRecord> passed =
+        p.apply(Create.of(records()).withCoder(SerializableCoder.of(SourceRecord.class)))
+            .apply(new ReportReadProgress(store, "kappa-beam.events.v1", "run-a"));
+    PAssert.that(passed).containsInAnyOrder(records()); // a pass-through: every record goes on
     p.run().waitUntilFinish();
 
     try (ReadProgress progress = new ReadProgress(store)) {

@@ -1,7 +1,9 @@
 package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.BooleanCoder;
@@ -22,8 +24,6 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -135,8 +135,10 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     if (counted.isBounded() == PCollection.IsBounded.BOUNDED
         && (primer == null || primer.isBounded() == PCollection.IsBounded.BOUNDED)) {
       // Batch: group by a hash bucket of the event_id, not by the event_id itself, so that each
-      // group holds many events (runners pay a fixed cost per group); the group keeps its
-      // earliest timestamp so every event can keep its own event time.
+      // group holds many events (runners pay a fixed cost per group). Every event keeps its own
+      // event time (KeepOneCopy outputs it with it). The grouping keeps the default timestamp
+      // (the end of the global window): with it Beam's Flink batch runner groups in one sorted
+      // pass, without the pre-grouping into lists it runs for any other timestamp combiner.
       KvCoder<Integer, KV<Boolean, Event>> bucketed = KvCoder.of(VarIntCoder.of(), FLAGGED);
       PCollection<KV<Integer, KV<Boolean, Event>>> buckets =
           counted
@@ -152,10 +154,6 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
                 .apply("WithPrimer", Flatten.pCollections());
       }
       return buckets
-          .apply(
-              "EarliestTimestamp",
-              Window.<KV<Integer, KV<Boolean, Event>>>configure()
-                  .withTimestampCombiner(TimestampCombiner.EARLIEST))
           .apply("GroupBuckets", GroupByKey.create())
           .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
           .setCoder(EventCoder.of());
@@ -219,20 +217,20 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @ProcessElement
     public void process(
         @Element KV<Integer, Iterable<KV<Boolean, Event>>> bucket, OutputReceiver<Event> out) {
+      // One pass over the group (a runner may give it as a one-shot iterable).
       Map<String, Event> primers = new HashMap<>();
+      List<Event> counted = new ArrayList<>();
       for (KV<Boolean, Event> f : bucket.getValue()) {
         if (f.getKey()) {
           primers.putIfAbsent(f.getValue().eventId(), f.getValue());
+        } else {
+          counted.add(f.getValue());
         }
       }
       Map<String, Event> kept = new HashMap<>();
       Map<String, Integer> copies = new HashMap<>();
       long removed = 0;
-      for (KV<Boolean, Event> f : bucket.getValue()) {
-        Event e = f.getValue();
-        if (f.getKey()) {
-          continue;
-        }
+      for (Event e : counted) {
         Event primer = primers.get(e.eventId());
         if (primer != null) {
           removed++;
@@ -256,11 +254,8 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       }
       if (removed > 0) {
         duplicates.inc(removed);
-        for (KV<Boolean, Event> f : bucket.getValue()) {
-          Event e = f.getValue();
-          if (!f.getKey()
-              && copies.getOrDefault(e.eventId(), 0) > 1
-              && !e.equals(kept.get(e.eventId()))) {
+        for (Event e : counted) {
+          if (copies.getOrDefault(e.eventId(), 0) > 1 && !e.equals(kept.get(e.eventId()))) {
             conflicting.inc();
           }
         }
@@ -268,6 +263,13 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       for (Event e : kept.values()) {
         out.outputWithTimestamp(e, new Instant(e.timestampMillis()));
       }
+    }
+
+    /** Events go back to their own event time, behind the group's (the end of the window). */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE);
     }
   }
 
