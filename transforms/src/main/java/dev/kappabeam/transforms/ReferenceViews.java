@@ -10,6 +10,7 @@ import dev.kappabeam.transforms.events.Events;
 import dev.kappabeam.transforms.events.ParseEvents;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.time.SplitLateEvents;
+import dev.kappabeam.transforms.views.BoundedViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.ViewTransform;
@@ -161,6 +162,22 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
     PCollectionTuple out =
         PCollectionTuple.of(DEAD_LETTERS, parsed.get(ParseEvents.DEAD_LETTERS))
             .and(LATE, split.get(SplitLateEvents.LATE));
+    if (accepted.isBounded() == PCollection.IsBounded.BOUNDED) {
+      // Bounded: all views from one pass over the events (BoundedViews), not one copy per view.
+      List<TupleTag<Row>> tags = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      List<ViewTransform<?>> transforms = new ArrayList<>();
+      for (ViewDefinition view : views) {
+        tags.add(rowsOf(view));
+        names.add(stepName(view));
+        transforms.add(transformFor(view));
+      }
+      PCollectionTuple rows = accepted.apply("Views", BoundedViews.of(tags, names, transforms));
+      for (TupleTag<Row> tag : tags) {
+        out = out.and(tag, rows.get(tag));
+      }
+      return out;
+    }
     for (ViewDefinition view : views) {
       out = out.and(rowsOf(view), accepted.apply(stepName(view), transformFor(view)));
     }

@@ -12,6 +12,7 @@ import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.transforms.windowing.Window.ClosingBehavior;
 import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.WindowingStrategy;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
@@ -88,9 +89,22 @@ public final class ViewWindowing<T> extends PTransform<PCollection<T>, PCollecti
     return earlyFiringInterval;
   }
 
+  /** The window function (fixed windows or sessions). */
+  public WindowFn<Object, ?> windowFn() {
+    return windowFn;
+  }
+
+  /** The windowing strategy this transform gives a collection, bounded or not. */
+  public WindowingStrategy<?, ?> strategy(boolean bounded) {
+    return window(bounded).getOutputStrategyInternal(WindowingStrategy.globalDefault());
+  }
+
   @Override
   public PCollection<T> expand(PCollection<T> input) {
-    boolean bounded = input.isBounded() == PCollection.IsBounded.BOUNDED;
+    return input.apply(window(input.isBounded() == PCollection.IsBounded.BOUNDED));
+  }
+
+  private Window<T> window(boolean bounded) {
     AfterWatermark.AfterWatermarkEarlyAndLate onTime =
         AfterWatermark.pastEndOfWindow().withLateFirings(AfterPane.elementCountAtLeast(1));
     Trigger trigger =
@@ -100,12 +114,11 @@ public final class ViewWindowing<T> extends PTransform<PCollection<T>, PCollecti
                 AfterProcessingTime.pastFirstElementInPane().plusDelayOf(earlyFiringInterval));
     @SuppressWarnings("unchecked")
     WindowFn<T, ?> fn = (WindowFn<T, ?>) (WindowFn<?, ?>) windowFn;
-    return input.apply(
-        Window.<T>into(fn)
-            .triggering(trigger)
-            .withAllowedLateness(
-                bounded ? UNBOUNDED_LATENESS : allowedLateness, ClosingBehavior.FIRE_ALWAYS)
-            .accumulatingFiredPanes());
+    return Window.<T>into(fn)
+        .triggering(trigger)
+        .withAllowedLateness(
+            bounded ? UNBOUNDED_LATENESS : allowedLateness, ClosingBehavior.FIRE_ALWAYS)
+        .accumulatingFiredPanes();
   }
 
   private static void positive(Duration d, String what) {

@@ -125,11 +125,10 @@ public final class CombineSessions<A, S>
             .setCoder(KvCoder.of(StringUtf8Coder.of(), accumulatorCoder))
             .apply("CarryWindow", ParDo.of(new CarryWindowFn<A>()))
             .setCoder(KvCoder.of(StringUtf8Coder.of(), Partial.coder(accumulatorCoder)));
-    PCollection<KV<String, S>> panes;
     if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
-      // One firing per key once all input is in: a plain grouping of the partials (the sessions'
+      // One firing per key once all input is in: the partials grouped per key (the sessions'
       // trigger and lateness do not apply to the regrouping in the global window).
-      panes =
+      PCollection<KV<KV<String, Long>, Partial<A>>> keyed =
           partials
               .apply(
                   "IntoGlobalWindow",
@@ -137,24 +136,58 @@ public final class CombineSessions<A, S>
                       .triggering(DefaultTrigger.of())
                       .withAllowedLateness(Duration.ZERO)
                       .discardingFiredPanes())
-              .apply("GroupPartials", GroupByKey.create())
-              .apply("MergeSessions", ParDo.of(new MergeSessionsFn<>(fn)))
-              .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder));
-    } else {
-      panes =
-          partials
-              .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
-              .apply(
-                  "MergeAndFire",
-                  ParDo.of(
-                      new SessionPanesFn<>(
-                          fn, accumulatorCoder, allowedLateness, earlyFiringInterval)))
-              .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder));
+              .apply("KeyForMerge", ParDo.of(new KeyForMergeFn<A>()))
+              .setCoder(groupingCoder(accumulatorCoder));
+      return mergeBounded(keyed, fn, outputCoder, sessions);
     }
+    PCollection<KV<String, S>> panes =
+        partials
+            .apply("IntoGlobalWindow", Window.into(new GlobalWindows()))
+            .apply(
+                "MergeAndFire",
+                ParDo.of(
+                    new SessionPanesFn<>(
+                        fn, accumulatorCoder, allowedLateness, earlyFiringInterval)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder));
     // The panes are in their sessions' IntervalWindows, as the input's elements were, and carry
     // the continuation of the input's trigger, as a GroupByKey's output does.
     return panes.setWindowingStrategyInternal(
         sessions.withTrigger(sessions.getTrigger().getContinuationTrigger()));
+  }
+
+  /**
+   * Bounded input, all partials in the global window: groups them by key and merges each key's
+   * partials where their windows overlap, one output per resulting window, in that window, as its
+   * only pane, in a collection with {@code strategy} (the view's windowing). Keys are (key,
+   * bucket): partials of different buckets never merge (fixed windows may use the window start as
+   * bucket; sessions must use one bucket per key).
+   */
+  static <A, S> PCollection<KV<String, S>> mergeBounded(
+      PCollection<KV<KV<String, Long>, Partial<A>>> partials,
+      Combine.CombineFn<Event, A, S> fn,
+      Coder<S> outputCoder,
+      WindowingStrategy<?, ?> strategy) {
+    return partials
+        .apply("GroupPartials", GroupByKey.create())
+        .apply("MergePartials", ParDo.of(new MergePartialsFn<>(fn)))
+        .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder))
+        .setWindowingStrategyInternal(
+            strategy.withTrigger(strategy.getTrigger().getContinuationTrigger()));
+  }
+
+  static <A> Coder<KV<KV<String, Long>, Partial<A>>> groupingCoder(Coder<A> accumulatorCoder) {
+    return KvCoder.of(
+        KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()), Partial.coder(accumulatorCoder));
+  }
+
+  /** Sessions of a key all merge together: one bucket per key. */
+  static final class KeyForMergeFn<A>
+      extends DoFn<KV<String, Partial<A>>, KV<KV<String, Long>, Partial<A>>> {
+    @ProcessElement
+    public void process(
+        @Element KV<String, Partial<A>> kv, OutputReceiver<KV<KV<String, Long>, Partial<A>>> out) {
+      out.output(KV.of(KV.of(kv.getKey(), 0L), kv.getValue()));
+    }
   }
 
   /** A bundle's partial of one session: its window and accumulator. */
@@ -204,20 +237,23 @@ public final class CombineSessions<A, S>
   }
 
   /**
-   * Bounded input: all partials of a key at once, merged where their windows overlap (sorted by
-   * start, as {@code Sessions} merges), each session output once, as its only pane.
+   * Bounded input: all partials of a key (and bucket) at once, merged where their windows overlap
+   * (sorted by start, as {@code Sessions} merges; equal fixed windows overlap, neighbouring ones do
+   * not), each resulting window output once, as its only pane.
    */
-  static final class MergeSessionsFn<A, S>
-      extends DoFn<KV<String, Iterable<Partial<A>>>, KV<String, S>> {
+  static final class MergePartialsFn<A, S>
+      extends DoFn<KV<KV<String, Long>, Iterable<Partial<A>>>, KV<String, S>> {
     private final Combine.CombineFn<Event, A, S> fn;
 
-    MergeSessionsFn(Combine.CombineFn<Event, A, S> fn) {
+    MergePartialsFn(Combine.CombineFn<Event, A, S> fn) {
       this.fn = fn;
     }
 
     @ProcessElement
     public void process(
-        @Element KV<String, Iterable<Partial<A>>> element, OutputReceiver<KV<String, S>> out) {
+        @Element KV<KV<String, Long>, Iterable<Partial<A>>> element,
+        OutputReceiver<KV<String, S>> out) {
+      String key = element.getKey().getKey();
       List<Partial<A>> partials = new ArrayList<>();
       element.getValue().forEach(partials::add);
       partials.sort((a, b) -> Long.compare(a.start, b.start));
@@ -226,7 +262,7 @@ public final class CombineSessions<A, S>
       long end = Long.MIN_VALUE;
       for (Partial<A> p : partials) {
         if (!run.isEmpty() && p.start >= end) {
-          emit(element.getKey(), start, end, run, out);
+          emit(key, start, end, run, out);
           run.clear();
         }
         if (run.isEmpty()) {
@@ -237,7 +273,7 @@ public final class CombineSessions<A, S>
         run.add(p.accumulator);
       }
       if (!run.isEmpty()) {
-        emit(element.getKey(), start, end, run, out);
+        emit(key, start, end, run, out);
       }
     }
 

@@ -3,7 +3,6 @@ package dev.kappabeam.transforms.views;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,8 +102,7 @@ public final class PreAggregatedCombine<A, S>
   static final class PreAggregateFn<A> extends DoFn<KV<String, Event>, KV<String, A>> {
     private final Combine.CombineFn<Event, A, ?> fn;
     private final boolean mergeSessions;
-    private transient Map<String, List<Partial<A>>> byKey;
-    private transient int held;
+    private transient Fold<A> fold;
 
     PreAggregateFn(Combine.CombineFn<Event, A, ?> fn, boolean mergeSessions) {
       this.fn = fn;
@@ -113,8 +111,7 @@ public final class PreAggregatedCombine<A, S>
 
     @StartBundle
     public void startBundle() {
-      byKey = new HashMap<>();
-      held = 0;
+      fold = new Fold<>(fn, mergeSessions);
     }
 
     @ProcessElement
@@ -123,23 +120,17 @@ public final class PreAggregatedCombine<A, S>
         @Timestamp Instant timestamp,
         BoundedWindow window,
         OutputReceiver<KV<String, A>> out) {
-      List<Partial<A>> partials = byKey.computeIfAbsent(element.getKey(), k -> new ArrayList<>(2));
-      Partial<A> p = mergeSessions ? mergeInto(partials, window) : find(partials, window);
-      if (p == null) {
-        p = new Partial<>(window, fn.createAccumulator(), timestamp.getMillis());
-        partials.add(p);
-        held++;
-      }
-      p.accumulator = fn.addInput(p.accumulator, element.getValue());
-      p.earliest = Math.min(p.earliest, timestamp.getMillis());
-      if (held > MAX_PARTIALS) {
-        emitAll(out::outputWindowedValue);
+      if (fold.add(element.getKey(), window, timestamp.getMillis(), element.getValue())) {
+        fold.drain(
+            (key, acc, w, earliest) ->
+                out.outputWindowedValue(
+                    KV.of(key, acc), new Instant(earliest), List.of(w), PaneInfo.NO_FIRING));
       }
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext out) {
-      emitAll((kv, ts, w, pane) -> out.output(kv, ts, w.iterator().next()));
+      fold.drain((key, acc, w, earliest) -> out.output(KV.of(key, acc), new Instant(earliest), w));
     }
 
     /** A partial emitted early carries the earliest event time of its window, not the current. */
@@ -148,23 +139,47 @@ public final class PreAggregatedCombine<A, S>
     public org.joda.time.Duration getAllowedTimestampSkew() {
       return org.joda.time.Duration.millis(Long.MAX_VALUE);
     }
+  }
 
-    private interface Emit<A> {
-      void emit(
-          KV<String, A> kv,
-          Instant timestamp,
-          Collection<? extends BoundedWindow> windows,
-          PaneInfo pane);
+  /**
+   * One bundle's events folded per key and window: one accumulator per key and (fixed) window, or
+   * per key and session, sessions merged where they overlap as the session merge would.
+   */
+  static final class Fold<A> {
+    /** Receives the partials a {@link Fold} drains. */
+    interface Sink<A> {
+      void accept(String key, A accumulator, BoundedWindow window, long earliestEventTime);
     }
 
-    private void emitAll(Emit<A> out) {
+    private final Combine.CombineFn<Event, A, ?> fn;
+    private final boolean mergeSessions;
+    private final Map<String, List<Partial<A>>> byKey = new HashMap<>();
+    private int held;
+
+    Fold(Combine.CombineFn<Event, A, ?> fn, boolean mergeSessions) {
+      this.fn = fn;
+      this.mergeSessions = mergeSessions;
+    }
+
+    /** Adds an event; true when more than {@link #MAX_PARTIALS} are held (drain now). */
+    boolean add(String key, BoundedWindow window, long timestamp, Event event) {
+      List<Partial<A>> partials = byKey.computeIfAbsent(key, k -> new ArrayList<>(2));
+      Partial<A> p = mergeSessions ? mergeInto(partials, window) : find(partials, window);
+      if (p == null) {
+        p = new Partial<>(window, fn.createAccumulator(), timestamp);
+        partials.add(p);
+        held++;
+      }
+      p.accumulator = fn.addInput(p.accumulator, event);
+      p.earliest = Math.min(p.earliest, timestamp);
+      return held > MAX_PARTIALS;
+    }
+
+    /** Hands every partial to {@code out} and starts empty. */
+    void drain(Sink<A> out) {
       for (Map.Entry<String, List<Partial<A>>> key : byKey.entrySet()) {
         for (Partial<A> p : key.getValue()) {
-          out.emit(
-              KV.of(key.getKey(), p.accumulator),
-              new Instant(p.earliest),
-              List.of(p.window),
-              PaneInfo.NO_FIRING);
+          out.accept(key.getKey(), p.accumulator, p.window, p.earliest);
         }
       }
       byKey.clear();

@@ -4,7 +4,9 @@ import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
 import dev.kappabeam.transforms.time.ViewWindowing;
 import java.io.Serializable;
+import org.apache.beam.sdk.coders.CannotProvideCoderException;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.schemas.SchemaCoder;
@@ -15,6 +17,7 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
@@ -124,6 +127,70 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
         .setCoder(KvCoder.of(StringUtf8Coder.of(), statsCoder))
         .apply("ToRows", ParDo.of(new FormatFn<>(format)))
         .setCoder(SchemaCoder.of(view.schema()));
+  }
+
+  /** What {@link BoundedViews} needs to fold this view's events in its shared pass. */
+  FoldSpec<?> foldSpec() {
+    return foldSpec(combineFn);
+  }
+
+  private <A> FoldSpec<A> foldSpec(Combine.CombineFn<Event, A, S> fn) {
+    return new FoldSpec<>(select, keyFn, spec.windowing.windowFn(), fn, spec.sessions);
+  }
+
+  /**
+   * The rest of this view on bounded input from {@link BoundedViews}' partials (in the global
+   * window, keyed by key and bucket): merged per key and window, formatted as rows.
+   */
+  PTransform<PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>>, PCollection<Row>>
+      fromBoundedPartials() {
+    return new PTransform<>() {
+      @Override
+      public PCollection<Row> expand(
+          PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>> partials) {
+        return finish(combineFn, partials);
+      }
+    };
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private <A> PCollection<Row> finish(
+      Combine.CombineFn<Event, A, S> fn,
+      PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>> partials) {
+    PCollection<KV<KV<String, Long>, CombineSessions.Partial<A>>> typed = (PCollection) partials;
+    return CombineSessions.mergeBounded(typed, fn, statsCoder, spec.windowing.strategy(true))
+        .apply("ToRows", ParDo.of(new FormatFn<>(format)))
+        .setCoder(SchemaCoder.of(view.schema()));
+  }
+
+  Coder<?> accumulatorCoder(CoderRegistry registry) {
+    try {
+      return combineFn.getAccumulatorCoder(registry, EventCoder.of());
+    } catch (CannotProvideCoderException e) {
+      throw new IllegalStateException("no coder for the accumulator of " + combineFn, e);
+    }
+  }
+
+  /** A view's selection, key, windows and aggregation, for folding its events in a bundle. */
+  static final class FoldSpec<A> implements Serializable {
+    final SerializableFunction<Event, Boolean> select;
+    final SerializableFunction<Event, String> keyFn;
+    final WindowFn<Object, ?> windowFn;
+    final Combine.CombineFn<Event, A, ?> fn;
+    final boolean sessions;
+
+    FoldSpec(
+        SerializableFunction<Event, Boolean> select,
+        SerializableFunction<Event, String> keyFn,
+        WindowFn<Object, ?> windowFn,
+        Combine.CombineFn<Event, A, ?> fn,
+        boolean sessions) {
+      this.select = select;
+      this.keyFn = keyFn;
+      this.windowFn = windowFn;
+      this.fn = fn;
+      this.sessions = sessions;
+    }
   }
 
   private static <A, S> CombineSessions<A, S> sessions(

@@ -1,0 +1,218 @@
+package dev.kappabeam.transforms.views;
+
+import dev.kappabeam.transforms.events.Event;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.WindowFn;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * Several views of bounded input from one pass over the events: one step selects, keys and windows
+ * each event for every view and folds it into that view's partials of the bundle (as {@link
+ * PreAggregatedCombine} and {@link CombineSessions} do per view); then per view the partials are
+ * grouped by key (and, for fixed windows, by window) and merged, one row per key and window, as its
+ * only pane. The answer is each view's own {@link ViewTransform} on the same input.
+ *
+ * <p>Why one pass: every view of its own reads every event, and a batch runner hands each of them
+ * its own copy (Beam's Flink batch runner serialises every event once per consuming view); here
+ * only the partials, a fraction of the events, leave the shared step.
+ *
+ * <pre>{@code
+ * PCollectionTuple rows = events.apply("Views",
+ *     BoundedViews.of(List.of(sessionsTag, minuteTag), List.of("UserSessions", "ActivityPerMinute"),
+ *         List.of(Views.userSessions(p), Views.activityPerMinute(p))));
+ * }</pre>
+ */
+public final class BoundedViews extends PTransform<PCollection<Event>, PCollectionTuple> {
+  private final List<TupleTag<Row>> tags;
+  private final List<String> names;
+  private final List<ViewTransform<?>> views;
+
+  private BoundedViews(List<TupleTag<Row>> tags, List<String> names, List<ViewTransform<?>> views) {
+    this.tags = List.copyOf(tags);
+    this.names = List.copyOf(names);
+    this.views = List.copyOf(views);
+  }
+
+  /** The views, each with the tag of its rows and the name of its steps. */
+  public static BoundedViews of(
+      List<TupleTag<Row>> tags, List<String> names, List<ViewTransform<?>> views) {
+    if (tags.size() != views.size() || names.size() != views.size() || views.isEmpty()) {
+      throw new IllegalArgumentException("one tag and one name per view, at least one view");
+    }
+    return new BoundedViews(tags, names, views);
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<Event> events) {
+    if (events.isBounded() != PCollection.IsBounded.BOUNDED) {
+      throw new IllegalArgumentException(
+          "BoundedViews is for bounded input; apply each ViewTransform to unbounded input");
+    }
+    List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> partialTags =
+        new ArrayList<>();
+    List<ViewTransform.FoldSpec<?>> specs = new ArrayList<>();
+    for (int i = 0; i < views.size(); i++) {
+      partialTags.add(new TupleTag<>("partials:" + names.get(i)));
+      specs.add(views.get(i).foldSpec());
+    }
+    TupleTagList others = TupleTagList.empty();
+    for (TupleTag<?> t : partialTags.subList(1, partialTags.size())) {
+      others = others.and(t);
+    }
+    PCollectionTuple partials =
+        events.apply(
+            "FoldViews",
+            ParDo.of(new FoldViewsFn(specs, partialTags))
+                .withOutputTags(partialTags.get(0), others));
+    PCollectionTuple out = PCollectionTuple.empty(events.getPipeline());
+    for (int i = 0; i < views.size(); i++) {
+      ViewTransform<?> view = views.get(i);
+      PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>> viewPartials =
+          partials.get(partialTags.get(i)).setCoder(groupingCoder(view, events));
+      out = out.and(tags.get(i), viewPartials.apply(names.get(i), view.fromBoundedPartials()));
+    }
+    return out;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Coder<KV<KV<String, Long>, CombineSessions.Partial<Object>>> groupingCoder(
+      ViewTransform<?> view, PCollection<Event> events) {
+    Coder accumulator = view.accumulatorCoder(events.getPipeline().getCoderRegistry());
+    return (Coder) CombineSessions.groupingCoder(accumulator);
+  }
+
+  /**
+   * Per bundle, per view: its events folded per key and window. Partials leave in the global window
+   * with their own window inside ({@link CombineSessions.Partial}), keyed by the view's key and a
+   * bucket: the window start for fixed windows (partials of different windows never merge), 0 for
+   * sessions (a key's sessions may merge).
+   */
+  static final class FoldViewsFn
+      extends DoFn<Event, KV<KV<String, Long>, CombineSessions.Partial<Object>>> {
+    private final List<ViewTransform.FoldSpec<?>> specs;
+    private final List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags;
+    private transient List<PreAggregatedCombine.Fold<Object>> folds;
+
+    FoldViewsFn(
+        List<ViewTransform.FoldSpec<?>> specs,
+        List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags) {
+      this.specs = new ArrayList<>(specs);
+      this.tags = new ArrayList<>(tags);
+    }
+
+    @StartBundle
+    @SuppressWarnings("unchecked")
+    public void startBundle() {
+      folds = new ArrayList<>();
+      for (ViewTransform.FoldSpec<?> spec : specs) {
+        folds.add(
+            new PreAggregatedCombine.Fold<>(
+                (org.apache.beam.sdk.transforms.Combine.CombineFn<Event, Object, ?>) spec.fn,
+                spec.sessions));
+      }
+    }
+
+    @ProcessElement
+    public void process(
+        @Element Event event, @Timestamp Instant timestamp, MultiOutputReceiver out) {
+      for (int i = 0; i < specs.size(); i++) {
+        ViewTransform.FoldSpec<?> spec = specs.get(i);
+        if (!spec.select.apply(event)) {
+          continue;
+        }
+        String key = spec.keyFn.apply(event);
+        BoundedWindow window = assign(spec.windowFn, KV.of(key, event), timestamp);
+        PreAggregatedCombine.Fold<Object> fold = folds.get(i);
+        if (fold.add(key, window, timestamp.getMillis(), event)) {
+          OutputReceiver<KV<KV<String, Long>, CombineSessions.Partial<Object>>> receiver =
+              out.get(tags.get(i));
+          boolean sessions = spec.sessions;
+          fold.drain(
+              (k, acc, w, earliest) ->
+                  receiver.outputWithTimestamp(
+                      partial(k, acc, w, sessions), new Instant(earliest)));
+        }
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext out) {
+      for (int i = 0; i < specs.size(); i++) {
+        TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>> tag = tags.get(i);
+        boolean sessions = specs.get(i).sessions;
+        folds
+            .get(i)
+            .drain(
+                (k, acc, w, earliest) ->
+                    out.output(
+                        tag,
+                        partial(k, acc, w, sessions),
+                        new Instant(earliest),
+                        GlobalWindow.INSTANCE));
+      }
+    }
+
+    /** Partials carry their earliest event time, which may be behind the current element's. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE);
+    }
+
+    private static KV<KV<String, Long>, CombineSessions.Partial<Object>> partial(
+        String key, Object accumulator, BoundedWindow window, boolean sessions) {
+      IntervalWindow w = (IntervalWindow) window;
+      long start = w.start().getMillis();
+      return KV.of(
+          KV.of(key, sessions ? 0L : start),
+          new CombineSessions.Partial<>(start, w.end().getMillis(), accumulator));
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static BoundedWindow assign(WindowFn fn, Object element, Instant timestamp) {
+      WindowFn.AssignContext context =
+          fn.new AssignContext() {
+            @Override
+            public Object element() {
+              return element;
+            }
+
+            @Override
+            public Instant timestamp() {
+              return timestamp;
+            }
+
+            @Override
+            public BoundedWindow window() {
+              return GlobalWindow.INSTANCE;
+            }
+          };
+      try {
+        Collection<BoundedWindow> windows = fn.assignWindows(context);
+        if (windows.size() != 1) {
+          throw new IllegalStateException(
+              "a view's windows must put each event in one window, got " + windows);
+        }
+        return windows.iterator().next();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot assign the window of " + element, e);
+      }
+    }
+  }
+}
