@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Counter;
@@ -24,6 +25,8 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -139,8 +142,9 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       // event time (KeepOneCopy outputs it with it). The grouping keeps the default timestamp
       // (the end of the global window): with it Beam's Flink batch runner groups in one sorted
       // pass, without the pre-grouping into lists it runs for any other timestamp combiner.
-      KvCoder<Integer, KV<Boolean, Event>> bucketed = KvCoder.of(VarIntCoder.of(), FLAGGED);
-      PCollection<KV<Integer, KV<Boolean, Event>>> buckets =
+      KvCoder<Integer, List<KV<Boolean, Event>>> bucketed =
+          KvCoder.of(VarIntCoder.of(), ListCoder.of(FLAGGED));
+      PCollection<KV<Integer, List<KV<Boolean, Event>>>> buckets =
           counted
               .apply("BucketByEventId", ParDo.of(new BucketFn(BATCH_BUCKETS, false)))
               .setCoder(bucketed);
@@ -175,18 +179,61 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
   /** Hash buckets of the batch de-duplication: enough parallelism, many events per group. */
   static final int BATCH_BUCKETS = 256;
 
-  static final class BucketFn extends DoFn<Event, KV<Integer, KV<Boolean, Event>>> {
+  /** Events a {@link BucketFn} holds before it emits its lists early. */
+  static final int BUCKET_FN_MAX_HELD = 20_000;
+
+  /**
+   * A bundle's events per hash bucket, emitted as one list per bucket when the bundle finishes (or
+   * once {@link #BUCKET_FN_MAX_HELD} are held): the grouping then sorts and ships a few thousand
+   * lists instead of every event on its own.
+   */
+  static final class BucketFn extends DoFn<Event, KV<Integer, List<KV<Boolean, Event>>>> {
     private final int buckets;
     private final boolean primer;
+    private transient Map<Integer, List<KV<Boolean, Event>>> held;
+    private transient int count;
 
     BucketFn(int buckets, boolean primer) {
       this.buckets = buckets;
       this.primer = primer;
     }
 
+    @StartBundle
+    public void startBundle() {
+      held = new HashMap<>();
+      count = 0;
+    }
+
     @ProcessElement
-    public void process(@Element Event e, OutputReceiver<KV<Integer, KV<Boolean, Event>>> out) {
-      out.output(KV.of(Math.floorMod(e.eventId().hashCode(), buckets), KV.of(primer, e)));
+    public void process(
+        @Element Event e, OutputReceiver<KV<Integer, List<KV<Boolean, Event>>>> out) {
+      held.computeIfAbsent(Math.floorMod(e.eventId().hashCode(), buckets), b -> new ArrayList<>())
+          .add(KV.of(primer, e));
+      if (++count >= BUCKET_FN_MAX_HELD) {
+        for (Map.Entry<Integer, List<KV<Boolean, Event>>> b : held.entrySet()) {
+          out.outputWithTimestamp(
+              KV.of(b.getKey(), b.getValue()), BoundedWindow.TIMESTAMP_MIN_VALUE);
+        }
+        startBundle();
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext out) {
+      for (Map.Entry<Integer, List<KV<Boolean, Event>>> b : held.entrySet()) {
+        out.output(
+            KV.of(b.getKey(), b.getValue()),
+            BoundedWindow.TIMESTAMP_MIN_VALUE,
+            GlobalWindow.INSTANCE);
+      }
+      held = null;
+    }
+
+    /** The lists go out at the minimum timestamp; KeepOneCopy restores each event's own. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE);
     }
   }
 
@@ -208,7 +255,8 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
    * earliest event time (ties broken by content, so the choice is deterministic; exact re-sends are
    * identical anyway), unless a primer copy of the event_id exists: then every copy is removed.
    */
-  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<KV<Boolean, Event>>>, Event> {
+  static final class OneCopyFn
+      extends DoFn<KV<Integer, Iterable<List<KV<Boolean, Event>>>>, Event> {
     private final Counter duplicates =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
@@ -216,15 +264,18 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<KV<Boolean, Event>>> bucket, OutputReceiver<Event> out) {
+        @Element KV<Integer, Iterable<List<KV<Boolean, Event>>>> bucket,
+        OutputReceiver<Event> out) {
       // One pass over the group (a runner may give it as a one-shot iterable).
       Map<String, Event> primers = new HashMap<>();
       List<Event> counted = new ArrayList<>();
-      for (KV<Boolean, Event> f : bucket.getValue()) {
-        if (f.getKey()) {
-          primers.putIfAbsent(f.getValue().eventId(), f.getValue());
-        } else {
-          counted.add(f.getValue());
+      for (List<KV<Boolean, Event>> list : bucket.getValue()) {
+        for (KV<Boolean, Event> f : list) {
+          if (f.getKey()) {
+            primers.putIfAbsent(f.getValue().eventId(), f.getValue());
+          } else {
+            counted.add(f.getValue());
+          }
         }
       }
       Map<String, Event> kept = new HashMap<>();
