@@ -10,6 +10,7 @@ import dev.kappabeam.transforms.events.Events;
 import dev.kappabeam.transforms.events.ParseEvents;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.time.SplitLateEvents;
+import dev.kappabeam.transforms.time.Timestamps;
 import dev.kappabeam.transforms.views.BoundedViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
@@ -240,7 +241,7 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
     @Override
     @SuppressWarnings("deprecation")
     public org.joda.time.Duration getAllowedTimestampSkew() {
-      return org.joda.time.Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.time.Timestamps;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -233,7 +234,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
   }
 
@@ -320,7 +321,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
   }
 

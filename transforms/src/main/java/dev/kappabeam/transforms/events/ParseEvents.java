@@ -1,6 +1,7 @@
 package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.time.Timestamps;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -74,7 +75,7 @@ public final class ParseEvents extends PTransform<PCollection<SourceRecord>, PCo
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
   }
 }

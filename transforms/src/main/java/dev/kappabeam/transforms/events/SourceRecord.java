@@ -49,7 +49,7 @@ public final class SourceRecord implements Serializable {
     this.offset = offset;
     this.key = key;
     this.value = value;
-    this.headers = List.copyOf(headers);
+    this.headers = headers.isEmpty() ? List.of() : List.copyOf(headers);
   }
 
   /** A record whose origin has no topic/partition/offset. */

@@ -6,10 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
@@ -168,7 +168,9 @@ public final class ActivityStats implements Serializable {
       VarLongCoder.of().encode(s.events, out);
       VarLongCoder.of().encode(s.revenueCents, out);
       VarIntCoder.of().encode(s.users.size(), out);
-      for (String u : new TreeSet<>(s.users)) {
+      String[] users = s.users.toArray(new String[0]);
+      Arrays.sort(users);
+      for (String u : users) {
         StringUtf8Coder.of().encode(u, out);
       }
     }

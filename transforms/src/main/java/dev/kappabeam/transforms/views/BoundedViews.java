@@ -1,6 +1,7 @@
 package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.time.Timestamps;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -172,7 +173,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
 
     private static KV<KV<String, Long>, CombineSessions.Partial<Object>> partial(

@@ -2,6 +2,7 @@ package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
+import dev.kappabeam.transforms.time.Timestamps;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -291,7 +292,7 @@ public final class CombineSessions<A, S>
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
   }
 
@@ -533,7 +534,7 @@ public final class CombineSessions<A, S>
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
+import dev.kappabeam.transforms.time.Timestamps;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -137,7 +138,7 @@ public final class PreAggregatedCombine<A, S>
     @Override
     @SuppressWarnings("deprecation")
     public org.joda.time.Duration getAllowedTimestampSkew() {
-      return org.joda.time.Duration.millis(Long.MAX_VALUE);
+      return Timestamps.ANY_SKEW;
     }
   }
 
