@@ -279,41 +279,53 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
           }
         }
       }
-      Map<String, Event> kept = new HashMap<>();
-      Map<String, Integer> copies = new HashMap<>();
+      Map<String, Copies> kept = new HashMap<>(counted.size() * 4 / 3 + 16);
       long removed = 0;
       for (Event e : counted) {
-        Event primer = primers.get(e.eventId());
-        if (primer != null) {
-          removed++;
-          if (!primer.equals(e)) {
-            conflicting.inc();
+        if (!primers.isEmpty()) {
+          Event primer = primers.get(e.eventId());
+          if (primer != null) {
+            removed++;
+            if (!primer.equals(e)) {
+              conflicting.inc();
+            }
+            continue;
           }
-          continue;
         }
-        copies.merge(e.eventId(), 1, Integer::sum);
-        Event current = kept.get(e.eventId());
-        if (current == null) {
-          kept.put(e.eventId(), e);
+        Copies fresh = new Copies(e);
+        Copies c = kept.putIfAbsent(e.eventId(), fresh);
+        if (c == null) {
           continue;
         }
         removed++;
-        if (e.timestampMillis() < current.timestampMillis()
-            || e.timestampMillis() == current.timestampMillis()
-                && e.toString().compareTo(current.toString()) < 0) {
-          kept.put(e.eventId(), e);
+        c.n++;
+        if (e.timestampMillis() < c.kept.timestampMillis()
+            || e.timestampMillis() == c.kept.timestampMillis()
+                && e.toString().compareTo(c.kept.toString()) < 0) {
+          c.kept = e;
         }
       }
       if (removed > 0) {
         duplicates.inc(removed);
         for (Event e : counted) {
-          if (copies.getOrDefault(e.eventId(), 0) > 1 && !e.equals(kept.get(e.eventId()))) {
+          Copies c = kept.get(e.eventId());
+          if (c != null && c.n > 1 && !e.equals(c.kept)) {
             conflicting.inc();
           }
         }
       }
-      for (Event e : kept.values()) {
-        out.outputWithTimestamp(e, new Instant(e.timestampMillis()));
+      for (Copies c : kept.values()) {
+        out.outputWithTimestamp(c.kept, new Instant(c.kept.timestampMillis()));
+      }
+    }
+
+    /** The copy kept of an event_id so far, and how many counted copies were seen. */
+    private static final class Copies {
+      Event kept;
+      int n = 1;
+
+      Copies(Event first) {
+        this.kept = first;
       }
     }
 
