@@ -104,7 +104,7 @@ final class LocalCommand {
                     + " (SASL_SSL, SCRAM-SHA-512)"
                     + "\n  client file:  "
                     + s.clientSecureFile().orElseThrow()
-                    + " (kb --kafka-config FILE --bootstrap-servers "
+                    + " (kb COMMAND --kafka-config FILE --bootstrap-servers "
                     + b
                     + ")")
         .orElse("");
