@@ -42,9 +42,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * kb against the local stack's SASL_SSL listener (SCRAM-SHA-512) with {@code --kafka-config}: every
- * Kafka client of kb and of its jobs authenticates, on DirectRunner and on Flink, and the views
- * equal the oracle; wrong or missing credentials fail fast with exit 3 and one line; the SCRAM
- * password is in no argv, output or pipeline option (only the file's path is).
+ * Kafka client of kb and of its jobs authenticates, on DirectRunner and Flink (historical and
+ * drained streaming) and Spark (historical), and the views equal the oracle; wrong or missing
+ * credentials fail fast with exit 3 and one line; the SCRAM password is in no argv, output or
+ * pipeline option (only the file's path is).
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class SecureKafkaIT {
@@ -91,6 +92,60 @@ class SecureKafkaIT {
   void historicalAndDrainedRunsOverSaslSslEqualTheOracleOnFlink() {
     runBothModesAndCompare(
         "secflink", "f", List.of("--runner=FlinkRunner", "--flinkMaster=[local]"));
+  }
+
+  /**
+   * Spark (historical only: it refuses streaming) in a kb process of its own, with the JDK flags
+   * scripts/kb gives Spark on Java 17 (about 10 s here).
+   */
+  @Test
+  void historicalRunOverSaslSslEqualsTheOracleOnSpark() throws Exception {
+    String topic = uniqueTopic("secspark");
+    Oracle.Result expected = produceWorkload(topic);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "--mode",
+                "historical",
+                "--topic",
+                topic,
+                "--version",
+                "ph1",
+                "--runner=SparkRunner"));
+    args.addAll(connectionArgs());
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String pkg :
+        List.of(
+            "java.lang",
+            "java.lang.invoke",
+            "java.lang.reflect",
+            "java.io",
+            "java.net",
+            "java.nio",
+            "java.util",
+            "java.util.concurrent",
+            "java.util.concurrent.atomic",
+            "sun.nio.ch",
+            "sun.nio.cs",
+            "sun.security.action",
+            "sun.util.calendar")) {
+      command.add("--add-opens=java.base/" + pkg + "=ALL-UNNAMED");
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Kb.class.getName()));
+    command.addAll(args);
+    Path log = Files.createTempFile("kb-secure-spark", ".log");
+    Process kb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!kb.waitFor(4, TimeUnit.MINUTES)) {
+      kb.destroyForcibly();
+      fail("kb run on Spark did not finish in 4 minutes:\n" + Files.readString(log));
+    }
+    assertEquals(0, kb.exitValue(), Files.readString(log));
+    for (ViewDefinition view : Views.all()) {
+      assertRows(view, expected.rows(view), "oracle", store.readAll(view, "ph1"), "spark ph1");
+    }
   }
 
   /** Wrong password: the broker refuses it at once; kb says so in one line, exit 3. */
@@ -186,35 +241,7 @@ class SecureKafkaIT {
 
   private static void runBothModesAndCompare(String prefix, String v, List<String> runner) {
     String topic = uniqueTopic(prefix);
-    kbOk("topics", "create", topic, "--partitions", "3");
-    kbOk(
-        "generate",
-        "--topic",
-        topic,
-        "--count",
-        String.valueOf(COUNT),
-        "--seed",
-        String.valueOf(SEED),
-        "--out-of-order",
-        "0.05",
-        "--late",
-        "0.03",
-        "--too-late",
-        "0",
-        "--duplicates",
-        "0.03",
-        "--malformed",
-        "0.03");
-    List<GeneratedRecord> records =
-        WorkloadGenerator.seeded(SEED)
-            .withCount(COUNT)
-            .withOutOfOrderFraction(0.05)
-            .withLateFraction(0.03)
-            .withTooLateFraction(0.0)
-            .withDuplicateFraction(0.03)
-            .withMalformedFraction(0.03)
-            .generate();
-    Oracle.Result expected = Oracle.computeFromRecords(records, ViewParameters.defaults());
+    Oracle.Result expected = produceWorkload(topic);
 
     List<String> historical =
         new ArrayList<>(
@@ -246,6 +273,39 @@ class SecureKafkaIT {
       assertRows(view, oracle, "oracle", store.readAll(view, v + "h1"), prefix + " h1");
       assertRows(view, oracle, "oracle", store.readAll(view, v + "s1"), prefix + " s1");
     }
+  }
+
+  /** A 3-partition topic holding the reference workload, produced by kb over SASL_SSL. */
+  private static Oracle.Result produceWorkload(String topic) {
+    kbOk("topics", "create", topic, "--partitions", "3");
+    kbOk(
+        "generate",
+        "--topic",
+        topic,
+        "--count",
+        String.valueOf(COUNT),
+        "--seed",
+        String.valueOf(SEED),
+        "--out-of-order",
+        "0.05",
+        "--late",
+        "0.03",
+        "--too-late",
+        "0",
+        "--duplicates",
+        "0.03",
+        "--malformed",
+        "0.03");
+    List<GeneratedRecord> records =
+        WorkloadGenerator.seeded(SEED)
+            .withCount(COUNT)
+            .withOutOfOrderFraction(0.05)
+            .withLateFraction(0.03)
+            .withTooLateFraction(0.0)
+            .withDuplicateFraction(0.03)
+            .withMalformedFraction(0.03)
+            .generate();
+    return Oracle.computeFromRecords(records, ViewParameters.defaults());
   }
 
   private static List<String> connectionArgs() {
