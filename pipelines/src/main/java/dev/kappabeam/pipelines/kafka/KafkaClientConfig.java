@@ -187,7 +187,7 @@ public final class KafkaClientConfig implements Serializable {
                 + key
                 + ", which kappa-beam sets itself; remove it");
       }
-      out.put(key, p.getProperty(key).strip());
+      out.put(key, p.getProperty(key));
     }
     return out;
   }
