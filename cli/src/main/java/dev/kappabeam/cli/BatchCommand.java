@@ -59,7 +59,7 @@ final class BatchCommand implements Runnable {
     try (LambdaRegistry lambda = new LambdaRegistry(LambdaSupport.store(connections))) {
       String t = topic != null ? topic : previousTopic(lambda, selected);
       Map<Integer, Long> offsets = new TreeMap<>();
-      try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+      try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
         List<TopicPartition> partitions = kafka.partitions(t);
         OffsetSpec spec =
             "now".equals(cutoff) ? OffsetSpec.latest() : KafkaOffsets.parseStartPoint(cutoff);

@@ -1,5 +1,6 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.serving.CatchUp;
 import dev.kappabeam.serving.ReadProgress;
@@ -40,7 +41,7 @@ final class CatchUpWatch implements AutoCloseable {
    * @param table what changes when the version's output changes (e.g. its table's progress)
    */
   CatchUpWatch(
-      String bootstrapServers,
+      KafkaClientConfig kafkaClients,
       StoreConfig store,
       String topic,
       String group,
@@ -49,7 +50,7 @@ final class CatchUpWatch implements AutoCloseable {
       long maxLag,
       Duration hold,
       Supplier<Object> table) {
-    this.kafka = new KafkaOffsets(bootstrapServers);
+    this.kafka = new KafkaOffsets(kafkaClients);
     this.progress = new ReadProgress(store);
     this.topic = topic;
     this.group = group;

@@ -1,5 +1,6 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.pipelines.options.StoreConfigs;
 import dev.kappabeam.serving.JdbcPassword;
 import dev.kappabeam.serving.StoreConfig;
@@ -9,7 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
@@ -22,6 +26,9 @@ import picocli.CommandLine.TypeConversionException;
 final class Connections {
   /** The environment variable holding the JDBC password. */
   static final String PASSWORD_ENV = "KB_JDBC_PASSWORD";
+
+  /** The environment variable naming the Kafka client properties file. */
+  static final String KAFKA_CONFIG_ENV = "KB_KAFKA_CONFIG";
 
   /** Refuses a password on the command line, naming the ways that keep it out of ps. */
   static final class RefusedPassword implements ITypeConverter<String> {
@@ -38,6 +45,15 @@ final class Connections {
       names = "--bootstrap-servers",
       description = "Kafka bootstrap servers (env KB_BOOTSTRAP_SERVERS; default: the local stack).")
   String bootstrapServers;
+
+  @Option(
+      names = "--kafka-config",
+      paramLabel = "FILE",
+      description =
+          "Kafka client properties file (security.protocol, sasl.*, ssl.*, ...) applied to every"
+              + " Kafka client of kb and of its jobs (env KB_KAFKA_CONFIG). Jobs get the path, so"
+              + " it must exist there on every worker.")
+  Path kafkaConfig;
 
   @Option(
       names = "--jdbc-url",
@@ -72,6 +88,7 @@ final class Connections {
   boolean stacktrace;
 
   private Properties stack;
+  private KafkaClientConfig kafka;
 
   Path dataDir() {
     if (dataDir != null) {
@@ -81,8 +98,68 @@ final class Connections {
     return Path.of(env != null && !env.isBlank() ? env : ".kb").toAbsolutePath();
   }
 
+  /**
+   * The flag, else {@code KB_BOOTSTRAP_SERVERS}, else the running local stack, else {@code
+   * bootstrap.servers} of the {@code --kafka-config} file, else the local stack's default port.
+   */
   String bootstrapServers() {
-    return pick(bootstrapServers, "KB_BOOTSTRAP_SERVERS", "bootstrapServers", "127.0.0.1:19092");
+    String picked = pick(bootstrapServers, "KB_BOOTSTRAP_SERVERS", "bootstrapServers", null);
+    if (picked != null) {
+      return picked;
+    }
+    String fromFile =
+        kafkaConfigFile()
+            .map(f -> readKafkaConfig(f).get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG))
+            .orElse(null);
+    return fromFile != null && !fromFile.isBlank() ? fromFile : "127.0.0.1:19092";
+  }
+
+  /** The Kafka client properties file: {@code --kafka-config}, else {@code KB_KAFKA_CONFIG}. */
+  Optional<Path> kafkaConfigFile() {
+    if (kafkaConfig != null) {
+      return Optional.of(kafkaConfig.toAbsolutePath());
+    }
+    String env = System.getenv(KAFKA_CONFIG_ENV);
+    return env == null || env.isBlank()
+        ? Optional.empty()
+        : Optional.of(Path.of(env).toAbsolutePath());
+  }
+
+  /**
+   * Every Kafka client kb creates: the bootstrap servers and the properties file, read and checked
+   * now (exit 2 with one line if it is unreadable or invalid).
+   */
+  KafkaClientConfig kafka() {
+    if (kafka == null) {
+      try {
+        kafka =
+            KafkaClientConfig.of(
+                    bootstrapServers(), kafkaConfigFile().map(Path::toString).orElse(null))
+                .validate();
+      } catch (IllegalArgumentException e) {
+        throw new CliException(ExitCodes.USAGE, "--kafka-config: " + e.getMessage());
+      }
+    }
+    return kafka;
+  }
+
+  /** The properties file's settings for a client built elsewhere ({@code kb serve}'s lag). */
+  Map<String, ?> kafkaSettings() {
+    return kafka().clientConfig(Map.of());
+  }
+
+  /** The pipeline option naming the properties file, read by each worker: never its contents. */
+  List<String> pipelineKafkaArgs() {
+    kafka();
+    return kafkaConfigFile().map(f -> List.of("--kafkaConfigFile=" + f)).orElse(List.of());
+  }
+
+  private static Map<String, String> readKafkaConfig(Path file) {
+    try {
+      return KafkaClientConfig.read(file);
+    } catch (IllegalArgumentException e) {
+      throw new CliException(ExitCodes.USAGE, "--kafka-config: " + e.getMessage());
+    }
   }
 
   String jdbcUrl() {
@@ -146,6 +223,7 @@ final class Connections {
   List<String> forwardArgs() {
     List<String> args = new ArrayList<>();
     args.add("--bootstrap-servers=" + bootstrapServers());
+    kafkaConfigFile().ifPresent(f -> args.add("--kafka-config=" + f));
     args.add("--jdbc-url=" + requireJdbcUrl());
     args.add("--jdbc-user=" + jdbcUser());
     if (jdbcPasswordFile != null) {

@@ -314,7 +314,7 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Records in the topic, which the reprocess replays from earliest. */
   private long records(String topic) {
-    try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
       List<TopicPartition> parts = kafka.partitions(topic);
       Map<TopicPartition, Long> start = kafka.offsets(parts, OffsetSpec.earliest());
       Map<TopicPartition, Long> end = kafka.offsets(parts, OffsetSpec.latest());

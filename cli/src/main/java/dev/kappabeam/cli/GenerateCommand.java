@@ -133,13 +133,12 @@ final class GenerateCommand implements Runnable {
       g = g.withStart(start);
     }
     List<GeneratedRecord> records = g.generate();
-    try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
       kafka.partitions(topic);
     }
     long t0 = System.nanoTime();
     long lastReport = t0;
-    try (KafkaProducer<byte[], byte[]> producer =
-        Producers.create(connections.bootstrapServers())) {
+    try (KafkaProducer<byte[], byte[]> producer = Producers.create(connections.kafka())) {
       Future<RecordMetadata> last = null;
       for (int i = 0; i < records.size(); i++) {
         GeneratedRecord r = records.get(i);

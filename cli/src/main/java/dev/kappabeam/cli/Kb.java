@@ -68,7 +68,8 @@ public final class Kb implements Runnable {
                 serveConnections::bootstrapServers,
                 serveConnections::requireJdbcUrl,
                 serveConnections::jdbcUser,
-                serveConnections::jdbcPassword)));
+                serveConnections::jdbcPassword,
+                serveConnections::kafkaSettings)));
     cli.setParameterExceptionHandler(
         (ex, cmdArgs) -> {
           // One line that says what to do, instead of picocli's full usage text.

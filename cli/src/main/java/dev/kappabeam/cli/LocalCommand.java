@@ -43,6 +43,21 @@ final class LocalCommand {
         description = "H2 TCP port (default ${DEFAULT-VALUE}).")
     int h2Port;
 
+    @Option(
+        names = "--secure",
+        description =
+            "Also start a SASL_SSL listener (SCRAM-SHA-512, a generated CA and broker"
+                + " certificate) and write its client file <data-dir>/client-secure.properties"
+                + " (0600) for --kafka-config.")
+    boolean secure;
+
+    @Option(
+        names = "--kafka-secure-port",
+        defaultValue = "19095",
+        description =
+            "Port of the --secure listener (default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int kafkaSecurePort;
+
     @Override
     public void run() {
       Path dataDir = connections.dataDir();
@@ -51,6 +66,9 @@ final class LocalCommand {
               .withKafkaPort(kafkaPort)
               .withControllerPort(controllerPort)
               .withH2Port(h2Port);
+      if (secure) {
+        config = config.withSecureKafkaPort(kafkaSecurePort);
+      }
       System.err.println("kb: starting the local stack in " + dataDir + " ...");
       LocalStackControl.UpResult r = LocalStackControl.up(config, dataDir.resolve("stack.log"));
       StackState s = r.state();
@@ -58,6 +76,7 @@ final class LocalCommand {
           (r.alreadyRunning() ? "already running" : "started in " + r.elapsed().toMillis() + " ms")
               + "\n  kafka:   "
               + s.bootstrapServers()
+              + secureLines(s)
               + "\n  jdbc:    "
               + JdbcUrls.redact(s.jdbcUrl())
               + " (user "
@@ -67,7 +86,28 @@ final class LocalCommand {
               + dataDir
               + "\n  log:     "
               + r.logFile());
+      if (secure && s.secureBootstrapServers().isEmpty()) {
+        System.err.println(
+            "kb: the running stack has no secured listener; restart it: kb local down, then"
+                + " kb local up --secure");
+      }
     }
+  }
+
+  /** The secured listener's lines of {@code up} and {@code status}, or nothing. */
+  static String secureLines(StackState s) {
+    return s.secureBootstrapServers()
+        .map(
+            b ->
+                "\n  kafka-secure: "
+                    + b
+                    + " (SASL_SSL, SCRAM-SHA-512)"
+                    + "\n  client file:  "
+                    + s.clientSecureFile().orElseThrow()
+                    + " (kb COMMAND --kafka-config FILE --bootstrap-servers "
+                    + b
+                    + ")")
+        .orElse("");
   }
 
   @Command(
@@ -124,6 +164,7 @@ final class LocalCommand {
               + "\n  kafka:   "
               + s.bootstrapServers()
               + (r.kafkaAnswers() ? " (answers)" : " (NOT answering)")
+              + secureLines(s)
               + "\n  jdbc:    "
               + JdbcUrls.redact(s.jdbcUrl())
               + (r.h2Answers() ? " (answers)" : " (NOT answering)")

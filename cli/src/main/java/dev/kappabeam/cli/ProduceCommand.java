@@ -38,7 +38,7 @@ final class ProduceCommand implements Runnable {
 
   @Override
   public void run() {
-    try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
       kafka.partitions(topic); // clear error if missing
     }
     byte[] content;
@@ -51,8 +51,7 @@ final class ProduceCommand implements Runnable {
           ExitCodes.ENVIRONMENT, "cannot read " + file + ": " + e.getMessage(), e);
     }
     long sent = 0;
-    try (KafkaProducer<byte[], byte[]> producer =
-        Producers.create(connections.bootstrapServers())) {
+    try (KafkaProducer<byte[], byte[]> producer = Producers.create(connections.kafka())) {
       Future<RecordMetadata> last = null;
       int start = 0;
       for (int i = 0; i <= content.length; i++) {

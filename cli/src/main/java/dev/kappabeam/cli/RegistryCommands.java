@@ -266,7 +266,7 @@ final class RegistryCommands {
       if (group == null) {
         return false;
       }
-      try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+      try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
         kafka.admin().deleteConsumerGroups(List.of(group)).all().get(20, TimeUnit.SECONDS);
         return true;
       } catch (ExecutionException e) {
@@ -312,7 +312,7 @@ final class RegistryCommands {
       try (ViewRegistry registry = new ViewRegistry(config);
           ViewStore store = new ViewStore(config);
           ReadProgress progress = new ReadProgress(config);
-          KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+          KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
         for (ViewDefinition v : views) {
           List<RegisteredVersion> versions = registry.versions(v.name());
           if (versions.isEmpty() && view == null) {

@@ -279,7 +279,7 @@ final class ReprocessCommand implements Callable<Integer> {
     RunnerSupports.check(options);
     RunCommand.ensureOutputTopics(options);
     Map<TopicPartition, Long> start;
-    try (KafkaOffsets kafka = new KafkaOffsets(options.getBootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(KappaBeamPipeline.kafkaClients(options))) {
       List<TopicPartition> partitions = kafka.partitions(topic);
       start = kafka.offsets(partitions, KafkaOffsets.parseStartPoint(from));
       // A fresh group starts at the start point; a resumed one is rewound to it (see class doc).
@@ -335,7 +335,7 @@ final class ReprocessCommand implements Callable<Integer> {
     boolean live = false;
     try (CatchUpWatch watch =
         new CatchUpWatch(
-            options.getBootstrapServers(),
+            KappaBeamPipeline.kafkaClients(options),
             StoreConfigs.of(options),
             topic,
             options.getConsumerGroup(),
@@ -468,6 +468,7 @@ final class ReprocessCommand implements Callable<Integer> {
   private KappaBeamOptions options(List<String> logic, String group) {
     List<String> args = RunCommand.runnerArgs(beamArgs, true);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
+    args.addAll(connections.pipelineKafkaArgs());
     args.add("--topic=" + topic);
     args.add("--mode=STREAMING");
     args.add("--startFrom=earliest");

@@ -340,6 +340,7 @@ final class RunCommand implements Runnable {
   private KappaBeamOptions options() {
     List<String> args = runnerArgs(beamArgs, mode == RunMode.STREAMING);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
+    args.addAll(connections.pipelineKafkaArgs());
     args.add("--topic=" + topic);
     args.add("--mode=" + mode.name());
     args.add(
@@ -395,7 +396,7 @@ final class RunCommand implements Runnable {
   }
 
   static void ensureOutputTopics(KappaBeamOptions o) {
-    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(KappaBeamPipeline.kafkaClients(o))) {
       int partitions = kafka.partitions(o.getTopic()).size();
       Set<String> existing = kafka.topics();
       List<NewTopic> missing = new ArrayList<>();
@@ -430,7 +431,7 @@ final class RunCommand implements Runnable {
   /** A new group (or, with --resume, a restarted one) starts at the given per-partition offsets. */
   private void startGroupAtOffsets(KappaBeamOptions o) {
     String group = KappaBeamPipeline.consumerGroup(o);
-    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(KappaBeamPipeline.kafkaClients(o))) {
       List<TopicPartition> partitions = kafka.partitions(o.getTopic());
       if (resume || kafka.committed(group, partitions).isEmpty()) {
         Map<TopicPartition, Long> end = kafka.offsets(partitions, OffsetSpec.latest());
@@ -442,7 +443,7 @@ final class RunCommand implements Runnable {
 
   private void rewindGroup(KappaBeamOptions o) {
     String group = KappaBeamPipeline.consumerGroup(o);
-    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(KappaBeamPipeline.kafkaClients(o))) {
       List<TopicPartition> partitions = kafka.partitions(o.getTopic());
       kafka.commit(
           group, kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
@@ -467,7 +468,7 @@ final class RunCommand implements Runnable {
    */
   private void startGroupAtTimestamp(KappaBeamOptions o) {
     String group = KappaBeamPipeline.consumerGroup(o);
-    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(KappaBeamPipeline.kafkaClients(o))) {
       List<TopicPartition> partitions = kafka.partitions(o.getTopic());
       if (kafka.committed(group, partitions).isEmpty()) {
         kafka.commit(group, kafka.offsets(partitions, KafkaOffsets.parseStartPoint(startFrom)));
@@ -579,7 +580,7 @@ final class RunCommand implements Runnable {
     for (PartitionRange r : plan.ranges()) {
       offsets.put(new TopicPartition(r.topic(), r.partition()), r.end());
     }
-    try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+    try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
       kafka.commit(plan.consumerGroup(), offsets);
     }
     System.err.println("kb: committed end offsets for consumer group " + plan.consumerGroup());

@@ -160,7 +160,7 @@ final class SpeedCommand implements Runnable {
     try (ViewStore store = new ViewStore(LambdaSupport.store(connections));
         CatchUpWatch watch =
             new CatchUpWatch(
-                connections.bootstrapServers(),
+                connections.kafka(),
                 LambdaSupport.store(connections),
                 cutoff.topic(),
                 group,
@@ -199,7 +199,7 @@ final class SpeedCommand implements Runnable {
   /** Where the speed job starts: one de-duplication reach before the cutoff. */
   private DedupPrimer.Primer primer(LambdaRegistry.Cutoff cutoff) {
     return DedupPrimer.startOffsets(
-        connections.bootstrapServers(),
+        connections.kafka(),
         toPartitions(cutoff),
         duration(logic.dedupHorizon, "--dedup-horizon"),
         duration(logic.maxOutOfOrderness, "--max-out-of-orderness"),

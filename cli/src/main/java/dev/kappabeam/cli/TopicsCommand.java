@@ -43,7 +43,7 @@ final class TopicsCommand {
       if (partitions < 1) {
         throw new IllegalArgumentException("--partitions must be at least 1, got " + partitions);
       }
-      try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+      try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
         kafka.topics(); // fails fast with a clear message when the broker is unreachable
         kafka
             .admin()
@@ -78,7 +78,7 @@ final class TopicsCommand {
 
     @Override
     public void run() {
-      try (KafkaOffsets kafka = new KafkaOffsets(connections.bootstrapServers())) {
+      try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
         for (String t : new TreeSet<>(kafka.topics())) {
           System.out.println(t + "\t" + kafka.partitions(t).size());
         }

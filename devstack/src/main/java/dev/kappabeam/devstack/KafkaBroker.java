@@ -59,6 +59,19 @@ final class KafkaBroker {
    */
   static KafkaBroker start(
       Path dataDir, Path libDir, int port, int controllerPort, int heapMb, Duration timeout) {
+    return start(dataDir, libDir, port, controllerPort, null, 0, heapMb, timeout);
+  }
+
+  /** With a {@link SecureListener} on {@code securePort} when {@code secure} is not null. */
+  static KafkaBroker start(
+      Path dataDir,
+      Path libDir,
+      int port,
+      int controllerPort,
+      SecureListener secure,
+      int securePort,
+      int heapMb,
+      Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Path logDir = dataDir.resolve("kafka-data");
     Path serverProperties = dataDir.resolve("kafka-server.properties");
@@ -66,7 +79,9 @@ final class KafkaBroker {
     try {
       Files.createDirectories(logDir);
       String clusterId = clusterId(dataDir, logDir);
-      Files.writeString(serverProperties, serverProperties(logDir, port, controllerPort));
+      // 0600: with a secured listener it holds the key store password.
+      StackState.writeOwnerOnly(
+          serverProperties, serverProperties(logDir, port, controllerPort, secure, securePort));
       Files.writeString(log4jProperties, log4jProperties(kafkaLog(dataDir)));
       if (!Files.exists(logDir.resolve("meta.properties"))) {
         format(dataDir, libDir, clusterId, serverProperties, deadline);
@@ -357,20 +372,29 @@ final class KafkaBroker {
                         + "); run with a full JDK or JRE."));
   }
 
-  private static String serverProperties(Path logDir, int port, int controllerPort) {
+  private static String serverProperties(
+      Path logDir, int port, int controllerPort, SecureListener secure, int securePort) {
     String listener = Net.HOST + ":" + port;
     String controller = Net.HOST + ":" + controllerPort;
+    String secured =
+        secure == null ? "" : "," + SecureListener.LISTENER + "://" + Net.HOST + ":" + securePort;
+    List<String> lines = new ArrayList<>();
+    if (secure != null) {
+      lines.addAll(secure.brokerProperties());
+    }
+    lines.add("");
     return String.join(
             "\n",
             "# Written by the kappa-beam local stack on every start; edits are overwritten.",
             "process.roles=broker,controller",
             "node.id=1",
             "controller.quorum.voters=1@" + controller,
-            "listeners=PLAINTEXT://" + listener + ",CONTROLLER://" + controller,
-            "advertised.listeners=PLAINTEXT://" + listener,
+            "listeners=PLAINTEXT://" + listener + ",CONTROLLER://" + controller + secured,
+            "advertised.listeners=PLAINTEXT://" + listener + secured,
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                + (secure == null ? "" : "," + SecureListener.LISTENER + ":SASL_SSL"),
             "log.dirs=" + propertyPath(logDir),
             "num.partitions=1",
             "auto.create.topics.enable=false",
@@ -384,7 +408,7 @@ final class KafkaBroker {
             // Keep records forever: time retention uses record timestamps, so replaying a
             // historical workload (event times days in the past) would otherwise be deleted.
             "log.retention.ms=-1",
-            "")
+            String.join("\n", lines))
         .replace("\n", System.lineSeparator());
   }
 

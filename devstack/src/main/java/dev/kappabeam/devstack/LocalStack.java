@@ -105,10 +105,20 @@ public final class LocalStack implements AutoCloseable {
   private final ServingDatabase database;
   private final int h2Port;
   private final KafkaBroker broker;
+  private final int securePort;
+  private final Path clientSecureFile;
   private boolean closed;
 
   private LocalStack(
-      Config config, Path dataDir, DataDirLock lock, ServingDatabase database, KafkaBroker broker) {
+      Config config,
+      Path dataDir,
+      DataDirLock lock,
+      ServingDatabase database,
+      KafkaBroker broker,
+      int securePort,
+      Path clientSecureFile) {
+    this.securePort = securePort;
+    this.clientSecureFile = clientSecureFile;
     this.config = config;
     this.dataDir = dataDir;
     this.lock = lock;
@@ -159,6 +169,19 @@ public final class LocalStack implements AutoCloseable {
       }
       checkFree(kafkaPort, "Kafka", "withKafkaPort");
       checkFree(controllerPort, "Kafka controller", "withControllerPort");
+      int securePort = config.secureKafkaPort();
+      SecureListener secure = null;
+      if (securePort >= 0) {
+        securePort =
+            securePort != 0 ? securePort : freePortOtherThan(h2.port(), kafkaPort, controllerPort);
+        if (securePort == kafkaPort || securePort == controllerPort || securePort == h2.port()) {
+          throw new LocalStackException(
+              "The secured Kafka port must differ from the others, got " + securePort);
+        }
+        checkFree(securePort, "Secured Kafka", "withSecureKafkaPort");
+        secure =
+            SecureListener.prepare(dataDir, System.nanoTime() + config.startTimeout().toNanos());
+      }
       long brokerStart = System.nanoTime();
       boolean existingStorage =
           Files.exists(dataDir.resolve("kafka-data").resolve("meta.properties"));
@@ -168,8 +191,19 @@ public final class LocalStack implements AutoCloseable {
               libDir,
               kafkaPort,
               controllerPort,
+              secure,
+              securePort,
               config.brokerHeapMb(),
               config.startTimeout());
+      Path clientFile = null;
+      if (secure != null) {
+        clientFile =
+            secure.createUserAndClientFile(
+                dataDir,
+                Net.HOST + ":" + kafkaPort,
+                Net.HOST + ":" + securePort,
+                System.nanoTime() + config.startTimeout().toNanos());
+      }
       LOG.info(
           "Kafka broker ready on {} in {} ms ({}); H2 {} on port {}; data in {}",
           Net.HOST + ":" + kafkaPort,
@@ -178,7 +212,8 @@ public final class LocalStack implements AutoCloseable {
           H2_VERSION,
           h2.port(),
           dataDir);
-      return new LocalStack(config, dataDir, lock, h2, broker);
+      return new LocalStack(
+          config, dataDir, lock, h2, broker, secure == null ? -1 : securePort, clientFile);
     } catch (RuntimeException | Error e) {
       if (broker != null) {
         broker.stop(BROKER_STOP_GRACE);
@@ -229,6 +264,28 @@ public final class LocalStack implements AutoCloseable {
   /** Kafka {@code bootstrap.servers}, e.g. {@code 127.0.0.1:19092}. */
   public String bootstrapServers() {
     return Net.HOST + ":" + broker.port();
+  }
+
+  /**
+   * The SASL_SSL listener's {@code bootstrap.servers} (SCRAM-SHA-512), when the stack was started
+   * with {@link Config#withSecureKafkaPort}; its clients use {@link #clientSecureFile()}.
+   */
+  public Optional<String> secureBootstrapServers() {
+    return securePort < 0 ? Optional.empty() : Optional.of(Net.HOST + ":" + securePort);
+  }
+
+  /** The secured listener's port, or -1. */
+  public int secureKafkaPort() {
+    return securePort;
+  }
+
+  /**
+   * {@code <dataDir>/client-secure.properties} (0600): a Kafka client properties file for the
+   * secured listener (security.protocol, sasl.*, the trust store), as {@code kb --kafka-config}
+   * takes it. Its password changes on every start.
+   */
+  public Optional<Path> clientSecureFile() {
+    return Optional.ofNullable(clientSecureFile);
   }
 
   /** JDBC URL of the shared database (H2 over TCP, PostgreSQL mode). */
@@ -495,6 +552,7 @@ public final class LocalStack implements AutoCloseable {
     private final Path brokerLibDir;
     private final int brokerHeapMb;
     private final Duration startTimeout;
+    private final int securePort;
 
     private Config(
         Path dataDir,
@@ -503,8 +561,15 @@ public final class LocalStack implements AutoCloseable {
         int h2Port,
         Path brokerLibDir,
         int brokerHeapMb,
-        Duration startTimeout) {
+        Duration startTimeout,
+        int securePort) {
       this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+      if (securePort < -1 || securePort > 65535) {
+        throw new IllegalArgumentException(
+            "securePort must be -1 (no secured listener), 0 (a free port) or a port, got "
+                + securePort);
+      }
+      this.securePort = securePort;
       this.kafkaPort = checkPort(kafkaPort, "kafkaPort");
       this.controllerPort = checkPort(controllerPort, "controllerPort");
       this.h2Port = checkPort(h2Port, "h2Port");
@@ -535,29 +600,46 @@ public final class LocalStack implements AutoCloseable {
           DEFAULT_H2_PORT,
           null,
           DEFAULT_BROKER_HEAP_MB,
-          DEFAULT_START_TIMEOUT);
+          DEFAULT_START_TIMEOUT,
+          -1);
     }
 
     /** All three ports free ones picked at start: for tests and parallel stacks. */
     public Config withFreePorts() {
-      return new Config(dataDir, 0, 0, 0, brokerLibDir, brokerHeapMb, startTimeout);
+      return new Config(
+          dataDir, 0, 0, 0, brokerLibDir, brokerHeapMb, startTimeout, securePort < 0 ? -1 : 0);
     }
 
     /** Kafka client port; 0 picks a free one. */
     public Config withKafkaPort(int port) {
       return new Config(
-          dataDir, port, controllerPort, h2Port, brokerLibDir, brokerHeapMb, startTimeout);
+          dataDir,
+          port,
+          controllerPort,
+          h2Port,
+          brokerLibDir,
+          brokerHeapMb,
+          startTimeout,
+          securePort);
     }
 
     /** KRaft controller port; 0 picks a free one. */
     public Config withControllerPort(int port) {
-      return new Config(dataDir, kafkaPort, port, h2Port, brokerLibDir, brokerHeapMb, startTimeout);
+      return new Config(
+          dataDir, kafkaPort, port, h2Port, brokerLibDir, brokerHeapMb, startTimeout, securePort);
     }
 
     /** H2 TCP port; 0 picks a free one. */
     public Config withH2Port(int port) {
       return new Config(
-          dataDir, kafkaPort, controllerPort, port, brokerLibDir, brokerHeapMb, startTimeout);
+          dataDir,
+          kafkaPort,
+          controllerPort,
+          port,
+          brokerLibDir,
+          brokerHeapMb,
+          startTimeout,
+          securePort);
     }
 
     /** Directory holding the broker's jars ({@code devstack/broker/target/lib}). */
@@ -569,13 +651,21 @@ public final class LocalStack implements AutoCloseable {
           h2Port,
           Objects.requireNonNull(dir, "dir"),
           brokerHeapMb,
-          startTimeout);
+          startTimeout,
+          securePort);
     }
 
     /** Maximum heap of the broker JVM in MB, at least 128. */
     public Config withBrokerHeapMb(int heapMb) {
       return new Config(
-          dataDir, kafkaPort, controllerPort, h2Port, brokerLibDir, heapMb, startTimeout);
+          dataDir,
+          kafkaPort,
+          controllerPort,
+          h2Port,
+          brokerLibDir,
+          heapMb,
+          startTimeout,
+          securePort);
     }
 
     /** How long {@link LocalStack#start} waits for the broker to answer. */
@@ -587,7 +677,30 @@ public final class LocalStack implements AutoCloseable {
           h2Port,
           brokerLibDir,
           brokerHeapMb,
-          Objects.requireNonNull(timeout, "timeout"));
+          Objects.requireNonNull(timeout, "timeout"),
+          securePort);
+    }
+
+    /**
+     * Adds a SASL_SSL listener (SCRAM-SHA-512, a generated CA and broker certificate) on {@code
+     * port} (0 picks a free one; -1 none, the default); see {@link
+     * LocalStack#secureBootstrapServers()}.
+     */
+    public Config withSecureKafkaPort(int port) {
+      return new Config(
+          dataDir,
+          kafkaPort,
+          controllerPort,
+          h2Port,
+          brokerLibDir,
+          brokerHeapMb,
+          startTimeout,
+          port);
+    }
+
+    /** The secured listener's port: -1 none, 0 a free one. */
+    public int secureKafkaPort() {
+      return securePort;
     }
 
     /** Where Kafka's log, H2's files, the broker log and the state file live. */
@@ -641,6 +754,8 @@ public final class LocalStack implements AutoCloseable {
           + brokerHeapMb
           + ", startTimeout="
           + startTimeout
+          + ", securePort="
+          + securePort
           + "}";
     }
 

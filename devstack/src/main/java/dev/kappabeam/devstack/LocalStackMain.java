@@ -32,7 +32,9 @@ public final class LocalStackMain {
           "  --h2-port N                  H2 TCP port (default 19094; 0 = any)",
           "  --broker-lib DIR             broker classpath (default: devstack/broker/target/lib)",
           "  --broker-heap-mb N           broker heap in MB (default 512)",
-          "  --start-timeout-seconds N    how long to wait for the broker (default 90)");
+          "  --start-timeout-seconds N    how long to wait for the broker (default 90)",
+          "  --secure-kafka-port N        add a SASL_SSL listener (SCRAM-SHA-512) on this port",
+          "                               (0 = any free port; default -1: none)");
 
   private LocalStackMain() {}
 
@@ -97,6 +99,7 @@ public final class LocalStackMain {
     System.out.printf(
         "Local stack ready in %.1f s (pid %d)%n"
             + "  Kafka bootstrap servers: %s%n"
+            + "%s"
             + "  JDBC URL: %s (user %s, password in %s)%n"
             + "  H2 %s, database file %s%n"
             + "  Data: %s (broker log %s)%n"
@@ -105,6 +108,14 @@ public final class LocalStackMain {
         startup.toMillis() / 1000.0,
         pid,
         state.bootstrapServers(),
+        state
+            .secureBootstrapServers()
+            .map(
+                b ->
+                    String.format(
+                        "  kafka-secure: %s (SASL_SSL, %s), client file %s%n",
+                        b, SecureListener.MECHANISM, state.clientSecureFile().orElseThrow()))
+            .orElse(""),
         state.jdbcUrl(),
         state.jdbcUser(),
         StackState.passwordFile(dataDir),
@@ -133,6 +144,7 @@ public final class LocalStackMain {
     Path brokerLib = null;
     Integer heapMb = null;
     Integer timeoutSeconds = null;
+    Integer securePort = null;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       String name;
@@ -155,6 +167,7 @@ public final class LocalStackMain {
         case "--broker-lib" -> brokerLib = Path.of(value);
         case "--broker-heap-mb" -> heapMb = intOption(name, value);
         case "--start-timeout-seconds" -> timeoutSeconds = intOption(name, value);
+        case "--secure-kafka-port" -> securePort = intOption(name, value);
         default -> throw new IllegalArgumentException("Unknown option: " + name);
       }
     }
@@ -177,6 +190,9 @@ public final class LocalStackMain {
     if (timeoutSeconds != null) {
       config = config.withStartTimeout(Duration.ofSeconds(timeoutSeconds));
     }
+    if (securePort != null) {
+      config = config.withSecureKafkaPort(securePort);
+    }
     return config;
   }
 
@@ -191,6 +207,7 @@ public final class LocalStackMain {
     config.brokerLibDir().ifPresent(dir -> args.add("--broker-lib=" + dir.toAbsolutePath()));
     args.add("--broker-heap-mb=" + config.brokerHeapMb());
     args.add("--start-timeout-seconds=" + config.startTimeout().toSeconds());
+    args.add("--secure-kafka-port=" + config.secureKafkaPort());
     return args;
   }
 

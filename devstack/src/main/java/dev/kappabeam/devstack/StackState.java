@@ -38,6 +38,7 @@ import java.util.Set;
  * @param startedAt when the stack became ready
  * @param h2Version the H2 release serving the database ("unknown" for a stack started by an older
  *     kappa-beam)
+ * @param secureKafkaPort the SASL_SSL listener's port, or -1 when the stack has none
  */
 public record StackState(
     long pid,
@@ -52,7 +53,8 @@ public record StackState(
     int h2Port,
     String clusterId,
     Instant startedAt,
-    String h2Version) {
+    String h2Version,
+    int secureKafkaPort) {
 
   /** Name of the state file inside the data directory. */
   public static final String FILE_NAME = "stack.properties";
@@ -88,7 +90,8 @@ public record StackState(
         stack.h2Port(),
         stack.clusterId(),
         startedAt,
-        LocalStack.H2_VERSION);
+        LocalStack.H2_VERSION,
+        stack.secureKafkaPort());
   }
 
   /**
@@ -121,7 +124,8 @@ public record StackState(
               Integer.parseInt(required(p, "h2Port")),
               required(p, "clusterId"),
               Instant.parse(required(p, "startedAt")),
-              p.getProperty("h2Version", "unknown")));
+              p.getProperty("h2Version", "unknown"),
+              Integer.parseInt(p.getProperty("secureKafkaPort", "-1"))));
     } catch (RuntimeException e) {
       throw unreadable(file, e);
     }
@@ -145,6 +149,12 @@ public record StackState(
     p.setProperty("clusterId", clusterId);
     p.setProperty("startedAt", startedAt.toString());
     p.setProperty("h2Version", h2Version);
+    if (secureKafkaPort >= 0) {
+      p.setProperty("secureKafkaPort", Integer.toString(secureKafkaPort));
+      p.setProperty("secureBootstrapServers", secureBootstrapServers().orElseThrow());
+      // The client file holds the SCRAM password; the state file only names it.
+      p.setProperty("clientSecureFile", clientSecureFile().orElseThrow().toString());
+    }
     Path file = file(dataDir);
     Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
     try {
@@ -192,6 +202,20 @@ public record StackState(
       }
     }
     return required(p, "jdbcPassword");
+  }
+
+  /** The SASL_SSL listener's {@code bootstrap.servers}, if the stack has one. */
+  public Optional<String> secureBootstrapServers() {
+    if (secureKafkaPort < 0) {
+      return Optional.empty();
+    }
+    String host = bootstrapServers.substring(0, bootstrapServers.lastIndexOf(':'));
+    return Optional.of(host + ":" + secureKafkaPort);
+  }
+
+  /** The ready client file of the SASL_SSL listener (0600), if the stack has one. */
+  public Optional<Path> clientSecureFile() {
+    return secureKafkaPort < 0 ? Optional.empty() : Optional.of(SecureListener.clientFile(dataDir));
   }
 
   /** The H2 database file, {@code <dataDir>/h2/kb.mv.db}. */

@@ -1,8 +1,10 @@
 package dev.kappabeam.pipelines;
 
+import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.KafkaSources;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
+import dev.kappabeam.pipelines.options.KafkaSourceOptions;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.pipelines.options.StoreConfigs;
@@ -121,6 +123,14 @@ public final class KappaBeamPipeline {
     return t == null || t.isBlank() ? o.getTopic() + ".dlq" : t;
   }
 
+  /**
+   * The run's Kafka clients: {@code --bootstrapServers} and {@code --kafkaConfigFile} (read and
+   * checked now; workers read it again where they create clients).
+   */
+  public static KafkaClientConfig kafkaClients(KafkaSourceOptions o) {
+    return KafkaClientConfig.of(o.getBootstrapServers(), o.getKafkaConfigFile()).validate();
+  }
+
   public static String lateTopic(KappaBeamOptions o) {
     String t = o.getLateTopic();
     return t == null || t.isBlank() ? o.getTopic() + ".late" : t;
@@ -142,7 +152,8 @@ public final class KappaBeamPipeline {
     PTransform<PBegin, PCollection<SourceRecord>> source;
     CountFrom countFrom = null;
     int deadLetterMaxBytes;
-    try (KafkaOffsets kafka = new KafkaOffsets(o.getBootstrapServers())) {
+    KafkaClientConfig kafkaClients = kafkaClients(o);
+    try (KafkaOffsets kafka = new KafkaOffsets(kafkaClients)) {
       List<TopicPartition> partitions = kafka.partitions(o.getTopic());
       deadLetterMaxBytes = deadLetterMaxBytes(kafka.maxMessageBytes(deadLetterTopic(o)));
       if (o.getCountFromOffsets() != null && !o.getCountFromOffsets().isBlank()) {
@@ -188,16 +199,12 @@ public final class KappaBeamPipeline {
         ranges = KafkaOffsets.ranges(partitions, start, end);
         source =
             historical
-                ? KafkaSources.historical(o.getBootstrapServers(), ranges)
-                : KafkaSources.drained(o.getBootstrapServers(), ranges, bound);
+                ? KafkaSources.historical(kafkaClients, ranges)
+                : KafkaSources.drained(kafkaClients, ranges, bound);
       } else {
         source =
             KafkaSources.streaming(
-                o.getBootstrapServers(),
-                o.getTopic(),
-                group,
-                autoOffsetReset(o.getStartFrom()),
-                bound);
+                kafkaClients, o.getTopic(), group, autoOffsetReset(o.getStartFrom()), bound);
       }
     }
     Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> viewSinks =
@@ -208,8 +215,8 @@ public final class KappaBeamPipeline {
     ViewSinks sinks =
         new ViewSinks(
             viewSinks,
-            KafkaSinks.deadLetters(o.getBootstrapServers(), deadLetterTopic(o), deadLetterMaxBytes),
-            KafkaSinks.late(o.getBootstrapServers(), lateTopic(o)));
+            KafkaSinks.deadLetters(kafkaClients, deadLetterTopic(o), deadLetterMaxBytes),
+            KafkaSinks.late(kafkaClients, lateTopic(o)));
     if (o.getReportProgress() && ServingSinks.JDBC.equals(o.getServingStore())) {
       if (o.getRunId() == null || o.getRunId().isBlank()) {
         o.setRunId(java.util.UUID.randomUUID().toString());

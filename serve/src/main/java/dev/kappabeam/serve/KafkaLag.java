@@ -40,11 +40,18 @@ final class KafkaLag implements AutoCloseable {
   private final Admin admin;
 
   KafkaLag(String bootstrapServers) {
+    this(bootstrapServers, Map.of());
+  }
+
+  /** {@code settings} (a Kafka client properties file's) overlay the lag reader's defaults. */
+  KafkaLag(String bootstrapServers, Map<String, ?> settings) {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(AdminClientConfig.CLIENT_ID_CONFIG, "kb-serve");
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) DEADLINE.toMillis());
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) DEADLINE.toMillis());
+    p.putAll(settings);
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     this.admin = Admin.create(p);
   }
 

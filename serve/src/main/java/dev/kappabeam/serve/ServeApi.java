@@ -59,7 +59,9 @@ final class ServeApi implements AutoCloseable {
     this.progress = new ReadProgress(backend.store());
     this.lambda = new LambdaRegistry(backend.store());
     this.kafka =
-        backend.bootstrapServers() == null ? null : new KafkaLag(backend.bootstrapServers());
+        backend.bootstrapServers() == null
+            ? null
+            : new KafkaLag(backend.bootstrapServers(), backend.kafkaSettings());
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Option;
  * <pre>{@code
  * Connections c = new Connections();
  * cli.addSubcommand(ServeCommand.command(c, new ServeCommand.Settings(
- *     c::bootstrapServers, c::requireJdbcUrl, c::jdbcUser, c::jdbcPassword)));
+ *     c::bootstrapServers, c::requireJdbcUrl, c::jdbcUser, c::jdbcPassword,
+ *     c::kafkaSettings)));
  * }</pre>
  */
 @Command(
@@ -47,12 +49,23 @@ public final class ServeCommand implements Callable<Integer> {
       Supplier<String> bootstrapServers,
       Supplier<String> jdbcUrl,
       Supplier<String> jdbcUser,
-      Supplier<String> jdbcPassword) {
+      Supplier<String> jdbcPassword,
+      Supplier<Map<String, ?>> kafkaSettings) {
     public Settings {
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(jdbcUrl, "jdbcUrl");
       Objects.requireNonNull(jdbcUser, "jdbcUser");
       Objects.requireNonNull(jdbcPassword, "jdbcPassword");
+      Objects.requireNonNull(kafkaSettings, "kafkaSettings");
+    }
+
+    /** No Kafka client settings beyond the bootstrap servers. */
+    public Settings(
+        Supplier<String> bootstrapServers,
+        Supplier<String> jdbcUrl,
+        Supplier<String> jdbcUser,
+        Supplier<String> jdbcPassword) {
+      this(bootstrapServers, jdbcUrl, jdbcUser, jdbcPassword, Map::of);
     }
   }
 
@@ -139,7 +152,8 @@ public final class ServeCommand implements Callable<Integer> {
     StoreConfig store =
         StoreConfig.of(
             settings.jdbcUrl().get(), settings.jdbcUser().get(), settings.jdbcPassword().get());
-    Backend backend = new Backend(store, settings.bootstrapServers().get());
+    Backend backend =
+        new Backend(store, settings.bootstrapServers().get(), settings.kafkaSettings().get());
     PrintWriter err = spec.commandLine().getErr();
     KbServer server;
     try {

@@ -29,7 +29,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <pre>{@code
  * DedupPrimer.Primer primer =
- *     DedupPrimer.startOffsets(bootstrap, cutoff, Duration.ofHours(1), Duration.ofSeconds(10),
+ *     DedupPrimer.startOffsets(kafka, cutoff, Duration.ofHours(1), Duration.ofSeconds(10),
  *         Duration.ofHours(1));
  * }</pre>
  */
@@ -50,22 +50,25 @@ public final class DedupPrimer {
    * newest event time read. Prints a progress line to stderr every million records scanned.
    */
   public static Primer startOffsets(
-      String bootstrapServers,
+      KafkaClientConfig kafka,
       Map<TopicPartition, Long> cutoff,
       Duration horizon,
       Duration bound,
       Duration lateness) {
     Map<TopicPartition, Long> logStart;
-    try (KafkaOffsets offsets = new KafkaOffsets(bootstrapServers)) {
+    try (KafkaOffsets offsets = new KafkaOffsets(kafka)) {
       logStart =
           offsets.offsets(
               List.copyOf(cutoff.keySet()), org.apache.kafka.clients.admin.OffsetSpec.earliest());
     }
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Properties props =
+        kafka.properties(
+            Map.of(
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+                String.valueOf(CHUNK),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"));
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(CHUNK));
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       Scan scan = new Scan(consumer);

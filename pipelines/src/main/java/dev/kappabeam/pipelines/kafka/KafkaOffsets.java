@@ -7,7 +7,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +19,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
@@ -33,12 +33,18 @@ public final class KafkaOffsets implements AutoCloseable {
   private final String bootstrapServers;
 
   public KafkaOffsets(String bootstrapServers) {
-    this.bootstrapServers = bootstrapServers;
-    Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
-    this.admin = Admin.create(props);
+    this(KafkaClientConfig.of(bootstrapServers));
+  }
+
+  /** An admin client with the settings of {@code kafka}'s properties file, if any. */
+  public KafkaOffsets(KafkaClientConfig kafka) {
+    this.bootstrapServers = kafka.bootstrapServers();
+    this.admin =
+        Admin.create(
+            kafka.properties(
+                Map.of(
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000")));
   }
 
   /** The partitions of a topic, sorted. Fails clearly when the topic does not exist. */
@@ -265,13 +271,24 @@ public final class KafkaOffsets implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof AuthenticationException) {
+      return new KafkaSetupException(
+          "Kafka at "
+              + bootstrapServers
+              + " refused the connection ("
+              + cause.getClass().getSimpleName()
+              + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
+              + "); check the credentials and trust store in the --kafka-config file",
+          cause);
+    }
     return new KafkaSetupException(
         "cannot reach Kafka at "
             + bootstrapServers
             + " ("
             + cause.getClass().getSimpleName()
             + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
-            + "); is the broker up? Start the local one with: kb local up",
+            + "); is the broker up? Start the local one with: kb local up. A secured listener"
+            + " needs its client settings: --kafka-config FILE",
         cause);
   }
 

@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Properties;
 import org.apache.beam.sdk.coders.Coder;
@@ -52,11 +53,16 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
   /** A read that makes no progress for this long fails instead of hanging. */
   static final long STALL_NANOS = 120_000_000_000L;
 
-  private final String bootstrapServers;
+  private final KafkaClientConfig kafka;
   private final List<PartitionRange> ranges;
 
   public KafkaRangeSource(String bootstrapServers, List<PartitionRange> ranges) {
-    this.bootstrapServers = bootstrapServers;
+    this(KafkaClientConfig.of(bootstrapServers), ranges);
+  }
+
+  /** Reads with {@code kafka}'s properties file, read on the worker when a reader starts. */
+  public KafkaRangeSource(KafkaClientConfig kafka, List<PartitionRange> ranges) {
+    this.kafka = kafka;
     this.ranges = List.copyOf(ranges);
   }
 
@@ -79,8 +85,7 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
       }
       for (long s = r.start(); s < r.end(); s += perBundle) {
         out.add(
-            new KafkaRangeSource(
-                bootstrapServers, List.of(r.withRange(s, Math.min(r.end(), s + perBundle)))));
+            new KafkaRangeSource(kafka, List.of(r.withRange(s, Math.min(r.end(), s + perBundle)))));
       }
     }
     if (out.isEmpty()) {
@@ -106,14 +111,15 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
 
   @Override
   public void validate() {
-    if (bootstrapServers == null || bootstrapServers.isEmpty()) {
+    if (kafka == null) {
       throw new IllegalArgumentException("bootstrap servers are required");
     }
   }
 
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
-    builder.add(DisplayData.item("bootstrapServers", bootstrapServers));
+    builder.add(DisplayData.item("bootstrapServers", kafka.bootstrapServers()));
+    kafka.file().ifPresent(f -> builder.add(DisplayData.item("kafkaConfigFile", f)));
     builder.add(DisplayData.item("ranges", ranges.toString()));
   }
 
@@ -136,12 +142,13 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
 
     @Override
     public boolean start() throws IOException {
-      Properties p = new Properties();
-      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, source.bootstrapServers);
+      Properties p =
+          source.kafka.properties(
+              Map.of(
+                  ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000",
+                  ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(32 << 20),
+                  ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(8 << 20)));
       p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-      p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-      p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(32 << 20));
-      p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(8 << 20));
       consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
       return advance();
     }
@@ -207,7 +214,7 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
                     + " of "
                     + range
                     + "; is the broker at "
-                    + source.bootstrapServers
+                    + source.kafka.bootstrapServers()
                     + " up, and were these offsets deleted by retention?");
           }
           continue;

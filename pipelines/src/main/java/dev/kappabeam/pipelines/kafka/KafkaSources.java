@@ -40,13 +40,17 @@ import org.joda.time.Duration;
  *       and the watermark then reaches the end, firing every window.
  *   <li>{@link #historical}: a bounded read of fixed offset ranges ({@link KafkaRangeSource}).
  * </ul>
+ *
+ * <p>Every consumer they create, on any worker, takes the settings of the {@link
+ * KafkaClientConfig}'s properties file, read there (a consumer factory, so that no secret is in
+ * KafkaIO's displayed configuration).
  */
 public final class KafkaSources {
   private KafkaSources() {}
 
   /** Unbounded read of a topic; resumes from {@code group}'s committed offsets. */
   public static PTransform<PBegin, PCollection<SourceRecord>> streaming(
-      String bootstrapServers,
+      KafkaClientConfig kafka,
       String topic,
       String group,
       String autoOffsetReset,
@@ -58,7 +62,8 @@ public final class KafkaSources {
             .apply(
                 "ReadKafka",
                 KafkaIO.<byte[], byte[]>read()
-                    .withBootstrapServers(bootstrapServers)
+                    .withBootstrapServers(kafka.bootstrapServers())
+                    .withConsumerFactoryFn(kafka.consumerFactory())
                     .withTopic(topic)
                     .withKeyDeserializerAndCoder(
                         ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
@@ -78,7 +83,7 @@ public final class KafkaSources {
 
   /** Streaming semantics over {@code [start, end)} of each partition; stops at the ends. */
   public static PTransform<PBegin, PCollection<SourceRecord>> drained(
-      String bootstrapServers, List<PartitionRange> ranges, Duration maxOutOfOrderness) {
+      KafkaClientConfig kafka, List<PartitionRange> ranges, Duration maxOutOfOrderness) {
     return new PTransform<>() {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
@@ -92,7 +97,7 @@ public final class KafkaSources {
                     null,
                     r.end(),
                     null,
-                    List.of(bootstrapServers)));
+                    List.of(kafka.bootstrapServers())));
           }
         }
         PCollection<KafkaSourceDescriptor> partitions =
@@ -101,7 +106,8 @@ public final class KafkaSources {
             .apply(
                 "ReadKafka",
                 KafkaIO.<byte[], byte[]>readSourceDescriptors()
-                    .withBootstrapServers(bootstrapServers)
+                    .withBootstrapServers(kafka.bootstrapServers())
+                    .withConsumerFactoryFn(kafka.consumerFactory())
                     .withKeyDeserializerAndCoder(
                         ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
                     .withValueDeserializerAndCoder(
@@ -117,12 +123,12 @@ public final class KafkaSources {
 
   /** Bounded read of {@code [start, end)} of each partition. */
   public static PTransform<PBegin, PCollection<SourceRecord>> historical(
-      String bootstrapServers, List<PartitionRange> ranges) {
+      KafkaClientConfig kafka, List<PartitionRange> ranges) {
     return new PTransform<>() {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
         return input
-            .apply("ReadKafkaRanges", Read.from(new KafkaRangeSource(bootstrapServers, ranges)))
+            .apply("ReadKafkaRanges", Read.from(new KafkaRangeSource(kafka, ranges)))
             .apply("Unbatch", ParDo.of(new UnbatchFn()))
             .setCoder(SourceRecord.Coder.of());
       }

@@ -13,6 +13,16 @@ public interface KafkaSourceOptions extends PipelineOptions {
 
   void setBootstrapServers(String value);
 
+  @Description(
+      "Path of a Kafka client properties file (security.protocol, sasl.*, ssl.*, tuning) applied"
+          + " to every consumer, producer and admin client of the run. Read where each client is"
+          + " created, on the driver and on every worker, so the file must exist at this path"
+          + " there; only the path is in the options. Its bootstrap.servers is ignored in favour"
+          + " of --bootstrapServers.")
+  String getKafkaConfigFile();
+
+  void setKafkaConfigFile(String value);
+
   @Description("The topic holding the event log.")
   @Validation.Required
   String getTopic();

@@ -1,5 +1,6 @@
 package dev.kappabeam.pipelines.sinks;
 
+import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.transforms.events.DeadLetter;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.SourceRecord;
@@ -79,8 +80,8 @@ public final class KafkaSinks {
 
   /** Dead letters to {@code topic}, each at most {@link #DEFAULT_MAX_RECORD_BYTES}. */
   public static PTransform<PCollection<DeadLetter>, PDone> deadLetters(
-      String bootstrapServers, String topic) {
-    return deadLetters(bootstrapServers, topic, DEFAULT_MAX_RECORD_BYTES);
+      KafkaClientConfig kafka, String topic) {
+    return deadLetters(kafka, topic, DEFAULT_MAX_RECORD_BYTES);
   }
 
   /**
@@ -88,7 +89,7 @@ public final class KafkaSinks {
    * max.request.size} is set to it; pass at most the topic's {@code max.message.bytes}).
    */
   public static PTransform<PCollection<DeadLetter>, PDone> deadLetters(
-      String bootstrapServers, String topic, int maxRecordBytes) {
+      KafkaClientConfig kafka, String topic, int maxRecordBytes) {
     if (maxRecordBytes <= RECORD_OVERHEAD_BYTES + TRUNCATED_KEY_BYTES) {
       throw new IllegalArgumentException(
           "the dead-letter record limit must be more than "
@@ -98,26 +99,25 @@ public final class KafkaSinks {
               + "; raise max.message.bytes of "
               + topic);
     }
-    return new Write<>(
-        bootstrapServers, topic, maxRecordBytes, new DeadLetterToRecord(topic, maxRecordBytes));
+    return new Write<>(kafka, topic, maxRecordBytes, new DeadLetterToRecord(topic, maxRecordBytes));
   }
 
-  public static PTransform<PCollection<Event>, PDone> late(String bootstrapServers, String topic) {
-    return new Write<>(bootstrapServers, topic, DEFAULT_MAX_RECORD_BYTES, new LateToRecord(topic));
+  public static PTransform<PCollection<Event>, PDone> late(KafkaClientConfig kafka, String topic) {
+    return new Write<>(kafka, topic, DEFAULT_MAX_RECORD_BYTES, new LateToRecord(topic));
   }
 
   static final class Write<T> extends PTransform<PCollection<T>, PDone> {
-    private final String bootstrapServers;
+    private final KafkaClientConfig kafka;
     private final String topic;
     private final int maxRecordBytes;
     private final SimpleFunction<T, ProducerRecord<byte[], byte[]>> toRecord;
 
     Write(
-        String bootstrapServers,
+        KafkaClientConfig kafka,
         String topic,
         int maxRecordBytes,
         SimpleFunction<T, ProducerRecord<byte[], byte[]>> toRecord) {
-      this.bootstrapServers = bootstrapServers;
+      this.kafka = kafka;
       this.topic = topic;
       this.maxRecordBytes = maxRecordBytes;
       this.toRecord = toRecord;
@@ -133,7 +133,8 @@ public final class KafkaSinks {
           .apply(
               "WriteKafka",
               KafkaIO.<byte[], byte[]>writeRecords()
-                  .withBootstrapServers(bootstrapServers)
+                  .withBootstrapServers(kafka.bootstrapServers())
+                  .withProducerFactoryFn(kafka.producerFactory())
                   .withTopic(topic)
                   .withProducerConfigUpdates(
                       Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.transforms.events.DeadLetter;
 import dev.kappabeam.transforms.events.ParseError;
 import dev.kappabeam.transforms.events.SourceRecord;
@@ -146,6 +147,7 @@ class KafkaSinksTest {
   @Test
   void aLimitTooSmallForADeadLetterIsRefused() {
     assertThrows(
-        IllegalArgumentException.class, () -> KafkaSinks.deadLetters("localhost:9", "t", 1000));
+        IllegalArgumentException.class,
+        () -> KafkaSinks.deadLetters(KafkaClientConfig.of("localhost:9"), "t", 1000));
   }
 }

@@ -138,6 +138,45 @@ class DataflowJobSpecIT {
         "the decoding reaches the sinks' DoFns: they carry the password file's path");
   }
 
+  /**
+   * A job whose Kafka clients take a properties file with a password in it (SASL settings beside a
+   * PLAINTEXT protocol, so that the local broker still answers the launch): in both Kafka reads and
+   * the Kafka writes, the spec and every decoded DoFn carry the file's path, never the password.
+   */
+  @Test
+  void kafkaClientSettingsReachTheJobByReferenceOnly() throws Exception {
+    String canary = "CANARY-" + java.util.UUID.randomUUID();
+    Path kafkaConfig = tempDir.resolve("kafka-client.properties");
+    Files.writeString(
+        kafkaConfig,
+        "security.protocol=PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"
+            + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required"
+            + " username=\"kb\" password=\""
+            + canary
+            + "\";\n");
+    for (String mode : List.of("HISTORICAL", "DRAINED")) {
+      String version = "k" + mode.substring(0, 1).toLowerCase(java.util.Locale.ROOT);
+      List<String> args = new ArrayList<>(baseArgs(version, true));
+      args.add("--kafkaConfigFile=" + kafkaConfig.toAbsolutePath());
+      args.addAll(
+          mode.equals("HISTORICAL")
+              ? List.of("--mode=HISTORICAL")
+              : List.of("--mode=STREAMING", "--drainWhenCaughtUp=true"));
+      RunPlan plan = KappaBeamPipeline.plan(options(args));
+      plan.pipeline().run();
+      String text = Files.readString(tempDir.resolve(version + "-job.json"));
+      String decoded = decodedPayloads(new ObjectMapper().readTree(text));
+      assertFalse(text.contains(canary), mode + ": the job spec holds no Kafka password");
+      assertFalse(decoded.contains(canary), mode + ": no serialized DoFn holds the password");
+      assertTrue(
+          text.contains(kafkaConfig.toAbsolutePath().toString()),
+          mode + ": the options name the file");
+      assertTrue(
+          decoded.contains(kafkaConfig.toAbsolutePath().toString()),
+          mode + ": the Kafka reads and writes carry the file's path");
+    }
+  }
+
   @Test
   void passwordAsAPipelineOptionIsRefusedBeforeAnyJobIsWritten() {
     List<String> args = new ArrayList<>(baseArgs("p2", true));

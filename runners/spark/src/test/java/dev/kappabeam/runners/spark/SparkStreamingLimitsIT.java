@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.ViewSinks;
+import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.KafkaSources;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
@@ -74,7 +75,7 @@ class SparkStreamingLimitsIT {
         pipeline(
             o,
             KafkaSources.streaming(
-                o.getBootstrapServers(),
+                KafkaClientConfig.of(o.getBootstrapServers()),
                 o.getTopic(),
                 "spark-limits-s1",
                 "earliest",
@@ -89,7 +90,10 @@ class SparkStreamingLimitsIT {
   void sparkStreamingRejectsTheSplittableDrainedRead() throws Exception {
     KappaBeamOptions o = options("d1", "--mode=STREAMING", "--drainWhenCaughtUp=true");
     Pipeline p =
-        pipeline(o, KafkaSources.drained(o.getBootstrapServers(), ranges(o), Duration.ZERO));
+        pipeline(
+            o,
+            KafkaSources.drained(
+                KafkaClientConfig.of(o.getBootstrapServers()), ranges(o), Duration.ZERO));
     RuntimeException e = assertThrows(RuntimeException.class, p::run);
     assertTrue(causes(e).contains("Not expected to directly translate splittable DoFn"), causes(e));
     assertTrue(causes(e).contains("ReadFromKafkaDoFn"), causes(e));
@@ -127,8 +131,10 @@ class SparkStreamingLimitsIT {
         ReferenceViews.of(KappaBeamPipeline.parameters(o)),
         new ViewSinks(
             sinks,
-            KafkaSinks.deadLetters(o.getBootstrapServers(), fixture.topic() + ".dlq"),
-            KafkaSinks.late(o.getBootstrapServers(), fixture.topic() + ".late")));
+            KafkaSinks.deadLetters(
+                KafkaClientConfig.of(o.getBootstrapServers()), fixture.topic() + ".dlq"),
+            KafkaSinks.late(
+                KafkaClientConfig.of(o.getBootstrapServers()), fixture.topic() + ".late")));
   }
 
   private static List<PartitionRange> ranges(KappaBeamOptions o) throws Exception {
