@@ -28,6 +28,8 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -139,10 +141,12 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     if (counted.isBounded() == PCollection.IsBounded.BOUNDED
         && (primer == null || primer.isBounded() == PCollection.IsBounded.BOUNDED)) {
       // Batch: group by a hash bucket of the event_id, not by the event_id itself, so that each
-      // group holds many events (runners pay a fixed cost per group). Every event keeps its own
-      // event time (KeepOneCopy outputs it with it). The grouping keeps the default timestamp
-      // (the end of the global window): with it Beam's Flink batch runner groups in one sorted
-      // pass, without the pre-grouping into lists it runs for any other timestamp combiner.
+      // group holds many events (runners pay a fixed cost per group), and each bundle's events as
+      // one list per bucket (a few thousand elements to sort and ship). The lists and the groups
+      // are at the minimum timestamp (EARLIEST), and KeepOneCopy moves each event forward to its
+      // own event time: timestamps only move forward, so no runner holds an event behind its
+      // watermark (with the end of the global window as the group's timestamp, DirectRunner
+      // dropped the fixed windows downstream as expired).
       KvCoder<Integer, List<KV<Boolean, Event>>> bucketed =
           KvCoder.of(VarIntCoder.of(), ListCoder.of(FLAGGED));
       PCollection<KV<Integer, List<KV<Boolean, Event>>>> buckets =
@@ -159,6 +163,10 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
                 .apply("WithPrimer", Flatten.pCollections());
       }
       return buckets
+          .apply(
+              "EarliestTimestamp",
+              Window.<KV<Integer, List<KV<Boolean, Event>>>>configure()
+                  .withTimestampCombiner(TimestampCombiner.EARLIEST))
           .apply("GroupBuckets", GroupByKey.create())
           .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
           .setCoder(EventCoder.of());
@@ -327,13 +335,6 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       Copies(Event first) {
         this.kept = first;
       }
-    }
-
-    /** Events go back to their own event time, behind the group's (the end of the window). */
-    @Override
-    @SuppressWarnings("deprecation")
-    public Duration getAllowedTimestampSkew() {
-      return Timestamps.ANY_SKEW;
     }
   }
 
