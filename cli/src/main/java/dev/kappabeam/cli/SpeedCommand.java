@@ -35,6 +35,7 @@ import picocli.CommandLine.Unmatched;
 final class SpeedCommand implements Runnable {
   @Mixin Connections connections;
   @Mixin LambdaSupport.Logic logic;
+  @Mixin OutageGrace outageGrace;
 
   @Option(
       names = {"--view", "--views"},
@@ -128,6 +129,7 @@ final class SpeedCommand implements Runnable {
       System.err.println("kb: restarting " + version + ": replaying from the cutoff");
     }
     args.addAll(logic.args());
+    args.add(outageGrace.forwardArg());
     String runId = java.util.UUID.randomUUID().toString();
     args.add("--run-id");
     args.add(runId);
