@@ -230,8 +230,8 @@ final class ReprocessCommand implements Callable<Integer> {
       resume = true;
       row = e;
       System.err.printf(
-          "kb: resuming version %s of %s (its job %s died): replaying from %s%n",
-          version, view.name(), e.jobId(), from);
+          "kb: resuming version %s of %s (its job %s is %s): replaying from %s%n",
+          version, view.name(), e.jobId(), JobHost.describe(e, stale), from);
     } else {
       if (store.tableExists(view, version)) {
         throw new CliException(

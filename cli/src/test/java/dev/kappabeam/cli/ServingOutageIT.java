@@ -55,7 +55,8 @@ import org.junit.jupiter.api.Timeout;
  * run fails at about 20 s and records its failure once the store is back). The workload's event
  * times are two hours old, with an allowed lateness and a de-duplication horizon of 6 h, so that
  * however the reads interleave with the outage nothing is late and every window and session has
- * closed once the job has caught up: the views must equal the oracle exactly.
+ * closed once the job has caught up: the views must equal the oracle exactly. The streaming runs
+ * fire early panes every second, so that the sink is writing when the store goes away.
  */
 @Tag("faults")
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
@@ -139,6 +140,9 @@ class ServingOutageIT {
       assertTrue(output.contains("unreachable"), "a WARN when the outage starts\n" + output);
       assertTrue(
           output.contains("reachable again after"), "a WARN when the outage ends\n" + output);
+      assertTrue(
+          output.contains("ViewStore - Serving store") && output.contains("unreachable"),
+          "the sink met the outage (and rode it out)\n" + output);
       long starts = output.lines().filter(l -> l.contains("retrying with backoff")).count();
       assertTrue(
           starts >= 1 && starts <= 10,
@@ -168,7 +172,13 @@ class ServingOutageIT {
     try {
       awaitRead(topic, "lo1", 200, run, log);
       it.stack.suspendServingDatabase();
-      Thread.sleep(LONG_OUTAGE.toMillis());
+      long down = System.nanoTime();
+      // The grace is for running jobs: a run launched while the store is away fails at once.
+      InProcessKb.Result refused =
+          kb(it.stack, "run", "--mode", "historical", "--topic", topic, "--version", "lo2");
+      assertEquals(3, refused.exitCode(), refused.describe());
+      assertTrue(refused.elapsed().toSeconds() < 10, "fails fast: " + refused.elapsed());
+      Thread.sleep(Math.max(0, LONG_OUTAGE.toMillis() - (System.nanoTime() - down) / 1_000_000));
       it.stack.resumeServingDatabase();
       assertTrue(run.waitFor(90, TimeUnit.SECONDS), "the run must end\n" + read(log));
     } finally {
@@ -205,6 +215,8 @@ class ServingOutageIT {
             LATENESS,
             "--dedup-horizon",
             LATENESS,
+            "--early-firing-interval",
+            "PT1S",
             "--outage-grace",
             GRACE);
     assertEquals(0, resumed.exitCode(), resumed.describe());
@@ -220,12 +232,79 @@ class ServingOutageIT {
     }
   }
 
+  /**
+   * A reprocess whose store goes away beyond the grace fails (exit 4, failed with the cause), and
+   * running the same {@code kb reprocess} again resumes it: views equal the oracle after cutover.
+   */
+  @Test
+  void aReprocessFailedByAnOutageIsResumedByRunningItAgain() throws Exception {
+    String topic = uniqueTopic("outage-reprocess");
+    kbOk(it.stack, "topics", "create", topic, "--partitions", "2");
+    List<GeneratedRecord> records = workload(43, 1200);
+    produce(topic, records);
+    ViewDefinition view = Views.ACTIVITY_PER_MINUTE;
+    List<String> reprocess =
+        kbArgs(
+            it.stack,
+            "reprocess",
+            "--view",
+            view.name(),
+            "--version",
+            "ro1",
+            "--caught-up-for",
+            "PT4S",
+            "--exit-after-cutover");
+    List<String> first = new ArrayList<>(reprocess);
+    first.addAll(
+        List.of(
+            "--topic",
+            topic,
+            "--allowed-lateness",
+            LATENESS,
+            "--dedup-horizon",
+            LATENESS,
+            "--outage-grace",
+            "PT5S"));
+    File log = logFile("reprocess");
+    Process run = startKbProcess(first, log);
+    try {
+      awaitRead(topic, "ro1", 100, run, log);
+      it.stack.suspendServingDatabase();
+      Thread.sleep(12_000);
+      it.stack.resumeServingDatabase();
+      assertTrue(run.waitFor(60, TimeUnit.SECONDS), "the reprocess must end\n" + read(log));
+    } finally {
+      it.stack.resumeServingDatabase();
+      if (run.isAlive()) {
+        run.destroyForcibly();
+      }
+    }
+    String output = read(log);
+    assertEquals(4, run.exitValue(), "exit code\n" + output);
+    assertTrue(output.contains("beyond the outage grace of 5.0 s"), output);
+    try (ViewRegistry registry = new ViewRegistry(it.config)) {
+      RegisteredVersion failed = registry.get(view.name(), "ro1").orElseThrow();
+      assertEquals(RegisteredVersion.FAILED, failed.jobState(), failed.toString());
+      assertTrue(failed.jobError().contains("beyond the outage grace"), failed.jobError());
+      assertEquals(RegisteredVersion.Status.BUILDING, failed.status(), "not live yet");
+    }
+
+    InProcessKb.Result resumed = InProcessKb.run(reprocess);
+    assertEquals(0, resumed.exitCode(), resumed.describe());
+    assertTrue(resumed.err().contains("resuming version ro1"), resumed.describe());
+    Oracle.Result oracle = Oracle.computeFromRecords(records, parameters());
+    assertRows(view, oracle.rows(view), "oracle", it.store.readAll(view, "ro1"), "ro1");
+    try (ViewRegistry registry = new ViewRegistry(it.config)) {
+      assertEquals("ro1", registry.live(view.name()).orElseThrow(), "cut over after the resume");
+    }
+  }
+
   /** Two hours old, so every hour window and session has closed once the job caught up. */
   private static List<GeneratedRecord> workload(long seed, int count) {
     return WorkloadGenerator.seeded(seed)
         .withCount(count)
         .withStart(Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofHours(2)))
-        .withEventsPerSecond(20)
+        .withEventsPerSecond(2)
         .withOutOfOrderFraction(0.05)
         .withLateFraction(0.01)
         .withDuplicateFraction(0.03)
@@ -235,6 +314,7 @@ class ServingOutageIT {
 
   private static ViewParameters parameters() {
     return ViewParameters.defaults()
+        .withEarlyFiringInterval(org.joda.time.Duration.standardSeconds(1))
         .withAllowedLateness(org.joda.time.Duration.standardHours(6))
         .withDedupHorizon(org.joda.time.Duration.standardHours(6));
   }
@@ -253,6 +333,9 @@ class ServingOutageIT {
         LATENESS,
         "--dedup-horizon",
         LATENESS,
+        // Early panes every second: the sink writes throughout, so the outage meets it mid-run.
+        "--early-firing-interval",
+        "PT1S",
         "--outage-grace",
         GRACE);
   }

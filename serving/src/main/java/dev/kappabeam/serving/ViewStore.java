@@ -607,6 +607,8 @@ public final class ViewStore implements AutoCloseable {
   private <T> T onTable(ViewDefinition view, String version, java.util.function.Supplier<T> op) {
     try {
       return op.get();
+    } catch (StoreOutageException e) {
+      throw e; // the store is away: asking it about the table would wait out another grace
     } catch (ViewStoreException e) {
       boolean exists;
       try {
