@@ -260,10 +260,15 @@ final class RunCommand implements Runnable {
     try (ReadProgress progress = new ReadProgress(store.withOutageGrace(java.time.Duration.ZERO))) {
       state = waitWithProgress(result, plan, host, progress);
     } catch (RuntimeException e) {
-      // The job or its controller failed (the store beyond the grace, a crashed pipeline): the
-      // run is failed, with its cause; only a requested stop is recorded as stopped.
       removeQuietly(cancelOnExit);
       cancelQuietly(result);
+      if (stoppedByRegistry) {
+        host.ended(RegisteredVersion.STOPPED); // retired: the runner's answer to the cancel
+        registry.close();
+        throw e;
+      }
+      // The job or its controller failed (the store beyond the grace, a crashed pipeline): the
+      // run is failed, with its cause; only a requested stop is recorded as stopped.
       throw failed(host, registry, OutageGrace.cause(e), e);
     }
     removeQuietly(cancelOnExit);

@@ -69,7 +69,8 @@ final class SpeedCommand implements Runnable {
   @Override
   public void run() {
     List<ViewDefinition> selected = LambdaSupport.views(views);
-    LambdaRegistry lambda = new LambdaRegistry(LambdaSupport.store(connections));
+    // Rides out outages while the speed job runs (rebasing readers), as the job does.
+    LambdaRegistry lambda = new LambdaRegistry(outageGrace.apply(LambdaSupport.store(connections)));
     LambdaRegistry.Cutoff cutoff =
         lambda
             .latestBatch(selected.get(0).name())
@@ -159,11 +160,11 @@ final class SpeedCommand implements Runnable {
     job.start();
     String group = "kappa-beam." + cutoff.topic() + "." + version;
     boolean rebased = false;
-    try (ViewStore store = new ViewStore(LambdaSupport.store(connections));
+    try (ViewStore store = new ViewStore(outageGrace.apply(LambdaSupport.store(connections)));
         CatchUpWatch watch =
             new CatchUpWatch(
                 connections.bootstrapServers(),
-                LambdaSupport.store(connections),
+                outageGrace.apply(LambdaSupport.store(connections)),
                 cutoff.topic(),
                 group,
                 runId,
