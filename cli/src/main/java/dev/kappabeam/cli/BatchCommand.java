@@ -31,6 +31,7 @@ import picocli.CommandLine.Unmatched;
 final class BatchCommand implements Runnable {
   @Mixin Connections connections;
   @Mixin LambdaSupport.Logic logic;
+  @Mixin OutageGrace outageGrace;
 
   @Option(
       names = {"--view", "--views"},
@@ -91,6 +92,7 @@ final class BatchCommand implements Runnable {
               LambdaRegistry.formatOffsets(offsets),
               "--lambda-partials"));
       args.addAll(logic.args());
+      args.add(outageGrace.forwardArg());
       long started = System.nanoTime();
       try {
         LambdaSupport.kbRun(connections, args, beamArgs);

@@ -17,7 +17,10 @@ final class ExitCodes {
    */
   static final int ENVIRONMENT = 3;
 
-  /** A pipeline run failed or its counts do not add up. */
+  /**
+   * A pipeline run failed (also: the serving store stayed unreachable beyond {@code
+   * --outage-grace}) or its counts do not add up.
+   */
   static final int RUN_FAILED = 4;
 
   private ExitCodes() {}

@@ -20,6 +20,11 @@ import org.apache.beam.sdk.PipelineResult;
  * versions is building or live any more (another controller retired it at a cutover: that is how a
  * cutover stops the previous version's job in another process). A job whose host died keeps its
  * {@code running} state with a stale heartbeat: {@code kb status} reports it dead.
+ *
+ * <p>How a job ends is recorded once: {@code done} when it finished, {@code stopped} only when a
+ * stop was asked for (Ctrl-C, SIGTERM, a retirement), {@code failed} with its cause for anything
+ * else. When the registry cannot be reached to record a failure, kb says so on stderr; the job's
+ * heartbeat then goes stale and {@code kb status} shows it dead.
  */
 final class JobHost {
   /** A heartbeat older than this (or a local pid that is gone) means the hosting process died. */
@@ -30,6 +35,7 @@ final class JobHost {
   private final List<RegisteredVersion> versions;
   private VersionCounters counters;
   private boolean ended;
+  private volatile boolean stopRequested;
 
   private JobHost(ViewRegistry registry, String jobId, List<RegisteredVersion> versions) {
     this.registry = registry;
@@ -86,6 +92,53 @@ final class JobHost {
       } catch (RuntimeException e) {
         // Best effort (e.g. on shutdown): a missing end shows as a stale heartbeat.
       }
+    }
+  }
+
+  /**
+   * A stop was asked for (a shutdown hook on Ctrl-C or SIGTERM, about to cancel the job): whatever
+   * the job does next is recorded as {@code stopped}, not as a failure.
+   */
+  void stopRequested() {
+    stopRequested = true;
+  }
+
+  /** Whether a stop was asked for (see {@link #stopRequested()}). */
+  boolean isStopRequested() {
+    return stopRequested;
+  }
+
+  /** Whether the job's end is recorded already (or being recorded). */
+  synchronized boolean hasEnded() {
+    return ended;
+  }
+
+  /**
+   * Records that the job failed, with {@code cause}, unless its end is recorded already or a stop
+   * was asked for (then {@code stopped}). When the registry cannot be reached (it rides out an
+   * outage for the store's grace first), says so on stderr: the heartbeat stops with this process,
+   * so {@code kb status} shows the job dead.
+   */
+  synchronized void failed(String cause) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    String state = stopRequested ? RegisteredVersion.STOPPED : RegisteredVersion.FAILED;
+    try {
+      registry.jobEnded(jobId, state, stopRequested ? null : cause);
+    } catch (RuntimeException e) {
+      System.err.println(
+          "kb: cannot record the failure of job "
+              + jobId
+              + " in the view registry ("
+              + dev.kappabeam.serving.JdbcUrls.redact(String.valueOf(e.getMessage()))
+              + "); its heartbeat stops with this process, so kb status shows it dead after "
+              + DEFAULT_STALE_AFTER.toSeconds()
+              + " s");
+    }
+    if (counters != null) {
+      counters.close();
     }
   }
 

@@ -42,7 +42,8 @@ import picocli.CommandLine.Command;
       "1:verify found differences",
       "2:bad usage",
       "3:environment problem (broker or database unreachable, missing topic, existing version)",
-      "4:a pipeline run failed or its counts do not add up"
+      "4:a pipeline run failed (also: serving store lost beyond --outage-grace) or its counts"
+          + " do not add up"
     })
 public final class Kb implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -88,6 +89,8 @@ public final class Kb implements Runnable {
           String message = ex.getMessage();
           if (ex instanceof CliException) {
             code = ((CliException) ex).exitCode;
+          } else if (ex instanceof dev.kappabeam.serving.StoreOutageException) {
+            code = ExitCodes.RUN_FAILED; // the store was lost for longer than --outage-grace
           } else if (ex instanceof KafkaSetupException
               || ex instanceof dev.kappabeam.serving.ViewStoreException) {
             code = ExitCodes.ENVIRONMENT;

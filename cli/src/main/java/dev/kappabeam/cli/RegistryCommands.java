@@ -382,6 +382,19 @@ final class RegistryCommands {
                               + r.version()
                           : ""));
             }
+            if (RegisteredVersion.FAILED.equals(job) && r.jobError() != null) {
+              System.out.println(
+                  "    job "
+                      + r.jobId()
+                      + " failed: "
+                      + r.jobError()
+                      + (r.status() == Status.BUILDING || r.status() == Status.LIVE
+                          ? "; re-run it with kb run ... --resume, or kb reprocess --view "
+                              + v.name()
+                              + " --version "
+                              + r.version()
+                          : ""));
+            }
           }
         }
       }

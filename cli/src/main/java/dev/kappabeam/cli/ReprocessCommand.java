@@ -65,6 +65,8 @@ import picocli.CommandLine.Unmatched;
 final class ReprocessCommand implements Callable<Integer> {
   @Mixin Connections connections;
 
+  @Mixin OutageGrace outageGrace;
+
   @Spec CommandSpec spec;
 
   @Option(names = "--view", required = true, description = "The view to reprocess.")
@@ -159,7 +161,11 @@ final class ReprocessCommand implements Callable<Integer> {
     if (!"earliest".equals(from)) {
       KafkaOffsets.parseStartPoint(from);
     }
-    StoreConfig storeConfig = connections.store();
+    try (ViewStore probe = new ViewStore(connections.store())) {
+      probe.tableExists(view, version); // an unreachable store fails here at once (exit 3)
+    }
+    // From here on the controller rides out outages of the store for the grace, as its job does.
+    StoreConfig storeConfig = outageGrace.apply(connections.store());
     ViewStore store = new ViewStore(storeConfig);
     ViewRegistry registry = new ViewRegistry(storeConfig);
 
@@ -224,8 +230,8 @@ final class ReprocessCommand implements Callable<Integer> {
       resume = true;
       row = e;
       System.err.printf(
-          "kb: resuming version %s of %s (its job %s died): replaying from %s%n",
-          version, view.name(), e.jobId(), from);
+          "kb: resuming version %s of %s (its job %s is %s): replaying from %s%n",
+          version, view.name(), e.jobId(), JobHost.describe(e, stale), from);
     } else {
       if (store.tableExists(view, version)) {
         throw new CliException(
@@ -308,14 +314,37 @@ final class ReprocessCommand implements Callable<Integer> {
     Thread onExit =
         new Thread(
             () -> {
+              host.stopRequested();
               cancelQuietly(result);
               host.ended(RegisteredVersion.STOPPED);
             });
     Runtime.getRuntime().addShutdownHook(onExit);
     try {
       return watch(view, store, registry, host, result, options, start, hold, resume);
+    } catch (RuntimeException e) {
+      if (host.hasEnded()) {
+        throw e;
+      }
+      // The job or this controller failed (the store beyond the grace, a crashed pipeline): the
+      // run is failed with its cause; only a requested stop is recorded as stopped.
+      cancelQuietly(result);
+      String cause = OutageGrace.cause(e);
+      System.err.println("kb: the job of " + version + " failed: " + cause);
+      host.failed(cause);
+      throw new CliException(
+          ExitCodes.RUN_FAILED,
+          "the reprocess of "
+              + version
+              + " failed: "
+              + cause
+              + "; run the same kb reprocess again to resume it",
+          e);
     } finally {
-      Runtime.getRuntime().removeShutdownHook(onExit);
+      try {
+        Runtime.getRuntime().removeShutdownHook(onExit);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook runs: a stop was asked for.
+      }
       registry.close();
       store.close();
     }
@@ -347,12 +376,14 @@ final class ReprocessCommand implements Callable<Integer> {
       while (true) {
         PipelineResult.State s = result.waitUntilFinish(org.joda.time.Duration.millis(TICK_MILLIS));
         if (s != null && s.isTerminal()) {
-          host.ended(
-              s == PipelineResult.State.DONE
-                  ? RegisteredVersion.DONE
-                  : s == PipelineResult.State.CANCELLED
-                      ? RegisteredVersion.STOPPED
-                      : RegisteredVersion.FAILED);
+          if (s == PipelineResult.State.DONE || s == PipelineResult.State.CANCELLED) {
+            host.ended(
+                s == PipelineResult.State.DONE
+                    ? RegisteredVersion.DONE
+                    : RegisteredVersion.STOPPED);
+          } else {
+            host.failed("the pipeline ended in state " + s);
+          }
           if (live && s == PipelineResult.State.CANCELLED) {
             return ExitCodes.OK;
           }
@@ -476,6 +507,7 @@ final class ReprocessCommand implements Callable<Integer> {
     args.add("--jdbcUrl=" + connections.requireJdbcUrl());
     args.add("--jdbcUser=" + connections.jdbcUser());
     args.addAll(connections.pipelinePasswordArgs());
+    args.add(outageGrace.pipelineArg());
     args.add("--viewVersion=" + version);
     args.add("--views=" + viewName);
     args.addAll(logic);

@@ -53,6 +53,8 @@ import picocli.CommandLine.Unmatched;
 final class RunCommand implements Runnable {
   @Mixin Connections connections;
 
+  @Mixin OutageGrace outageGrace;
+
   @Option(
       names = "--mode",
       required = true,
@@ -198,7 +200,9 @@ final class RunCommand implements Runnable {
     RunnerSupports.check(options);
     List<ViewDefinition> selected = KappaBeamPipeline.views(views);
     StoreConfig store = StoreConfigs.of(options);
-    ViewStore viewStore = new ViewStore(store);
+    // Checks before the launch fail at once on an unreachable store (exit 3); the job and its
+    // controller ride out outages from the launch on.
+    ViewStore viewStore = new ViewStore(store.withOutageGrace(java.time.Duration.ZERO));
     for (ViewDefinition v : selected) {
       if (viewStore.tableExists(v, version) && !resume) {
         throw new CliException(
@@ -246,27 +250,38 @@ final class RunCommand implements Runnable {
     Thread cancelOnExit =
         new Thread(
             () -> {
+              host.stopRequested();
               cancelQuietly(result);
               host.ended(RegisteredVersion.STOPPED);
             });
     Runtime.getRuntime().addShutdownHook(cancelOnExit);
     PipelineResult.State state;
-    try (ReadProgress progress = new ReadProgress(store)) {
+    // What the job reports reading is progress only: asked once per tick, never waited for.
+    try (ReadProgress progress = new ReadProgress(store.withOutageGrace(java.time.Duration.ZERO))) {
       state = waitWithProgress(result, plan, host, progress);
+    } catch (RuntimeException e) {
+      removeQuietly(cancelOnExit);
+      cancelQuietly(result);
+      if (stoppedByRegistry) {
+        host.ended(RegisteredVersion.STOPPED); // retired: the runner's answer to the cancel
+        registry.close();
+        throw e;
+      }
+      // The job or its controller failed (the store beyond the grace, a crashed pipeline): the
+      // run is failed, with its cause; only a requested stop is recorded as stopped.
+      throw failed(host, registry, OutageGrace.cause(e), e);
     }
-    Runtime.getRuntime().removeShutdownHook(cancelOnExit);
-    if (state == PipelineResult.State.CANCELLED && stoppedByRegistry) {
+    removeQuietly(cancelOnExit);
+    if (state == PipelineResult.State.CANCELLED && (stoppedByRegistry || host.isStopRequested())) {
       host.ended(RegisteredVersion.STOPPED);
       registry.close();
       return;
     }
-    host.publish(counters(result, false));
-    host.ended(
-        state == PipelineResult.State.DONE ? RegisteredVersion.DONE : RegisteredVersion.FAILED);
     if (state != PipelineResult.State.DONE) {
-      registry.close();
-      throw new CliException(ExitCodes.RUN_FAILED, "the pipeline ended in state " + state);
+      throw failed(host, registry, "the pipeline ended in state " + state, null);
     }
+    host.publish(counters(result, false));
+    host.ended(RegisteredVersion.DONE);
     // A run that ended on its own (historical, drained) has caught up with its end offsets.
     java.time.Instant doneAt = java.time.Instant.now();
     for (RegisteredVersion r : registered) {
@@ -337,6 +352,35 @@ final class RunCommand implements Runnable {
     return args;
   }
 
+  /**
+   * Records the run as failed with {@code cause} (waiting up to the grace for an unreachable
+   * registry; saying so on stderr if it stays unreachable) and returns the exit-4 error to throw.
+   */
+  private CliException failed(JobHost host, ViewRegistry registry, String cause, Throwable e) {
+    if (!host.isStopRequested()) {
+      System.err.println("kb: the run of version " + version + " failed: " + cause);
+    }
+    host.failed(cause);
+    registry.close();
+    String resume =
+        "; re-run it with the same flags plus --resume (kb run --mode "
+            + mode.name().toLowerCase(java.util.Locale.ROOT)
+            + " --topic "
+            + topic
+            + " --version "
+            + version
+            + " ... --resume)";
+    return new CliException(ExitCodes.RUN_FAILED, "the run failed: " + cause + resume, e);
+  }
+
+  private static void removeQuietly(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // The JVM is shutting down: the hook runs, a stop was asked for.
+    }
+  }
+
   private KappaBeamOptions options() {
     List<String> args = runnerArgs(beamArgs, mode == RunMode.STREAMING);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
@@ -363,6 +407,7 @@ final class RunCommand implements Runnable {
     args.add("--jdbcUrl=" + connections.requireJdbcUrl());
     args.add("--jdbcUser=" + connections.jdbcUser());
     args.addAll(connections.pipelinePasswordArgs());
+    args.add(outageGrace.pipelineArg());
     args.add("--viewVersion=" + version);
     args.add("--views=" + views);
     args.add("--maxOutOfOrderness=" + maxOutOfOrderness);

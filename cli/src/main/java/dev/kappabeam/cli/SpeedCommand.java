@@ -35,6 +35,7 @@ import picocli.CommandLine.Unmatched;
 final class SpeedCommand implements Runnable {
   @Mixin Connections connections;
   @Mixin LambdaSupport.Logic logic;
+  @Mixin OutageGrace outageGrace;
 
   @Option(
       names = {"--view", "--views"},
@@ -68,7 +69,8 @@ final class SpeedCommand implements Runnable {
   @Override
   public void run() {
     List<ViewDefinition> selected = LambdaSupport.views(views);
-    LambdaRegistry lambda = new LambdaRegistry(LambdaSupport.store(connections));
+    // Rides out outages while the speed job runs (rebasing readers), as the job does.
+    LambdaRegistry lambda = new LambdaRegistry(outageGrace.apply(LambdaSupport.store(connections)));
     LambdaRegistry.Cutoff cutoff =
         lambda
             .latestBatch(selected.get(0).name())
@@ -128,6 +130,7 @@ final class SpeedCommand implements Runnable {
       System.err.println("kb: restarting " + version + ": replaying from the cutoff");
     }
     args.addAll(logic.args());
+    args.add(outageGrace.forwardArg());
     String runId = java.util.UUID.randomUUID().toString();
     args.add("--run-id");
     args.add(runId);
@@ -157,11 +160,11 @@ final class SpeedCommand implements Runnable {
     job.start();
     String group = "kappa-beam." + cutoff.topic() + "." + version;
     boolean rebased = false;
-    try (ViewStore store = new ViewStore(LambdaSupport.store(connections));
+    try (ViewStore store = new ViewStore(outageGrace.apply(LambdaSupport.store(connections)));
         CatchUpWatch watch =
             new CatchUpWatch(
                 connections.kafka(),
-                LambdaSupport.store(connections),
+                outageGrace.apply(LambdaSupport.store(connections)),
                 cutoff.topic(),
                 group,
                 runId,

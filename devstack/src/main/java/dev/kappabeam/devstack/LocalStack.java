@@ -308,6 +308,21 @@ public final class LocalStack implements AutoCloseable {
     return DriverManager.getConnection(jdbcUrl(), JDBC_USER, JDBC_PASSWORD);
   }
 
+  /**
+   * Takes the serving database off the network, as a database server outage looks to its clients:
+   * the H2 TCP server stops (open connections break, new ones are refused on the port) while the
+   * stack keeps the database open, so no committed data is touched. For fault tests; {@link
+   * #resumeServingDatabase()} brings it back on the same port.
+   */
+  public void suspendServingDatabase() {
+    database.suspendServing();
+  }
+
+  /** Serves the database again on {@link #h2Port()} after {@link #suspendServingDatabase()}. */
+  public void resumeServingDatabase() {
+    database.resumeServing();
+  }
+
   /** Base configuration for Kafka clients of this broker (bootstrap servers only). */
   public Map<String, Object> kafkaClientConfig() {
     return Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());

@@ -29,13 +29,15 @@ final class ServingDatabase implements AutoCloseable {
 
   private final Path baseDir;
   private final Connection keeper;
-  private final Server server;
+  private final int port;
+  private Server server;
   private boolean closed;
 
   private ServingDatabase(Path baseDir, Connection keeper, Server server) {
     this.baseDir = baseDir;
     this.keeper = keeper;
     this.server = server;
+    this.port = server.getPort();
   }
 
   /**
@@ -56,7 +58,29 @@ final class ServingDatabase implements AutoCloseable {
 
   /** The TCP port clients connect to. */
   int port() {
-    return server.getPort();
+    return port;
+  }
+
+  /**
+   * Stops the TCP server while the database stays open in this process: open client connections
+   * break and new ones are refused, as when a database server goes away. {@link #resumeServing}
+   * serves it again on the same port. Idempotent.
+   */
+  synchronized void suspendServing() {
+    if (server != null) {
+      server.stop();
+      server = null;
+    }
+  }
+
+  /** Serves the database on its port again after {@link #suspendServing}. Idempotent. */
+  synchronized void resumeServing() {
+    if (closed) {
+      throw new IllegalStateException("the serving database is closed");
+    }
+    if (server == null) {
+      server = startServer(baseDir, port);
+    }
   }
 
   /**
@@ -69,7 +93,9 @@ final class ServingDatabase implements AutoCloseable {
       return;
     }
     closed = true;
-    server.stop();
+    if (server != null) {
+      server.stop();
+    }
     try (Statement statement = keeper.createStatement()) {
       statement.execute("SHUTDOWN");
     } catch (SQLException e) {

@@ -3,33 +3,43 @@ package dev.kappabeam.serving;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One cached JDBC connection to the serving store, shared by the registry classes: transactions on
- * it (retried on conflicts with concurrent writers), and creation of their own tables (retried when
- * another process created them at the same moment). A failed connection is dropped and reopened on
- * the next call. Thread-safe: calls are serialised.
+ * it (retried on conflicts with concurrent writers, and through an outage of the store for up to
+ * {@link StoreConfig#outageGrace()}), and creation of their own tables (retried when another
+ * process created them at the same moment). A failed connection is dropped and reopened on the next
+ * call. Thread-safe: calls are serialised.
  */
 final class JdbcSession implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcSession.class);
+
   /** Work done on a connection. */
   interface Work<T> {
     T run(Connection c) throws SQLException;
   }
 
   private final StoreConfig config;
+  private final OutageRetry outage;
   private Connection cached;
 
   JdbcSession(StoreConfig config) {
     this.config = config;
+    this.outage = new OutageRetry(config.outageGrace(), config.redactedUrl(), LOG);
   }
 
   /**
    * Runs {@code work} in one READ COMMITTED transaction: committed when it returns, rolled back
    * when it throws. A conflict with a concurrent transaction ({@link SqlStates#CONFLICT}) runs it
-   * again, up to {@link StoreConfig#maxAttempts()} times.
+   * again, up to {@link StoreConfig#maxAttempts()} times; a lost connection runs it again on a new
+   * one until the store answers or the outage outlasts the grace ({@link StoreOutageException}).
+   * Work that committed just before its connection broke may run twice: every caller's work is
+   * idempotent (upserts, absolute values, status changes to a fixed state).
    */
   synchronized <T> T inTransaction(String what, Work<T> work) {
-    for (int attempt = 1; ; attempt++) {
+    for (int attempt = 1; ; ) {
       try {
         Connection c = connection();
         c.setAutoCommit(false);
@@ -37,6 +47,7 @@ final class JdbcSession implements AutoCloseable {
         try {
           T result = work.run(c);
           c.commit();
+          outage.succeeded();
           return result;
         } catch (SQLException | RuntimeException e) {
           try {
@@ -48,7 +59,11 @@ final class JdbcSession implements AutoCloseable {
         }
       } catch (SQLException e) {
         dropConnection();
+        if (outage.retry(what, e)) {
+          continue;
+        }
         if (attempt < config.maxAttempts() && SqlStates.any(e, SqlStates.CONFLICT)) {
+          attempt++;
           continue;
         }
         throw failure(what, e);
@@ -61,7 +76,7 @@ final class JdbcSession implements AutoCloseable {
    * created the same table at the same moment ({@link SqlStates#CONCURRENT_CREATE}), tries again.
    */
   synchronized void create(String what, String... statements) {
-    for (int attempt = 1; ; attempt++) {
+    for (int attempt = 1; ; ) {
       try {
         Connection c = connection();
         c.setAutoCommit(true);
@@ -70,12 +85,17 @@ final class JdbcSession implements AutoCloseable {
             st.execute(sql);
           }
         }
+        outage.succeeded();
         return;
       } catch (SQLException e) {
         dropConnection();
+        if (outage.retry("create " + what, e)) {
+          continue;
+        }
         if (attempt >= 3 || !SqlStates.any(e, SqlStates.CONCURRENT_CREATE)) {
           throw failure("create " + what, e);
         }
+        attempt++;
       }
     }
   }

@@ -57,11 +57,16 @@ public final class LambdaRegistry implements AutoCloseable {
   public static final String DONE = "done";
   public static final String FAILED = "failed";
 
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(LambdaRegistry.class);
+
   private final StoreConfig config;
+  private final OutageRetry outage;
   private volatile boolean schemaReady;
 
   public LambdaRegistry(StoreConfig config) {
     this.config = config;
+    this.outage = new OutageRetry(config.outageGrace(), config.redactedUrl(), LOG);
   }
 
   /** One cutoff of a view: what its batch run read, and the tables that belong to it. */
@@ -870,11 +875,20 @@ public final class LambdaRegistry implements AutoCloseable {
     T apply(Connection c) throws SQLException;
   }
 
+  /** Runs {@code work} on a new connection, riding out an outage for the store's grace. */
   private <T> T run(String what, SqlWork<T> work) {
-    try (Connection c = config.connect()) {
-      return work.apply(c);
-    } catch (SQLException e) {
-      throw new ViewStoreException("cannot " + what + ": " + e.getMessage(), e);
+    synchronized (outage) {
+      while (true) {
+        try (Connection c = config.connect()) {
+          T out = work.apply(c);
+          outage.succeeded();
+          return out;
+        } catch (SQLException e) {
+          if (!outage.retry(what, e)) {
+            throw new ViewStoreException("cannot " + what + ": " + e.getMessage(), e);
+          }
+        }
+      }
     }
   }
 

@@ -21,6 +21,7 @@ import java.util.Locale;
  * @param jobArgs the kb flags that define the version's logic (kept so that resuming it uses the
  *     same ones)
  * @param switchedAt when the version last became live
+ * @param jobError why the job failed (job state {@code failed}), else null
  */
 public record RegisteredVersion(
     String view,
@@ -44,7 +45,58 @@ public record RegisteredVersion(
     Instant caughtUpAt,
     Instant switchedAt,
     Instant retiredAt,
-    Instant droppedAt) {
+    Instant droppedAt,
+    String jobError) {
+
+  /** A version whose job has not failed (no {@code jobError}). */
+  public RegisteredVersion(
+      String view,
+      String version,
+      Status status,
+      String topic,
+      String consumerGroup,
+      String startPoint,
+      String runner,
+      String jobId,
+      String jobHost,
+      Long jobPid,
+      String jobState,
+      String parameters,
+      String codeVersion,
+      String fingerprint,
+      String jobArgs,
+      Instant createdAt,
+      Instant startedAt,
+      Instant heartbeatAt,
+      Instant caughtUpAt,
+      Instant switchedAt,
+      Instant retiredAt,
+      Instant droppedAt) {
+    this(
+        view,
+        version,
+        status,
+        topic,
+        consumerGroup,
+        startPoint,
+        runner,
+        jobId,
+        jobHost,
+        jobPid,
+        jobState,
+        parameters,
+        codeVersion,
+        fingerprint,
+        jobArgs,
+        createdAt,
+        startedAt,
+        heartbeatAt,
+        caughtUpAt,
+        switchedAt,
+        retiredAt,
+        droppedAt,
+        null);
+  }
 
   /** The life cycle of a view version. */
   public enum Status {

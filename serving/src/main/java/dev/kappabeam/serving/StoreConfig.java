@@ -4,11 +4,13 @@ import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
  * Where the serving store lives: a JDBC url, user and password, plus how often {@link ViewStore}
- * retries a transaction that the database aborted for a concurrency conflict.
+ * retries a transaction that the database aborted for a concurrency conflict and how long it rides
+ * out a lost connection ({@link #withOutageGrace}).
  *
  * <p>Immutable and serializable, so a Beam sink can carry it to its workers and open the store in
  * {@code @Setup}; it carries a {@link JdbcPassword} reference, read where a connection is opened,
@@ -26,16 +28,22 @@ public final class StoreConfig implements Serializable {
   /** Attempts per transaction unless {@link #withMaxAttempts(int)} says otherwise. */
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
 
+  /** The outage grace kb jobs use unless told otherwise ({@code --outage-grace}). */
+  public static final Duration DEFAULT_JOB_OUTAGE_GRACE = Duration.ofMinutes(2);
+
   private final String jdbcUrl;
   private final String user;
   private final JdbcPassword password;
   private final int maxAttempts;
+  private final long outageGraceMillis;
 
-  private StoreConfig(String jdbcUrl, String user, JdbcPassword password, int maxAttempts) {
+  private StoreConfig(
+      String jdbcUrl, String user, JdbcPassword password, int maxAttempts, long outageGraceMillis) {
     this.jdbcUrl = jdbcUrl;
     this.user = user;
     this.password = password;
     this.maxAttempts = maxAttempts;
+    this.outageGraceMillis = outageGraceMillis;
   }
 
   /**
@@ -61,7 +69,7 @@ public final class StoreConfig implements Serializable {
               + " jdbc:h2:tcp://localhost:9092/kb;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE; got "
               + JdbcUrls.redact(jdbcUrl));
     }
-    return new StoreConfig(jdbcUrl, user, password, DEFAULT_MAX_ATTEMPTS);
+    return new StoreConfig(jdbcUrl, user, password, DEFAULT_MAX_ATTEMPTS, 0);
   }
 
   /**
@@ -73,7 +81,28 @@ public final class StoreConfig implements Serializable {
       throw new IllegalArgumentException(
           "maxAttempts must be at least 1 (1 = no retry); got " + attempts);
     }
-    return new StoreConfig(jdbcUrl, user, password, attempts);
+    return new StoreConfig(jdbcUrl, user, password, attempts, outageGraceMillis);
+  }
+
+  /**
+   * How long an outage of the store is ridden out: a statement that fails because the connection
+   * was lost or refused (SQLState class 08, a database shutting down) is retried with jittered
+   * exponential backoff (0.1 s doubling to 5 s) until the store answers or the outage has lasted
+   * this long; then it fails with {@link StoreOutageException}. Zero (the default) fails at once,
+   * which suits short commands; jobs and their controllers use {@code --outage-grace} (default
+   * {@link #DEFAULT_JOB_OUTAGE_GRACE}).
+   */
+  public StoreConfig withOutageGrace(Duration grace) {
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException(
+          "the outage grace must be zero or positive, e.g. PT2M; got " + grace);
+    }
+    return new StoreConfig(jdbcUrl, user, password, maxAttempts, grace.toMillis());
+  }
+
+  /** See {@link #withOutageGrace}. */
+  public Duration outageGrace() {
+    return Duration.ofMillis(outageGraceMillis);
   }
 
   public String jdbcUrl() {
@@ -134,12 +163,13 @@ public final class StoreConfig implements Serializable {
     return jdbcUrl.equals(that.jdbcUrl)
         && user.equals(that.user)
         && password.equals(that.password)
-        && maxAttempts == that.maxAttempts;
+        && maxAttempts == that.maxAttempts
+        && outageGraceMillis == that.outageGraceMillis;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(jdbcUrl, user, password, maxAttempts);
+    return Objects.hash(jdbcUrl, user, password, maxAttempts, outageGraceMillis);
   }
 
   @Override
@@ -152,6 +182,8 @@ public final class StoreConfig implements Serializable {
         + password
         + ", maxAttempts="
         + maxAttempts
+        + ", outageGrace="
+        + outageGrace()
         + "}";
   }
 }

@@ -86,7 +86,8 @@ public final class ViewRegistry implements AutoCloseable {
           q("caught_up_at"),
           q("switched_at"),
           q("retired_at"),
-          q("dropped_at"));
+          q("dropped_at"),
+          q("job_error"));
 
   private final JdbcSession session;
   private boolean schemaReady;
@@ -158,7 +159,9 @@ public final class ViewRegistry implements AutoCloseable {
             + ", "
             + q("dropped_at")
             + ts
-            + ", PRIMARY KEY ("
+            + ", "
+            + q("job_error")
+            + " VARCHAR, PRIMARY KEY ("
             + q("view_name")
             + ", "
             + q("version")
@@ -178,7 +181,10 @@ public final class ViewRegistry implements AutoCloseable {
             + ", "
             + q("alias_versions")
             + " VARCHAR)";
-    session.create("the view registry", versions, aliases);
+    // Registries created before the column existed get it (both databases know IF NOT EXISTS).
+    String jobError =
+        "ALTER TABLE " + q(VERSIONS) + " ADD COLUMN IF NOT EXISTS " + q("job_error") + " VARCHAR";
+    session.create("the view registry", versions, aliases, jobError);
     schemaReady = true;
   }
 
@@ -391,7 +397,9 @@ public final class ViewRegistry implements AutoCloseable {
                         + q("started_at")
                         + " = ?, "
                         + q("heartbeat_at")
-                        + " = ? WHERE "
+                        + " = ?, "
+                        + q("job_error")
+                        + " = NULL WHERE "
                         + q("view_name")
                         + " = ? AND "
                         + q("version")
@@ -442,8 +450,16 @@ public final class ViewRegistry implements AutoCloseable {
     return byJob(jobId);
   }
 
-  /** The job ended ({@code stopped}, {@code done} or {@code failed}). */
+  /** The job ended ({@code stopped}, {@code done} or {@code failed}) without an error to record. */
   public void jobEnded(String jobId, String state) {
+    jobEnded(jobId, state, null);
+  }
+
+  /**
+   * The job ended in {@code state}; {@code error} (null unless it failed) says why, and is shown by
+   * {@code kb status} until the version's next job starts.
+   */
+  public void jobEnded(String jobId, String state, String error) {
     inTransaction(
         "record the end of job " + jobId,
         c -> {
@@ -453,11 +469,14 @@ public final class ViewRegistry implements AutoCloseable {
                       + q(VERSIONS)
                       + " SET "
                       + q("job_state")
+                      + " = ?, "
+                      + q("job_error")
                       + " = ? WHERE "
                       + q("job_id")
                       + " = ?")) {
             ps.setString(1, state);
-            ps.setString(2, jobId);
+            ps.setString(2, error);
+            ps.setString(3, jobId);
             ps.executeUpdate();
           }
           return null;
@@ -947,7 +966,8 @@ public final class ViewRegistry implements AutoCloseable {
         time(rs, "caught_up_at"),
         time(rs, "switched_at"),
         time(rs, "retired_at"),
-        time(rs, "dropped_at"));
+        time(rs, "dropped_at"),
+        rs.getString("job_error"));
   }
 
   private static Instant time(ResultSet rs, String column) throws SQLException {

@@ -83,10 +83,12 @@ public final class ViewStore implements AutoCloseable {
   }
 
   private final StoreConfig config;
+  private final OutageRetry outage;
   private Connection cached;
 
   public ViewStore(StoreConfig config) {
     this.config = Objects.requireNonNull(config, "config");
+    this.outage = new OutageRetry(config.outageGrace(), config.redactedUrl(), LOG);
   }
 
   public StoreConfig config() {
@@ -605,6 +607,8 @@ public final class ViewStore implements AutoCloseable {
   private <T> T onTable(ViewDefinition view, String version, java.util.function.Supplier<T> op) {
     try {
       return op.get();
+    } catch (StoreOutageException e) {
+      throw e; // the store is away: asking it about the table would wait out another grace
     } catch (ViewStoreException e) {
       boolean exists;
       try {
@@ -664,23 +668,29 @@ public final class ViewStore implements AutoCloseable {
   }
 
   private synchronized <T> T withConnection(String what, SqlWork<T> work) {
-    try {
-      Connection c = connection();
-      c.setAutoCommit(true);
-      return work.run(c);
-    } catch (SQLException e) {
-      dropConnection();
-      throw failure(what, e);
+    while (true) {
+      try {
+        Connection c = connection();
+        c.setAutoCommit(true);
+        T result = work.run(c);
+        outage.succeeded();
+        return result;
+      } catch (SQLException e) {
+        dropConnection();
+        if (!outage.retry(what, e)) {
+          throw failure(what, e);
+        }
+      }
     }
   }
 
   /**
    * Runs {@code work} in one transaction at {@code isolation} and commits it; retries it from
    * scratch, with jittered exponential backoff, when the database aborted it for a conflict with a
-   * concurrent transaction.
+   * concurrent transaction, or on a new connection when the old one was lost (see the class doc).
    */
   private synchronized <T> T inTransaction(String what, int isolation, SqlWork<T> work) {
-    for (int attempt = 1; ; attempt++) {
+    for (int attempt = 1; ; ) {
       try {
         Connection c = connection();
         c.setAutoCommit(false);
@@ -688,6 +698,7 @@ public final class ViewStore implements AutoCloseable {
         try {
           T result = work.run(c);
           c.commit();
+          outage.succeeded();
           return result;
         } catch (SQLException | RuntimeException e) {
           rollbackQuietly(c, e);
@@ -695,6 +706,9 @@ public final class ViewStore implements AutoCloseable {
         }
       } catch (SQLException e) {
         dropConnection();
+        if (outage.retry(what, e)) {
+          continue;
+        }
         if (!isRetryable(e) || attempt >= config.maxAttempts()) {
           throw failure(what + (attempt > 1 ? " (attempt " + attempt + ")" : ""), e);
         }
@@ -705,6 +719,7 @@ public final class ViewStore implements AutoCloseable {
             config.maxAttempts(),
             e.getSQLState());
         backOff(attempt);
+        attempt++;
       }
     }
   }

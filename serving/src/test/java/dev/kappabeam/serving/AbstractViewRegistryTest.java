@@ -199,6 +199,15 @@ abstract class AbstractViewRegistryTest {
 
     registry.jobEnded("direct-1", RegisteredVersion.STOPPED);
     assertFalse(registry.get(VIEW.name(), "v1").orElseThrow().jobAlive(now, Duration.ofDays(1)));
+    assertEquals(null, registry.get(VIEW.name(), "v1").orElseThrow().jobError());
+
+    // A failed job keeps its cause until the version's next job starts.
+    registry.jobEnded("direct-1", RegisteredVersion.FAILED, "the serving store was unreachable");
+    RegisteredVersion failed = registry.get(VIEW.name(), "v1").orElseThrow();
+    assertEquals(RegisteredVersion.FAILED, failed.jobState());
+    assertEquals("the serving store was unreachable", failed.jobError());
+    registry.jobStarted(List.of(failed), "DirectRunner", "direct-2", "host-a", 4243);
+    assertEquals(null, registry.get(VIEW.name(), "v1").orElseThrow().jobError());
   }
 
   /**

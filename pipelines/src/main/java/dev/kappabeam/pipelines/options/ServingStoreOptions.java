@@ -58,6 +58,15 @@ public interface ServingStoreOptions extends PipelineOptions {
   @Deprecated
   void setJdbcPassword(String value);
 
+  @Description(
+      "How long the serving-store sink rides out a lost or refused database connection (ISO-8601,"
+          + " e.g. PT2M): it retries with backoff, losing nothing; beyond it the job fails, and a"
+          + " resumed run (kb run --resume, kb reprocess) recovers exactly. PT0S fails at once.")
+  @Default.String("PT2M")
+  String getOutageGrace();
+
+  void setOutageGrace(String value);
+
   @Description("The view version this run writes, e.g. v1: one table <view>__<version> per view.")
   @Validation.Required
   String getViewVersion();

@@ -2,6 +2,8 @@ package dev.kappabeam.pipelines.options;
 
 import dev.kappabeam.serving.JdbcPassword;
 import dev.kappabeam.serving.StoreConfig;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 
 /**
  * The serving store of {@link ServingStoreOptions}, with the password by reference: the options
@@ -16,9 +18,33 @@ public final class StoreConfigs {
 
   private StoreConfigs() {}
 
-  /** The store at {@code --jdbcUrl} as {@code --jdbcUser}, password by reference. */
+  /**
+   * The store at {@code --jdbcUrl} as {@code --jdbcUser}, password by reference, riding out outages
+   * for {@code --outageGrace}.
+   */
   public static StoreConfig of(ServingStoreOptions options) {
-    return StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), password(options));
+    return StoreConfig.of(options.getJdbcUrl(), options.getJdbcUser(), password(options))
+        .withOutageGrace(outageGrace(options));
+  }
+
+  /**
+   * {@code --outageGrace} as a duration.
+   *
+   * @throws IllegalArgumentException if it is not an ISO-8601 duration of zero or more
+   */
+  public static Duration outageGrace(ServingStoreOptions options) {
+    String text = options.getOutageGrace();
+    try {
+      Duration grace = Duration.parse(text);
+      if (!grace.isNegative()) {
+        return grace;
+      }
+    } catch (DateTimeParseException | NullPointerException e) {
+      // Said below.
+    }
+    throw new IllegalArgumentException(
+        "--outageGrace must be an ISO-8601 duration of zero or more, e.g. PT2M or PT30S; got "
+            + text);
   }
 
   /**

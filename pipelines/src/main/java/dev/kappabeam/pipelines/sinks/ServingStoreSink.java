@@ -19,6 +19,11 @@ import org.apache.beam.sdk.values.Row;
  * <p>Rows are buffered per bundle and written in one transaction when the bundle finishes (or every
  * {@value #MAX_BATCH} rows); a bundle is only committed by the runner after that, so a failure
  * re-applies the same rows, which the apply rule makes harmless.
+ *
+ * <p>An outage of the store is ridden out for {@link StoreConfig#outageGrace()} ({@code
+ * --outageGrace}): the write is retried with backoff, the bundle waits and nothing is lost; beyond
+ * the grace the bundle fails with {@link dev.kappabeam.serving.StoreOutageException}, and with it
+ * the job.
  */
 public final class ServingStoreSink extends PTransform<PCollection<Row>, PCollection<Void>> {
   static final int MAX_BATCH = 2_000;

@@ -59,4 +59,23 @@ class StoreConfigsTest {
     assertTrue(e.getMessage().contains("--jdbcPasswordEnv"), e.getMessage());
     assertFalse(e.getMessage().contains("CANARY"), e.getMessage());
   }
+
+  @Test
+  void theSinkRidesOutOutagesForTheOutageGraceOfTheOptions() {
+    KappaBeamOptions defaults = options("--jdbcUrl=jdbc:h2:mem:x", "--viewVersion=v1");
+    assertEquals(java.time.Duration.ofMinutes(2), StoreConfigs.of(defaults).outageGrace());
+    KappaBeamOptions set =
+        options("--jdbcUrl=jdbc:h2:mem:x", "--viewVersion=v1", "--outageGrace=PT20S");
+    assertEquals(java.time.Duration.ofSeconds(20), StoreConfigs.of(set).outageGrace());
+    for (String bad : new String[] {"2m", "-PT1S", ""}) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  StoreConfigs.of(
+                      options(
+                          "--jdbcUrl=jdbc:h2:mem:x", "--viewVersion=v1", "--outageGrace=" + bad)));
+      assertTrue(e.getMessage().contains("e.g. PT2M"), e.getMessage());
+    }
+  }
 }

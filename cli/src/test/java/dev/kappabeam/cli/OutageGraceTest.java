@@ -1,0 +1,58 @@
+package dev.kappabeam.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kappabeam.serving.StoreOutageException;
+import java.sql.SQLException;
+import java.time.Duration;
+import org.apache.beam.sdk.Pipeline.PipelineExecutionException;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code --outage-grace} and the one line that names why a run failed. */
+class OutageGraceTest {
+  private static OutageGrace parse(String... args) {
+    OutageGrace grace = new OutageGrace();
+    new CommandLine(grace).parseArgs(args);
+    return grace;
+  }
+
+  @Test
+  void theGraceDefaultsToTwoMinutesAndReachesTheWorkersAndOtherCommands() {
+    assertEquals(Duration.ofMinutes(2), parse().duration());
+    OutageGrace set = parse("--outage-grace", "PT20S");
+    assertEquals(Duration.ofSeconds(20), set.duration());
+    assertEquals("--outageGrace=PT20S", set.pipelineArg());
+    assertEquals("--outage-grace=PT20S", set.forwardArg());
+  }
+
+  @Test
+  void aGraceThatIsNotADurationIsBadUsageThatSaysWhatToWrite() {
+    for (String bad : new String[] {"2m", "-PT5S"}) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> parse("--outage-grace", bad).duration());
+      assertTrue(e.getMessage().contains("e.g. PT2M"), e.getMessage());
+    }
+  }
+
+  @Test
+  void theCauseOfAFailedRunIsTheStoresMessageWithCredentialsMasked() {
+    StoreOutageException outage =
+        new StoreOutageException(
+            "the serving store at jdbc:postgresql://db/kb?password=s3cret was unreachable for 21.0"
+                + " s, beyond the outage grace of 20.0 s: cannot apply 3 rows",
+            new SQLException("Connection refused", "08001"));
+    String cause = OutageGrace.cause(new PipelineExecutionException(outage));
+    assertTrue(cause.startsWith("the serving store at"), cause);
+    assertTrue(cause.contains("beyond the outage grace"), cause);
+    assertTrue(!cause.contains("s3cret"), cause);
+    // A crash elsewhere: the innermost message, with its type.
+    String crash =
+        OutageGrace.cause(
+            new PipelineExecutionException(new IllegalStateException("boom in a DoFn")));
+    assertEquals("IllegalStateException: boom in a DoFn", crash);
+  }
+}
