@@ -26,7 +26,6 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.transforms.windowing.Window;
@@ -142,11 +141,11 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         && (primer == null || primer.isBounded() == PCollection.IsBounded.BOUNDED)) {
       // Batch: group by a hash bucket of the event_id, not by the event_id itself, so that each
       // group holds many events (runners pay a fixed cost per group), and each bundle's events as
-      // one list per bucket (a few thousand elements to sort and ship). The lists and the groups
-      // are at the minimum timestamp (EARLIEST), and KeepOneCopy moves each event forward to its
-      // own event time: timestamps only move forward, so no runner holds an event behind its
-      // watermark (with the end of the global window as the group's timestamp, DirectRunner
-      // dropped the fixed windows downstream as expired).
+      // one list per bucket (a few thousand elements to sort and ship). A list carries the time of
+      // its earliest event and a group that of its earliest list (EARLIEST), and KeepOneCopy moves
+      // each event forward to its own event time: no event goes behind the watermark (with the
+      // end of the global window as the group's timestamp, DirectRunner dropped the fixed windows
+      // downstream as expired; with the minimum timestamp, the group itself was late).
       KvCoder<Integer, List<KV<Boolean, Event>>> bucketed =
           KvCoder.of(VarIntCoder.of(), ListCoder.of(FLAGGED));
       PCollection<KV<Integer, List<KV<Boolean, Event>>>> buckets =
@@ -199,7 +198,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
   static final class BucketFn extends DoFn<Event, KV<Integer, List<KV<Boolean, Event>>>> {
     private final int buckets;
     private final boolean primer;
-    private transient Map<Integer, List<KV<Boolean, Event>>> held;
+    private transient Map<Integer, Bucket> held;
     private transient int count;
 
     BucketFn(int buckets, boolean primer) {
@@ -215,13 +214,15 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
     @ProcessElement
     public void process(
-        @Element Event e, OutputReceiver<KV<Integer, List<KV<Boolean, Event>>>> out) {
-      held.computeIfAbsent(Math.floorMod(e.eventId().hashCode(), buckets), b -> new ArrayList<>())
-          .add(KV.of(primer, e));
+        @Element Event e,
+        @Timestamp Instant timestamp,
+        OutputReceiver<KV<Integer, List<KV<Boolean, Event>>>> out) {
+      Bucket b = held.computeIfAbsent(Math.floorMod(e.eventId().hashCode(), buckets), Bucket::new);
+      b.events.add(KV.of(primer, e));
+      b.earliest = Math.min(b.earliest, timestamp.getMillis());
       if (++count >= BUCKET_FN_MAX_HELD) {
-        for (Map.Entry<Integer, List<KV<Boolean, Event>>> b : held.entrySet()) {
-          out.outputWithTimestamp(
-              KV.of(b.getKey(), b.getValue()), BoundedWindow.TIMESTAMP_MIN_VALUE);
+        for (Bucket h : held.values()) {
+          out.outputWithTimestamp(KV.of(h.index, h.events), new Instant(h.earliest));
         }
         startBundle();
       }
@@ -229,20 +230,28 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
     @FinishBundle
     public void finishBundle(FinishBundleContext out) {
-      for (Map.Entry<Integer, List<KV<Boolean, Event>>> b : held.entrySet()) {
-        out.output(
-            KV.of(b.getKey(), b.getValue()),
-            BoundedWindow.TIMESTAMP_MIN_VALUE,
-            GlobalWindow.INSTANCE);
+      for (Bucket h : held.values()) {
+        out.output(KV.of(h.index, h.events), new Instant(h.earliest), GlobalWindow.INSTANCE);
       }
       held = null;
     }
 
-    /** The lists go out at the minimum timestamp; KeepOneCopy restores each event's own. */
+    /** A list carries its earliest event's time, which may be behind the current event's. */
     @Override
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
       return Timestamps.ANY_SKEW;
+    }
+
+    /** One bucket's events of the bundle so far. */
+    private static final class Bucket {
+      final int index;
+      final List<KV<Boolean, Event>> events = new ArrayList<>();
+      long earliest = Long.MAX_VALUE;
+
+      Bucket(int index) {
+        this.index = index;
+      }
     }
   }
 
@@ -325,6 +334,17 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       for (Copies c : kept.values()) {
         out.outputWithTimestamp(c.kept, new Instant(c.kept.timestampMillis()));
       }
+    }
+
+    /**
+     * Events normally move forward from their group's timestamp (the earliest list's); a runner
+     * that puts a group at the end of the window instead (DirectRunner, for a group it sees as
+     * late) gets them back at their own event times all the same.
+     */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Timestamps.ANY_SKEW;
     }
 
     /** The copy kept of an event_id so far, and how many counted copies were seen. */
