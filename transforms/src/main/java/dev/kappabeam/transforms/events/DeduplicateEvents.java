@@ -467,7 +467,9 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         @StateId("seen") ValueState<Integer> seen,
         @StateId("counted") ValueState<Boolean> counted) {
       seen.clear();
-      counted.clear();
+      if (primed) {
+        counted.clear(); // only primed runs write it: one state access less per event otherwise
+      }
     }
   }
 }

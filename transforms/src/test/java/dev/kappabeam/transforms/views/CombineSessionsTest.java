@@ -55,7 +55,13 @@ public class CombineSessionsTest {
 
   private void assertSameLastPanes(
       TestStream<KV<String, Event>> stream, ViewWindowing<KV<String, Event>> windowing) {
-    PCollection<KV<String, Event>> windowed = p.apply(stream).apply("Window", windowing);
+    assertSameLastPanes(p.apply(stream).apply("Window", windowing), windowing);
+    p.run().waitUntilFinish();
+  }
+
+  /** Both combines on {@code windowed}; asserts the last panes match; returns ours, described. */
+  private static PCollection<String> assertSameLastPanes(
+      PCollection<KV<String, Event>> windowed, ViewWindowing<KV<String, Event>> windowing) {
     PCollection<String> plain =
         windowed
             .apply("Plain", Combine.perKey(new PreAggregatedCombineTest.IdsFn()))
@@ -71,7 +77,7 @@ public class CombineSessionsTest {
             .apply("DescribeOwn", ParDo.of(new PreAggregatedCombineTest.DescribeFn("own")));
     PAssert.that(PCollectionList.of(plain).and(own).apply(Flatten.pCollections()))
         .satisfies(PreAggregatedCombineTest.sameLastPanes("plain", "own"));
-    p.run().waitUntilFinish();
+    return own;
   }
 
   @Test
@@ -137,21 +143,7 @@ public class CombineSessionsTest {
             .apply("Spread", Reshuffle.viaRandomKey())
             .apply("Window", windowing);
     assertEquals(PCollection.IsBounded.BOUNDED, windowed.isBounded());
-    PCollection<String> plain =
-        windowed
-            .apply("Plain", Combine.perKey(new PreAggregatedCombineTest.IdsFn()))
-            .apply("DescribePlain", ParDo.of(new PreAggregatedCombineTest.DescribeFn("plain")));
-    PCollection<String> own =
-        windowed
-            .apply(
-                "Own",
-                CombineSessions.of(
-                    new PreAggregatedCombineTest.IdsFn(),
-                    windowing.allowedLateness(),
-                    windowing.earlyFiringInterval()))
-            .apply("DescribeOwn", ParDo.of(new PreAggregatedCombineTest.DescribeFn("own")));
-    PAssert.that(PCollectionList.of(plain).and(own).apply(Flatten.pCollections()))
-        .satisfies(PreAggregatedCombineTest.sameLastPanes("plain", "own"));
+    PCollection<String> own = assertSameLastPanes(windowed, windowing);
     PAssert.that(own)
         .satisfies(
             panes -> {
