@@ -187,12 +187,21 @@ public final class EventParser {
 
   /** Parses an event time: ISO-8601 with Z or offset, or epoch millis as digits. */
   public static Optional<Long> parseTimestamp(String text) {
-    if (!text.isEmpty() && text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (allDigits(text)) {
       if (text.length() > 18) {
         return Optional.empty();
       }
       return inRange(Long.parseLong(text));
     }
+    long utc = plainUtc(text);
+    if (utc != NOT_PLAIN) {
+      return inRange(utc);
+    }
+    return parseIso(text);
+  }
+
+  /** The full ISO-8601 parse ({@code DateTimeFormatter.ISO_OFFSET_DATE_TIME}). */
+  static Optional<Long> parseIso(String text) {
     try {
       return inRange(
           OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME)
@@ -201,6 +210,88 @@ public final class EventParser {
     } catch (DateTimeParseException | ArithmeticException e) {
       return Optional.empty();
     }
+  }
+
+  private static final long NOT_PLAIN = Long.MIN_VALUE;
+
+  /**
+   * The common form {@code yyyy-MM-ddTHH:mm:ss[.fraction]Z} (1–9 fraction digits), read by hand
+   * with the same answer as {@link #parseIso} ({@code OffsetDateTime.parse} was most of the parse's
+   * time); {@link #NOT_PLAIN} for anything else, valid or not, which {@link #parseIso} decides.
+   */
+  static long plainUtc(String s) {
+    int n = s.length();
+    if (n < 20
+        || n > 30
+        || n == 21
+        || s.charAt(n - 1) != 'Z'
+        || s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || s.charAt(10) != 'T'
+        || s.charAt(13) != ':'
+        || s.charAt(16) != ':'
+        || (n > 20 && s.charAt(19) != '.')) {
+      return NOT_PLAIN;
+    }
+    int year = digits(s, 0, 4);
+    int month = digits(s, 5, 2);
+    int day = digits(s, 8, 2);
+    int hour = digits(s, 11, 2);
+    int minute = digits(s, 14, 2);
+    int second = digits(s, 17, 2);
+    int millis = 0;
+    if (n > 20) {
+      int fraction = n - 21; // digits between '.' and 'Z'
+      if (digits(s, 20, fraction) < 0) {
+        return NOT_PLAIN;
+      }
+      int first = Math.min(3, fraction);
+      millis = digits(s, 20, first);
+      for (int i = first; i < 3; i++) {
+        millis *= 10;
+      }
+    }
+    if (year < 0
+        || month < 1
+        || month > 12
+        || day < 1
+        || day > java.time.YearMonth.of(year, month).lengthOfMonth()
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59) {
+      return NOT_PLAIN;
+    }
+    long epochDay = java.time.LocalDate.of(year, month, day).toEpochDay();
+    return epochDay * 86_400_000L + hour * 3_600_000L + minute * 60_000L + second * 1000L + millis;
+  }
+
+  /** The decimal value of {@code s[from, from + count)}, or -1 unless all are ASCII digits. */
+  private static int digits(String s, int from, int count) {
+    int v = 0;
+    for (int i = from; i < from + count; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
+  }
+
+  private static boolean allDigits(String text) {
+    if (text.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Optional<Long> inRange(long millis) {

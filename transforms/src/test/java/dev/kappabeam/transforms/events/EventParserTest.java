@@ -394,4 +394,54 @@ class EventParserTest {
       assertFalse(r.isValid());
     }
   }
+
+  /**
+   * The hand-read common form gives exactly what {@code OffsetDateTime.parse} gives, for valid
+   * timestamps of every shape it takes (all years, month lengths and leap days, 0–9 fraction
+   * digits) and for near-misses of them (each character replaced, dropped or doubled), which must
+   * fall through to the full parse and be judged the same.
+   */
+  @Test
+  void plainUtcTimestampsParseExactlyAsIso8601() {
+    java.util.Random random = new java.util.Random(7);
+    String alphabet = "0123456789-T:.Zz+ x";
+    int checked = 0;
+    for (int i = 0; i < 20_000; i++) {
+      int year = random.nextInt(10_000);
+      int month = 1 + random.nextInt(12);
+      int day = 1 + random.nextInt(31); // also invalid days (Feb 30, Apr 31)
+      int fraction = random.nextInt(10);
+      StringBuilder b = new StringBuilder();
+      b.append(
+          String.format(
+              "%04d-%02d-%02dT%02d:%02d:%02d",
+              year, month, day, random.nextInt(25), random.nextInt(61), random.nextInt(61)));
+      if (fraction > 0) {
+        b.append('.');
+        for (int f = 0; f < fraction; f++) {
+          b.append((char) ('0' + random.nextInt(10)));
+        }
+      }
+      b.append('Z');
+      String valid = b.toString();
+      assertEquals(EventParser.parseIso(valid), EventParser.parseTimestamp(valid), valid);
+      int at = random.nextInt(valid.length());
+      String replaced =
+          valid.substring(0, at)
+              + alphabet.charAt(random.nextInt(alphabet.length()))
+              + valid.substring(at + 1);
+      String dropped = valid.substring(0, at) + valid.substring(at + 1);
+      String doubled = valid.substring(0, at + 1) + valid.substring(at);
+      for (String near : new String[] {replaced, dropped, doubled}) {
+        if (!near.chars().allMatch(Character::isDigit)) {
+          assertEquals(EventParser.parseIso(near), EventParser.parseTimestamp(near), near);
+        }
+      }
+      checked += EventParser.parseIso(valid).isPresent() ? 1 : 0;
+    }
+    assertTrue(checked > 10_000, "most generated timestamps are valid: " + checked);
+    assertEquals(
+        Instant.parse("2024-02-29T23:59:59.999Z").toEpochMilli(),
+        EventParser.parseTimestamp("2024-02-29T23:59:59.999999999Z").orElseThrow());
+  }
 }
