@@ -3,7 +3,9 @@ package dev.kappabeam.cli;
 import static dev.kappabeam.cli.EndToEndSupport.assertCounters;
 import static dev.kappabeam.cli.EndToEndSupport.assertRows;
 import static dev.kappabeam.cli.EndToEndSupport.expectedCounters;
+import static dev.kappabeam.cli.EndToEndSupport.kbArgs;
 import static dev.kappabeam.cli.EndToEndSupport.kbOk;
+import static dev.kappabeam.cli.EndToEndSupport.startKbProcess;
 import static dev.kappabeam.cli.EndToEndSupport.uniqueTopic;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,12 +18,19 @@ import dev.kappabeam.generator.GeneratedRecord;
 import dev.kappabeam.generator.Oracle;
 import dev.kappabeam.generator.WorkloadGenerator;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
+import dev.kappabeam.serving.VersionCounters;
+import dev.kappabeam.serving.ViewDiff;
 import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.events.EventParser;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.Views;
+import java.io.File;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -41,6 +51,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -146,9 +157,40 @@ class HostileInputIT {
     return out;
   }
 
-  @Test
-  void hostileRecordsLandOnTheDeadLetterTopicAndTheRunsGoOn() throws Exception {
-    String topic = uniqueTopic("hostile");
+  /** A topic that allows 4 MB messages and the records planned for it, not yet produced. */
+  private record Workload(
+      String topic,
+      List<ProducerRecord<byte[], byte[]>> sends,
+      List<Planned> planned,
+      int hostileAt,
+      Oracle.Result oracleAll,
+      Oracle.Result oracleValid) {
+
+    /** Produces {@code sends[from, to)}; returns where they landed. */
+    List<RecordMetadata> produce(int from, int to) {
+      return it.kafka.produce(
+          sends.subList(from, to), Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, FOUR_MB));
+    }
+
+    /** The dead letters expected, by source coordinates, of the records that landed so. */
+    Map<String, Planned> expectedDeadLetters(List<RecordMetadata> landed) {
+      Map<String, Planned> out = new TreeMap<>();
+      for (int i = 0; i < planned.size(); i++) {
+        if (planned.get(i).code() != null) {
+          out.put(at(landed.get(i).partition(), landed.get(i).offset()), planned.get(i));
+        }
+      }
+      return out;
+    }
+  }
+
+  private static Workload workload(String name, ViewParameters parameters) throws Exception {
+    return workload(name, parameters, WorkloadGenerator.seeded(12L));
+  }
+
+  private static Workload workload(
+      String name, ViewParameters parameters, WorkloadGenerator generator) throws Exception {
+    String topic = uniqueTopic(name);
     it.kafka
         .admin()
         .createTopics(
@@ -158,7 +200,7 @@ class HostileInputIT {
         .all()
         .get(30, TimeUnit.SECONDS);
     List<GeneratedRecord> generated =
-        WorkloadGenerator.seeded(12L)
+        generator
             .withCount(1000)
             .withOutOfOrderFraction(0.05)
             .withLateFraction(0.0)
@@ -172,8 +214,10 @@ class HostileInputIT {
     List<Planned> hostile = hostile(generated.get(middle).eventTimeMillis());
     List<ProducerRecord<byte[], byte[]>> sends = new ArrayList<>();
     List<Planned> planned = new ArrayList<>();
+    int hostileAt = -1;
     for (int i = 0; i < generated.size(); i++) {
       if (i == middle) {
+        hostileAt = sends.size();
         for (Planned h : hostile) {
           List<Header> headers =
               List.of(
@@ -188,25 +232,29 @@ class HostileInputIT {
       sends.add(new ProducerRecord<>(topic, sends.size() % 2, r.key(), r.value()));
       planned.add(new Planned(r.key(), r.value(), null, code));
     }
-    List<RecordMetadata> landed =
-        it.kafka.produce(sends, Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, FOUR_MB));
-
     List<byte[]> all = new ArrayList<>();
     List<byte[]> valid = new ArrayList<>();
-    Map<String, Planned> expectedDeadLetters = new TreeMap<>();
-    for (int i = 0; i < planned.size(); i++) {
-      Planned p = planned.get(i);
+    for (Planned p : planned) {
       all.add(p.value());
       if (p.code() == null) {
         valid.add(p.value());
-      } else {
-        expectedDeadLetters.put(at(landed.get(i).partition(), landed.get(i).offset()), p);
       }
     }
-    Oracle.Result oracleAll = Oracle.compute(all, ViewParameters.defaults());
-    Oracle.Result oracleValid = Oracle.compute(valid, ViewParameters.defaults());
-    assertEquals(expectedDeadLetters.size(), oracleAll.deadLettered(), "the oracle agrees");
+    Oracle.Result oracleAll = Oracle.compute(all, parameters);
+    Oracle.Result oracleValid = Oracle.compute(valid, parameters);
     assertEquals(0, oracleValid.deadLettered());
+    return new Workload(topic, sends, planned, hostileAt, oracleAll, oracleValid);
+  }
+
+  @Test
+  void hostileRecordsLandOnTheDeadLetterTopicAndTheRunsGoOn() throws Exception {
+    Workload w = workload("hostile", ViewParameters.defaults());
+    String topic = w.topic();
+    Map<String, Planned> expectedDeadLetters =
+        w.expectedDeadLetters(w.produce(0, w.sends().size()));
+    Oracle.Result oracleAll = w.oracleAll();
+    Oracle.Result oracleValid = w.oracleValid();
+    assertEquals(expectedDeadLetters.size(), oracleAll.deadLettered(), "the oracle agrees");
     Map<String, Long> counters = expectedCounters(oracleAll, 0, oracleAll.accepted());
     String dlq = topic + ".dlq";
 
@@ -236,6 +284,127 @@ class HostileInputIT {
         expectedDeadLetters,
         "s1");
     assertViews(oracleValid, "s1");
+  }
+
+  /**
+   * The same hostile records appended to a live topic under an open-ended streaming run ({@code kb
+   * run --mode streaming} in a JVM of its own, DirectRunner, early panes every second): each lands
+   * on the dead-letter topic with its reason, coordinates and headers, the job goes on, its views
+   * reach the oracle of the valid records, and its published counters add up.
+   */
+  @Test
+  @Tag("faults")
+  void hostileRecordsOnALiveTopicLandOnTheDeadLetterTopicAndTheJobGoesOn() throws Exception {
+    // As in ServingOutageIT: event times two hours old and 6 h of lateness, so that however the
+    // reads interleave with the pause before the second half (idle partitions move the watermark
+    // on), nothing is late and every window and session has closed once the job has caught up.
+    ViewParameters parameters =
+        ViewParameters.defaults()
+            .withEarlyFiringInterval(org.joda.time.Duration.standardSeconds(1))
+            .withAllowedLateness(org.joda.time.Duration.standardHours(6))
+            .withDedupHorizon(org.joda.time.Duration.standardHours(6));
+    Workload w =
+        workload(
+            "hostile-live",
+            parameters,
+            WorkloadGenerator.seeded(12L)
+                .withStart(
+                    Instant.now()
+                        .truncatedTo(java.time.temporal.ChronoUnit.HOURS)
+                        .minus(java.time.Duration.ofHours(2)))
+                .withEventsPerSecond(2));
+    List<RecordMetadata> landed = new ArrayList<>(w.produce(0, w.hostileAt()));
+    Path logs = Files.createDirectories(Path.of("target", "it-logs"));
+    File log = logs.resolve("HostileInputIT-live-" + System.currentTimeMillis() + ".log").toFile();
+    Process run =
+        startKbProcess(
+            kbArgs(
+                it.stack,
+                "run",
+                "--mode",
+                "streaming",
+                "--topic",
+                w.topic(),
+                "--version",
+                "l1",
+                "--early-firing-interval",
+                "PT1S",
+                "--allowed-lateness",
+                "PT6H",
+                "--dedup-horizon",
+                "PT6H"),
+            log);
+    try {
+      await(
+          "the run read the records before the hostile ones",
+          () -> published("l1").get(CounterNames.READ) >= w.hostileAt(),
+          run,
+          log);
+      landed.addAll(w.produce(w.hostileAt(), w.sends().size()));
+      Map<String, Planned> expected = w.expectedDeadLetters(landed);
+      String dlq = w.topic() + ".dlq";
+      await(
+          "all " + expected.size() + " dead letters are on " + dlq,
+          () -> it.kafka.readAll(dlq).size() >= expected.size(),
+          run,
+          log);
+      assertDeadLetters(it.kafka.readAll(dlq), w.topic(), expected, "live l1");
+      await(
+          "the views equal the oracle of the valid records",
+          () ->
+              Views.all().stream()
+                  .allMatch(
+                      v ->
+                          ViewDiff.compare(v, w.oracleValid().rows(v), it.store.readAll(v, "l1"))
+                              .isEmpty()),
+          run,
+          log);
+      assertViews(w.oracleValid(), "l1");
+      await(
+          "the published counters reach every record",
+          () -> published("l1").get(CounterNames.READ) == w.sends().size(),
+          run,
+          log);
+      VersionCounters.Snapshot c = published("l1");
+      assertEquals(w.oracleAll().deadLettered(), c.get(CounterNames.DEAD_LETTERED), c.toString());
+      assertEquals(w.oracleAll().accepted(), c.get(CounterNames.ACCEPTED), c.toString());
+      assertEquals(
+          w.oracleAll().duplicates(), c.get(CounterNames.DUPLICATES_REMOVED), c.toString());
+      assertEquals(0, c.get(CounterNames.LATE), c.toString());
+      assertTrue(run.isAlive(), "the job goes on");
+    } finally {
+      run.destroy();
+      assertTrue(run.waitFor(60, TimeUnit.SECONDS), "kb did not stop on SIGTERM");
+    }
+  }
+
+  private static VersionCounters.Snapshot published(String version) {
+    try (VersionCounters counters = new VersionCounters(it.config)) {
+      return counters.read(Views.ACTIVITY_PER_MINUTE.name(), version);
+    } catch (RuntimeException e) {
+      return new VersionCounters.Snapshot(
+          Views.ACTIVITY_PER_MINUTE.name(), version, Map.of(), null);
+    }
+  }
+
+  private static void await(String what, BooleanSupplier condition, Process run, File log)
+      throws InterruptedException, IOException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!condition.getAsBoolean()) {
+      if (!run.isAlive()) {
+        fail(
+            "kb ended (exit "
+                + run.exitValue()
+                + ") before "
+                + what
+                + "\n"
+                + Files.readString(log.toPath()));
+      }
+      if (System.nanoTime() > deadline) {
+        fail("timed out waiting until " + what + "\n" + Files.readString(log.toPath()));
+      }
+      Thread.sleep(500);
+    }
   }
 
   private static void assertViews(Oracle.Result oracle, String version) {
