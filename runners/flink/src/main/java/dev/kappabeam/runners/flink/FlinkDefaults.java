@@ -27,8 +27,10 @@ import java.util.Optional;
  *       <dataDir>/flink-checkpoints} ({@code --stateBackend=filesystem}, {@code
  *       --stateBackendStoragePath}) and are retained when the job is cancelled or its process dies
  *       ({@code --externalizedCheckpointsEnabled}), so {@code --savepointPath} can resume from
- *       them. On a cluster, set {@code --stateBackend}/{@code --stateBackendStoragePath} to shared
- *       storage (or use the cluster's own configuration).
+ *       them. Without a data directory (the pipeline's {@code main}) they go to a scratch directory
+ *       ({@link #scratchCheckpoints}), never to the JobManager's heap. On a cluster, set {@code
+ *       --stateBackend}/{@code --stateBackendStoragePath} to shared storage (or use the cluster's
+ *       own configuration).
  *   <li>{@code --attachedMode=false}: an attached {@code run()} of an unbounded job never returns,
  *       and a detached job's result can still be watched and cancelled (on a cluster through its
  *       REST client).
@@ -60,6 +62,21 @@ public final class FlinkDefaults {
 
   private FlinkDefaults() {}
 
+  /**
+   * Where an embedded open-ended run without a data directory (the pipeline's {@code main}, the
+   * shaded jar on {@code [local]}) keeps its checkpoints: {@code
+   * <java.io.tmpdir>/kappa-beam-flink-checkpoints}, deleted by Flink when the job ends (not
+   * retained). Without it Flink keeps checkpoints in the JobManager's heap, which refuses state
+   * over 5 MB: an open-ended job at 10,000 events/s passed that within a minute (its de-duplication
+   * state), every checkpoint then failed and, as Beam's {@code --failOnCheckpointingErrors}
+   * defaults to true, restarted the job from the last good checkpoint, over and over.
+   */
+  static Path scratchCheckpoints() {
+    return Path.of(System.getProperty("java.io.tmpdir"), "kappa-beam-flink-checkpoints")
+        .toAbsolutePath()
+        .normalize();
+  }
+
   /** The default flags of the run {@code args} describes. */
   public static List<String> flags(List<String> args, Optional<Path> localDataDir) {
     List<String> flags = new ArrayList<>(FLAGS);
@@ -83,6 +100,10 @@ public final class FlinkDefaults {
             flags.add("--externalizedCheckpointsEnabled=true");
             flags.add("--retainExternalizedCheckpointsOnCancellation=true");
           });
+      if (localDataDir.isEmpty()) {
+        flags.add("--stateBackend=filesystem");
+        flags.add("--stateBackendStoragePath=" + scratchCheckpoints().toUri());
+      }
     }
     return flags;
   }

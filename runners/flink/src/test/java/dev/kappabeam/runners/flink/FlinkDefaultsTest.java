@@ -1,6 +1,7 @@
 package dev.kappabeam.runners.flink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
@@ -60,6 +61,22 @@ class FlinkDefaultsTest {
         PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(FlinkPipelineOptions.class);
     assertEquals(10_000L, flink.getCheckpointingInterval());
     assertEquals(Boolean.TRUE, flink.isExternalizedCheckpointsEnabled());
+  }
+
+  /**
+   * The pipeline's main has no data directory: its checkpoints must still go to files, not to the
+   * JobManager's heap (5 MB at most: a live job's de-duplication state passes that in a minute).
+   */
+  @Test
+  void openEndedStreamingOnTheEmbeddedClusterWithoutADataDirCheckpointsToScratchFiles() {
+    List<String> args =
+        RunnerSupports.withDefaults(
+            List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--mode=STREAMING"));
+    assertTrue(args.contains("--stateBackend=filesystem"), "" + args);
+    Path scratch = Path.of(System.getProperty("java.io.tmpdir"), "kappa-beam-flink-checkpoints");
+    assertTrue(
+        args.contains("--stateBackendStoragePath=" + scratch.toAbsolutePath().toUri()), "" + args);
+    assertFalse(args.contains("--externalizedCheckpointsEnabled=true"), "" + args);
   }
 
   @Test
