@@ -2,18 +2,27 @@ package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.time.Timestamps;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -44,11 +53,13 @@ import org.joda.time.Instant;
  * <p>Bounded input: exact over the whole input (a grouping by hash bucket of the event_id; the copy
  * with the earliest event time is kept, ties broken by content). Unbounded input: the first copy
  * processed is kept, and a copy is recognised while the watermark has not passed the first copy's
- * event time plus the horizon (default 1 hour); the state for an event_id is dropped after that, so
- * a copy arriving later is counted again. Elements keep their timestamps; works in the global
- * window before any windowing. Counters: {@code duplicates_removed}, and {@code
- * duplicates_conflicting} for copies whose content differs from the first (a producer bug; they are
- * removed all the same).
+ * event time plus the horizon (default 1 hour), rounded up to the end of a sweep slot of a
+ * sixteenth of the horizon (state is kept per hash bucket of the event_id and swept per slot, not
+ * per event); the state for an event_id is dropped after that, so a copy arriving later is counted
+ * again. (A primed run keeps state and a timer per event_id, without the rounding.) Elements keep
+ * their timestamps; works in the global window before any windowing. Counters: {@code
+ * duplicates_removed}, and {@code duplicates_conflicting} for copies whose content differs from the
+ * first (a producer bug; they are removed all the same).
  *
  * <pre>{@code
  * PCollection<Event> unique = events.apply("DeduplicateEvents",
@@ -170,6 +181,15 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
           .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
           .setCoder(EventCoder.of());
     }
+    if (!primed) {
+      // Plain streaming: state per hash bucket of the event_id (a map of the ids seen) and one
+      // expiry timer per bucket, not a state cell and a timer per event.
+      return counted
+          .apply("BucketByEventId", ParDo.of(new StreamBucketFn()))
+          .setCoder(KvCoder.of(VarIntCoder.of(), EventCoder.of()))
+          .apply("KeepFirstCopy", ParDo.of(new FirstCopyPerBucketFn(horizon)))
+          .setCoder(EventCoder.of());
+    }
     KvCoder<String, KV<Boolean, Event>> keyedCoder = KvCoder.of(StringUtf8Coder.of(), FLAGGED);
     PCollection<KV<String, KV<Boolean, Event>>> keyed =
         counted.apply("KeyByEventId", ParDo.of(new KeyFn(false))).setCoder(keyedCoder);
@@ -253,6 +273,155 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         this.index = index;
       }
     }
+  }
+
+  /** Hash buckets of the streaming de-duplication: far more than any parallelism. */
+  static final int STREAM_BUCKETS = 1024;
+
+  /**
+   * Parts of the horizon at which a bucket's expired ids are swept: an id is forgotten once the
+   * watermark passes the end of the sweep slot holding its first copy's event time plus the
+   * horizon, so at most a sixteenth of the horizon after the horizon itself.
+   */
+  static final int SWEEP_SLOTS_PER_HORIZON = 16;
+
+  static int streamBucket(String eventId) {
+    return Math.floorMod(eventId.hashCode(), STREAM_BUCKETS);
+  }
+
+  static final class StreamBucketFn extends DoFn<Event, KV<Integer, Event>> {
+    @ProcessElement
+    public void process(@Element Event e, OutputReceiver<KV<Integer, Event>> out) {
+      out.output(KV.of(streamBucket(e.eventId()), e));
+    }
+  }
+
+  /**
+   * Unbounded input, not primed: per hash bucket of the event_id, a map from each id seen to its
+   * first copy's content hash and the time to forget it; the first copy passes, later copies are
+   * counted as duplicates (and as conflicting when their content differs). One event-time timer per
+   * bucket sweeps the ids whose time has come, at the end of their sweep slot ({@link
+   * #SWEEP_SLOTS_PER_HORIZON}). Per event: one map access, and a timer only when the bucket has
+   * none yet or the event's slot comes before it.
+   */
+  static final class FirstCopyPerBucketFn extends DoFn<KV<Integer, Event>, Event> {
+    private final Duration horizon;
+    private final long slot;
+    private final Counter duplicates =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
+    private final Counter conflicting =
+        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
+
+    @StateId("seen")
+    private final StateSpec<MapState<String, Seen>> seenSpec =
+        StateSpecs.map(StringUtf8Coder.of(), Seen.CODER);
+
+    @StateId("sweepAt")
+    private final StateSpec<ValueState<Long>> sweepAtSpec = StateSpecs.value(VarLongCoder.of());
+
+    @TimerId("sweep")
+    private final TimerSpec sweepSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    FirstCopyPerBucketFn(Duration horizon) {
+      this.horizon = horizon;
+      this.slot = Math.max(1, horizon.getMillis() / SWEEP_SLOTS_PER_HORIZON);
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, Event> element,
+        @StateId("seen") MapState<String, Seen> seen,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
+        @TimerId("sweep") Timer sweep,
+        OutputReceiver<Event> out) {
+      Event event = element.getValue();
+      int hash = event.hashCode();
+      long forgetAt = forgetAt(event.timestampMillis());
+      Seen first = seen.computeIfAbsent(event.eventId(), id -> new Seen(hash, forgetAt)).read();
+      if (first != null) {
+        duplicates.inc();
+        if (first.hash != hash) {
+          conflicting.inc();
+        }
+        return;
+      }
+      long due = slotEnd(forgetAt);
+      Long at = sweepAt.read();
+      if (at == null || due < at) {
+        sweep.withNoOutputTimestamp().set(new Instant(due));
+        sweepAt.write(due);
+      }
+      out.output(event);
+    }
+
+    @OnTimer("sweep")
+    public void onSweep(
+        OnTimerContext context,
+        @StateId("seen") MapState<String, Seen> seen,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
+        @TimerId("sweep") Timer sweep) {
+      long now = context.fireTimestamp().getMillis(); // timestamp() is the output time
+      long next = Long.MAX_VALUE;
+      List<String> forget = new ArrayList<>();
+      for (Map.Entry<String, Seen> e : seen.entries().read()) {
+        if (e.getValue().forgetAt <= now) {
+          forget.add(e.getKey());
+        } else {
+          next = Math.min(next, e.getValue().forgetAt);
+        }
+      }
+      forget.forEach(seen::remove);
+      if (next == Long.MAX_VALUE) {
+        sweepAt.clear();
+        return;
+      }
+      long due = slotEnd(next);
+      sweep.withNoOutputTimestamp().set(new Instant(due));
+      sweepAt.write(due);
+    }
+
+    private long forgetAt(long eventTime) {
+      long max = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
+      return eventTime >= max - horizon.getMillis() ? max : eventTime + horizon.getMillis();
+    }
+
+    /** The end of {@code t}'s sweep slot (at most the end of the global window). */
+    private long slotEnd(long t) {
+      long max = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
+      long end = Math.floorDiv(t + slot - 1, slot) * slot;
+      return end < t || end > max ? max : end;
+    }
+  }
+
+  /** What a bucket remembers of an event_id: its first copy's content hash and when to forget. */
+  static final class Seen {
+    static final Coder<Seen> CODER = new SeenCoder();
+
+    final int hash;
+    final long forgetAt;
+
+    Seen(int hash, long forgetAt) {
+      this.hash = hash;
+      this.forgetAt = forgetAt;
+    }
+  }
+
+  private static final class SeenCoder extends AtomicCoder<Seen> {
+    @Override
+    public void encode(Seen value, OutputStream out) throws IOException {
+      DataOutputStream data = new DataOutputStream(out);
+      data.writeInt(value.hash);
+      data.writeLong(value.forgetAt);
+    }
+
+    @Override
+    public Seen decode(InputStream in) throws IOException {
+      DataInputStream data = new DataInputStream(in);
+      return new Seen(data.readInt(), data.readLong());
+    }
+
+    @Override
+    public void verifyDeterministic() {}
   }
 
   static final class KeyFn extends DoFn<Event, KV<String, KV<Boolean, Event>>> {

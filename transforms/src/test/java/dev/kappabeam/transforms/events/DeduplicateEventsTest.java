@@ -82,6 +82,92 @@ public class DeduplicateEventsTest {
     assertEquals(1, PipelineCounters.get(result, CounterNames.DUPLICATES_REMOVED));
   }
 
+  /** Ids of one hash bucket of the streaming de-duplication, distinct, beginning with prefix. */
+  private static List<String> idsOfOneBucket(String prefix, int n) {
+    List<String> out = new java.util.ArrayList<>();
+    int bucket = DeduplicateEvents.streamBucket(prefix + 0);
+    for (int i = 0; out.size() < n; i++) {
+      if (DeduplicateEvents.streamBucket(prefix + i) == bucket) {
+        out.add(prefix + i);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Streaming state is kept per hash bucket and swept per slot (a sixteenth of the horizon): with a
+   * 16-minute horizon, an id is forgotten once the watermark passes the end of the minute slot
+   * holding its first copy's time plus 16 minutes. Three ids of one bucket expire at different
+   * slots, the second one out of order (its slot comes before the timer already set), so the
+   * bucket's single timer must be moved earlier and then re-armed for the ids still remembered.
+   */
+  @Test
+  public void streamIdsOfOneBucketAreForgottenSlotBySlot() {
+    List<String> ids = idsOfOneBucket("e-", 3);
+    Event early = view(ids.get(0), at(0, 40)); // forget at 16:40, swept at the end of 17:00
+    Event later = view(ids.get(1), at(0, 10)); // out of order: 16:10, swept at 17:00 too
+    Event last = view(ids.get(2), at(5, 0)); // 21:00
+    PCollection<Event> out =
+        p.apply(
+                TestStream.create(EventCoder.of())
+                    .addElements(stamped(last)) // the bucket's timer: 21:00
+                    .addElements(stamped(early)) // moved earlier: 17:00
+                    .addElements(stamped(later))
+                    .advanceWatermarkTo(at(16, 50))
+                    // the watermark passed 16:40 but not the end of its slot: still a copy
+                    .addElements(stamped(early))
+                    .advanceWatermarkTo(at(17, 30))
+                    // slot 17:00 swept: early and later forgotten, last still remembered
+                    .addElements(stamped(early), stamped(later), stamped(last))
+                    .advanceWatermarkTo(at(30, 0))
+                    // the 17:00 sweep again (re-set by early), then the re-armed 21:00 one
+                    .addElements(stamped(last), stamped(early))
+                    .advanceWatermarkToInfinity())
+            .apply(Events.deduplicate().withHorizon(Duration.standardMinutes(16)));
+    PAssert.that(out).containsInAnyOrder(early, last, later, early, later, last, early);
+    PipelineResult result = p.run();
+    assertEquals(2, PipelineCounters.get(result, CounterNames.DUPLICATES_REMOVED));
+  }
+
+  /** Many ids over all buckets, each sent up to three times, some copies with other content. */
+  @Test
+  public void streamKeepsOneCopyOfEveryIdAcrossBuckets() {
+    TestStream.Builder<Event> stream = TestStream.create(EventCoder.of());
+    List<Event> firsts = new java.util.ArrayList<>();
+    long removed = 0;
+    long conflicting = 0;
+    for (int round = 0; round < 3; round++) {
+      List<TimestampedValue<Event>> batch = new java.util.ArrayList<>();
+      for (int i = 0; i < 3000; i++) {
+        Event e = view("id-" + i, at(0, i % 60));
+        if (round == 0) {
+          firsts.add(e);
+        } else if (i % (round + 1) == 0) {
+          if (round == 2 && i % 9 == 0) {
+            e = new Event(e.eventId(), "u-other", EventType.VIEW, null, null, e.timestampMillis());
+            conflicting++;
+          }
+          removed++;
+        } else {
+          continue;
+        }
+        batch.add(stamped(e));
+      }
+      stream =
+          stream
+              .addElements(
+                  batch.get(0), batch.subList(1, batch.size()).toArray(new TimestampedValue[0]))
+              .advanceWatermarkTo(at(1, round * 10));
+    }
+    PCollection<Event> out =
+        p.apply(stream.advanceWatermarkToInfinity())
+            .apply(Events.deduplicate().withHorizon(Duration.standardHours(1)));
+    PAssert.that(out).containsInAnyOrder(firsts);
+    PipelineResult result = p.run();
+    assertEquals(removed, PipelineCounters.get(result, CounterNames.DUPLICATES_REMOVED));
+    assertEquals(conflicting, PipelineCounters.get(result, CounterNames.DUPLICATES_CONFLICTING));
+  }
+
   @Test(expected = IllegalArgumentException.class)
   public void horizonMustBePositive() {
     Events.deduplicate().withHorizon(Duration.ZERO);
