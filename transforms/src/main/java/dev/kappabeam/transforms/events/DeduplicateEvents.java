@@ -2,19 +2,12 @@ package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.time.Timestamps;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
-import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -298,11 +291,12 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
   /**
    * Unbounded input, not primed: per hash bucket of the event_id, a map from each id seen to its
-   * first copy's content hash and the time to forget it; the first copy passes, later copies are
-   * counted as duplicates (and as conflicting when their content differs). One event-time timer per
-   * bucket sweeps the ids whose time has come, at the end of their sweep slot ({@link
-   * #SWEEP_SLOTS_PER_HORIZON}). Per event: one map access, and a timer only when the bucket has
-   * none yet or the event's slot comes before it.
+   * first copy's content hash, and the ids again per sweep slot (the end of the slot holding the
+   * first copy's event time plus the horizon, {@link #SWEEP_SLOTS_PER_HORIZON}). The first copy
+   * passes; later copies are counted as duplicates (and as conflicting when their content differs).
+   * One event-time timer per bucket, at its earliest slot, forgets that slot's ids: a sweep touches
+   * only the ids it forgets. Per event: the map access, the slot's list, and the timer only when
+   * the event opens a slot earlier than every other of the bucket.
    */
   static final class FirstCopyPerBucketFn extends DoFn<KV<Integer, Event>, Event> {
     private final Duration horizon;
@@ -313,8 +307,12 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
 
     @StateId("seen")
-    private final StateSpec<MapState<String, Seen>> seenSpec =
-        StateSpecs.map(StringUtf8Coder.of(), Seen.CODER);
+    private final StateSpec<MapState<String, Integer>> seenSpec =
+        StateSpecs.map(StringUtf8Coder.of(), VarIntCoder.of());
+
+    @StateId("slots")
+    private final StateSpec<MapState<Long, List<String>>> slotsSpec =
+        StateSpecs.map(VarLongCoder.of(), ListCoder.of(StringUtf8Coder.of()));
 
     @StateId("sweepAt")
     private final StateSpec<ValueState<Long>> sweepAtSpec = StateSpecs.value(VarLongCoder.of());
@@ -330,98 +328,80 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @ProcessElement
     public void process(
         @Element KV<Integer, Event> element,
-        @StateId("seen") MapState<String, Seen> seen,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, List<String>> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep,
         OutputReceiver<Event> out) {
       Event event = element.getValue();
       int hash = event.hashCode();
-      long forgetAt = forgetAt(event.timestampMillis());
-      Seen first = seen.computeIfAbsent(event.eventId(), id -> new Seen(hash, forgetAt)).read();
+      Integer first = seen.computeIfAbsent(event.eventId(), id -> hash).read();
       if (first != null) {
         duplicates.inc();
-        if (first.hash != hash) {
+        if (first != hash) {
           conflicting.inc();
         }
         return;
       }
-      long due = slotEnd(forgetAt);
-      Long at = sweepAt.read();
-      if (at == null || due < at) {
-        sweep.withNoOutputTimestamp().set(new Instant(due));
-        sweepAt.write(due);
+      long due = slotEnd(event.timestampMillis());
+      List<String> ids = slots.get(due).read();
+      if (ids == null) {
+        ids = new ArrayList<>();
+        Long at = sweepAt.read();
+        if (at == null || due < at) {
+          sweep.withNoOutputTimestamp().set(new Instant(due));
+          sweepAt.write(due);
+        }
       }
+      ids.add(event.eventId());
+      slots.put(due, ids);
       out.output(event);
     }
 
     @OnTimer("sweep")
     public void onSweep(
         OnTimerContext context,
-        @StateId("seen") MapState<String, Seen> seen,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, List<String>> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep) {
       long now = context.fireTimestamp().getMillis(); // timestamp() is the output time
       long next = Long.MAX_VALUE;
-      List<String> forget = new ArrayList<>();
-      for (Map.Entry<String, Seen> e : seen.entries().read()) {
-        if (e.getValue().forgetAt <= now) {
-          forget.add(e.getKey());
+      List<Long> done = new ArrayList<>();
+      for (Long due : slots.keys().read()) {
+        if (due <= now) {
+          done.add(due);
         } else {
-          next = Math.min(next, e.getValue().forgetAt);
+          next = Math.min(next, due);
         }
       }
-      forget.forEach(seen::remove);
+      for (Long due : done) {
+        List<String> ids = slots.get(due).read();
+        if (ids != null) {
+          ids.forEach(seen::remove);
+        }
+        slots.remove(due);
+      }
       if (next == Long.MAX_VALUE) {
         sweepAt.clear();
         return;
       }
-      long due = slotEnd(next);
-      sweep.withNoOutputTimestamp().set(new Instant(due));
-      sweepAt.write(due);
+      sweep.withNoOutputTimestamp().set(new Instant(next));
+      sweepAt.write(next);
     }
 
-    private long forgetAt(long eventTime) {
+    /**
+     * When the ids whose first copy has event time {@code eventTime} are forgotten: the end of the
+     * sweep slot holding {@code eventTime} plus the horizon (at most the end of the global window).
+     */
+    private long slotEnd(long eventTime) {
       long max = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
-      return eventTime >= max - horizon.getMillis() ? max : eventTime + horizon.getMillis();
+      if (eventTime >= max - horizon.getMillis() - slot) {
+        return max;
+      }
+      long t = eventTime + horizon.getMillis();
+      return Math.floorDiv(t + slot - 1, slot) * slot;
     }
-
-    /** The end of {@code t}'s sweep slot (at most the end of the global window). */
-    private long slotEnd(long t) {
-      long max = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
-      long end = Math.floorDiv(t + slot - 1, slot) * slot;
-      return end < t || end > max ? max : end;
-    }
-  }
-
-  /** What a bucket remembers of an event_id: its first copy's content hash and when to forget. */
-  static final class Seen {
-    static final Coder<Seen> CODER = new SeenCoder();
-
-    final int hash;
-    final long forgetAt;
-
-    Seen(int hash, long forgetAt) {
-      this.hash = hash;
-      this.forgetAt = forgetAt;
-    }
-  }
-
-  private static final class SeenCoder extends AtomicCoder<Seen> {
-    @Override
-    public void encode(Seen value, OutputStream out) throws IOException {
-      DataOutputStream data = new DataOutputStream(out);
-      data.writeInt(value.hash);
-      data.writeLong(value.forgetAt);
-    }
-
-    @Override
-    public Seen decode(InputStream in) throws IOException {
-      DataInputStream data = new DataInputStream(in);
-      return new Seen(data.readInt(), data.readLong());
-    }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 
   static final class KeyFn extends DoFn<Event, KV<String, KV<Boolean, Event>>> {
