@@ -14,7 +14,7 @@ final class EventTimes {
    * a valid event: it becomes a dead letter, and must neither move the watermark nor be windowed.
    */
   static Instant of(byte @Nullable [] value) {
-    EventParser.Result r = EventParser.parse(value);
+    EventParser.Result r = EventParser.parseOnce(value);
     return r.isValid()
         ? new Instant(r.event().timestampMillis())
         : BoundedWindow.TIMESTAMP_MIN_VALUE;

@@ -131,6 +131,32 @@ public final class EventParser {
     }
   }
 
+  /**
+   * {@link #parse}, remembering the last value parsed on this thread (by identity of the array, not
+   * by content) with its result. A streaming source stamps each record with its event time as it
+   * reads it, and the parse step chained after it on the same thread then gets the same record:
+   * with this, each record is parsed once. Where the two run apart (another thread, a later
+   * bundle), the value is parsed again: the result is the same either way.
+   */
+  public static Result parseOnce(byte @Nullable [] value) {
+    LastParse last = LAST_PARSE.get();
+    if (value != null && last.value == value) {
+      return last.result;
+    }
+    Result r = parse(value);
+    last.value = value;
+    last.result = r;
+    return r;
+  }
+
+  private static final ThreadLocal<LastParse> LAST_PARSE = ThreadLocal.withInitial(LastParse::new);
+
+  /** See {@link #parseOnce}. */
+  private static final class LastParse {
+    byte @Nullable [] value;
+    @Nullable Result result;
+  }
+
   /** Parses the raw value of one record. Never throws. */
   public static Result parse(byte @Nullable [] value) {
     if (value == null) {

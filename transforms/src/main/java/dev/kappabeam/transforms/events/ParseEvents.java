@@ -57,7 +57,7 @@ public final class ParseEvents extends PTransform<PCollection<SourceRecord>, PCo
     @ProcessElement
     public void process(@Element SourceRecord record, MultiOutputReceiver out) {
       read.inc();
-      EventParser.Result r = EventParser.parse(record.value());
+      EventParser.Result r = EventParser.parseOnce(record.value());
       if (r.isValid()) {
         parsed.inc();
         Event e = r.event();

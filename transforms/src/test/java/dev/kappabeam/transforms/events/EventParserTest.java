@@ -2,7 +2,9 @@ package dev.kappabeam.transforms.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -29,6 +31,28 @@ class EventParserTest {
 
   private static String view(String fields) {
     return "{\"event_id\":\"e-1\",\"user_id\":\"u-1\",\"type\":\"view\"," + fields + "}";
+  }
+
+  /** parseOnce answers as parse does, and reuses the result only for the very same array. */
+  @Test
+  void parseOnceRemembersOnlyTheSameArray() {
+    byte[] a =
+        "{\"event_id\":\"e-1\",\"user_id\":\"u-1\",\"type\":\"view\",\"ts\":\"2026-11-25T10:00:00Z\"}"
+            .getBytes(StandardCharsets.UTF_8);
+    byte[] b =
+        "{\"event_id\":\"e-2\",\"user_id\":\"u-1\",\"type\":\"view\",\"ts\":\"2026-11-25T10:00:01Z\"}"
+            .getBytes(StandardCharsets.UTF_8);
+    EventParser.Result first = EventParser.parseOnce(a);
+    assertSame(first, EventParser.parseOnce(a));
+    assertEquals(EventParser.parse(a).event(), first.event());
+    EventParser.Result other = EventParser.parseOnce(b);
+    assertEquals("e-2", other.event().eventId());
+    byte[] copyOfA = a.clone();
+    EventParser.Result again = EventParser.parseOnce(copyOfA);
+    assertNotSame(first, again);
+    assertEquals(first.event(), again.event());
+    assertFalse(EventParser.parseOnce(null).isValid());
+    assertFalse(EventParser.parseOnce(null).isValid());
   }
 
   @Test
