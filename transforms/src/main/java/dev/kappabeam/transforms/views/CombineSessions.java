@@ -370,6 +370,10 @@ public final class CombineSessions<A, S>
     private final StateSpec<ValueState<Integer>> earlyTimerSetSpec =
         StateSpecs.value(VarIntCoder.of());
 
+    /** When the watermark timer is set for (it is moved earlier at once, later only when fired). */
+    @StateId("watermarkAt")
+    private final StateSpec<ValueState<Long>> watermarkAtSpec = StateSpecs.value(VarLongCoder.of());
+
     @TimerId("watermark")
     private final TimerSpec watermarkSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
@@ -392,6 +396,7 @@ public final class CombineSessions<A, S>
         @Element KV<String, Partial<A>> element,
         @StateId("sessions") ValueState<List<Open<A>>> state,
         @StateId("earlyTimerSet") ValueState<Integer> earlyTimerSet,
+        @StateId("watermarkAt") ValueState<Long> watermarkAt,
         @TimerId("watermark") Timer watermark,
         @TimerId("early") Timer early,
         OutputReceiver<KV<String, S>> out) {
@@ -429,7 +434,14 @@ public final class CombineSessions<A, S>
       }
       sessions.add(merged);
       state.write(sessions);
-      setWatermarkTimer(sessions, watermark);
+      // A session usually grows later with each event: the timer stays at the earlier time and,
+      // when it fires there, finds nothing due and moves on (one timer per gap, not per event).
+      long next = nextWatermarkTime(sessions);
+      Long at = watermarkAt.read();
+      if (at == null || next < at) {
+        watermark.set(new Instant(next));
+        watermarkAt.write(next);
+      }
       if (!merged.pastEnd && earlyFiringInterval != null && earlyTimerSet.read() == null) {
         early.offset(earlyFiringInterval).setRelative();
         earlyTimerSet.write(1);
@@ -462,6 +474,7 @@ public final class CombineSessions<A, S>
         @Timestamp Instant firedAt,
         @StateId("sessions") ValueState<List<Open<A>>> state,
         @StateId("earlyTimerSet") ValueState<Integer> earlyTimerSet,
+        @StateId("watermarkAt") ValueState<Long> watermarkAt,
         @TimerId("watermark") Timer watermark,
         @TimerId("early") Timer early,
         OutputReceiver<KV<String, S>> out) {
@@ -492,10 +505,13 @@ public final class CombineSessions<A, S>
         earlyTimerSet.clear();
         early.clear();
         watermark.clear();
+        watermarkAt.clear();
         return;
       }
       state.write(open);
-      setWatermarkTimer(open, watermark);
+      long next = nextWatermarkTime(open);
+      watermark.set(new Instant(next));
+      watermarkAt.write(next);
     }
 
     private interface Output<T> {
@@ -517,12 +533,13 @@ public final class CombineSessions<A, S>
       s.dirty = false;
     }
 
-    private void setWatermarkTimer(List<Open<A>> sessions, Timer watermark) {
+    /** The next session end, or expiry of a session past its end. */
+    private long nextWatermarkTime(List<Open<A>> sessions) {
       long next = Long.MAX_VALUE;
       for (Open<A> s : sessions) {
         next = Math.min(next, s.pastEnd ? s.maxTimestamp() + lateness : s.maxTimestamp());
       }
-      watermark.set(new Instant(next));
+      return next;
     }
 
     private static <A> List<Open<A>> read(ValueState<List<Open<A>>> state) {
