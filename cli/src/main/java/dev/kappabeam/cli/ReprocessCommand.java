@@ -425,6 +425,7 @@ final class ReprocessCommand implements Callable<Integer> {
                     + " --version "
                     + version);
           } else {
+            CutoverPauseForTests.beforeSwitch(version);
             cutover(view, registry);
           }
           live = true;
