@@ -99,7 +99,7 @@ class ControllerKillIT {
   }
 
   @ParameterizedTest(name = "killed at {0} on {1}")
-  @CsvSource({"CATCH_UP, direct", "BEFORE_SWITCH, direct"})
+  @CsvSource({"CATCH_UP, direct", "BEFORE_SWITCH, direct", "AFTER_SWITCH, direct"})
   void aKilledControllerIsDeadAndTheSameReprocessResumesIt(KillPoint point, String runner)
       throws Exception {
     String tag = point.name().toLowerCase(Locale.ROOT).replace("_", "") + "_" + runner;
