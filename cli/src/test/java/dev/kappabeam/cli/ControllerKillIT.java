@@ -99,7 +99,14 @@ class ControllerKillIT {
   }
 
   @ParameterizedTest(name = "killed at {0} on {1}")
-  @CsvSource({"CATCH_UP, direct", "BEFORE_SWITCH, direct", "AFTER_SWITCH, direct"})
+  @CsvSource({
+    "CATCH_UP, direct",
+    "BEFORE_SWITCH, direct",
+    "AFTER_SWITCH, direct",
+    "CATCH_UP, flink",
+    "BEFORE_SWITCH, flink",
+    "AFTER_SWITCH, flink"
+  })
   void aKilledControllerIsDeadAndTheSameReprocessResumesIt(KillPoint point, String runner)
       throws Exception {
     String tag = point.name().toLowerCase(Locale.ROOT).replace("_", "") + "_" + runner;
@@ -235,7 +242,7 @@ class ControllerKillIT {
       assertEquals(RegisteredVersion.STOPPED, after.jobState(), "--exit-after-cutover: " + after);
       assertEquals(Status.RETIRED, registry.get(VIEW.name(), v1).orElseThrow().status());
       assertTrue(it.store.tableExists(VIEW, v1), "v1 is kept for rollback");
-      assertCounters(v2, v2Oracle);
+      assertCounters(v2, v2Oracle, runner);
       assertEquals(List.of(), it.kafka.readAll(topic + ".late"), "nothing on the late topic");
       reader.assertOnlyWholeVersions();
       assertTrue(recovered < 120, "recovered in " + recovered + " s");
@@ -253,11 +260,18 @@ class ControllerKillIT {
     }
   }
 
-  /** Published counters of the resumed job: the oracle's, adding up, nothing late. */
-  private static void assertCounters(String version, Oracle.Result oracle) {
+  /**
+   * Published counters of the resumed job: the oracle's, adding up, nothing late. A Flink job's
+   * Beam metrics reach kb only when it ends, and a reprocess cancels its job: there only the
+   * records read (which the job reports itself) are published and checked.
+   */
+  private static void assertCounters(String version, Oracle.Result oracle, String runner) {
     try (VersionCounters counters = new VersionCounters(it.config)) {
       VersionCounters.Snapshot c = counters.read(VIEW.name(), version);
       assertEquals(oracle.read(), c.get(CounterNames.READ), c.toString());
+      if (runner.equals("flink")) {
+        return;
+      }
       assertEquals(
           c.get(CounterNames.READ),
           c.get(CounterNames.ACCEPTED)
