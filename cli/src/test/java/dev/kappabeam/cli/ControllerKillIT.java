@@ -246,6 +246,12 @@ class ControllerKillIT {
       assertEquals(List.of(), it.kafka.readAll(topic + ".late"), "nothing on the late topic");
       reader.assertOnlyWholeVersions();
       assertTrue(recovered < 120, "recovered in " + recovered + " s");
+
+      // The retired v1 is dropped as after any reprocess; v2 keeps serving.
+      kbOk(it.stack, "drop", "--view", VIEW.name(), "--version", v1);
+      assertEquals(Status.DROPPED, registry.get(VIEW.name(), v1).orElseThrow().status());
+      assertTrue(!it.store.tableExists(VIEW, v1), "v1's table is gone");
+      assertRows(VIEW, v2Expected, "v2 oracle", it.store.readLive(VIEW), "the live alias");
       System.err.printf(
           Locale.ROOT,
           "ControllerKillIT %s on %s: kill to cutover by the re-run %.1f s (re-run %.1f s);"
