@@ -375,7 +375,7 @@ final class RegistryCommands {
                       + " on "
                       + r.jobHost()
                       + ")"
-                      + (r.status() == Status.BUILDING
+                      + (r.status() == Status.BUILDING || r.status() == Status.LIVE
                           ? "; resume with: kb reprocess --view "
                               + v.name()
                               + " --version "

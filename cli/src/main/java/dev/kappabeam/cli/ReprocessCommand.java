@@ -53,7 +53,9 @@ import picocli.CommandLine.Unmatched;
  * a version that is still building and whose job is dead (heartbeat stale, or its local pid gone)
  * resumes it with the recorded topic, start point and logic flags: the group is rewound to the
  * start point and the log replayed (the job's window state died with it), and the idempotent sink
- * makes the replay land exactly.
+ * makes the replay land exactly. A version that is live already and whose job is dead or failed
+ * (the controller died after the cutover's switch) is resumed the same way, without a second
+ * switch: its replay only rewrites rows with more progress, so readers of the alias see no change.
  */
 @Command(
     name = "reprocess",
@@ -176,7 +178,12 @@ final class ReprocessCommand implements Callable<Integer> {
     RegisteredVersion row;
     if (existing.isPresent() && existing.get().status() != Status.DROPPED) {
       RegisteredVersion e = existing.get();
-      if (e.status() != Status.BUILDING) {
+      // A controller killed after its cutover left a live version whose job is dead: running it
+      // again restarts that job (the switch itself is done and is not repeated).
+      boolean crashedLive =
+          e.status() == Status.LIVE
+              && List.of("dead", RegisteredVersion.FAILED).contains(JobHost.describe(e, stale));
+      if (e.status() != Status.BUILDING && !crashedLive) {
         throw new CliException(
             ExitCodes.ENVIRONMENT,
             "version "
@@ -230,8 +237,13 @@ final class ReprocessCommand implements Callable<Integer> {
       resume = true;
       row = e;
       System.err.printf(
-          "kb: resuming version %s of %s (its job %s is %s): replaying from %s%n",
-          version, view.name(), e.jobId(), JobHost.describe(e, stale), from);
+          "kb: resuming version %s of %s (its job %s is %s): replaying from %s%s%n",
+          version,
+          view.name(),
+          e.jobId(),
+          JobHost.describe(e, stale),
+          from,
+          crashedLive ? "; it is live already, so there is no cutover to make" : "");
     } else {
       if (store.tableExists(view, version)) {
         throw new CliException(
@@ -425,6 +437,7 @@ final class ReprocessCommand implements Callable<Integer> {
                     + " --version "
                     + version);
           } else {
+            CutoverPauseForTests.beforeSwitch(version);
             cutover(view, registry);
           }
           live = true;
@@ -452,6 +465,11 @@ final class ReprocessCommand implements Callable<Integer> {
 
   private void cutover(ViewDefinition view, ViewRegistry registry) {
     ViewRegistry.Switch sw = registry.cutover(view, version);
+    if (sw.at() == null) {
+      System.out.println(
+          view.name() + " reads " + version + " already (live since before this run)");
+      return;
+    }
     System.out.println(
         "cut over: "
             + view.name()

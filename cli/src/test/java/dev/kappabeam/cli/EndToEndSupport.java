@@ -45,8 +45,15 @@ final class EndToEndSupport {
    * a test can kill as a crash would.
    */
   static Process startKbProcess(List<String> args, java.io.File log) throws java.io.IOException {
+    return startKbProcess(List.of(), args, log);
+  }
+
+  /** The same, with these JVM options (e.g. {@code -Dname=value}) before the main class. */
+  static Process startKbProcess(List<String> jvmOptions, List<String> args, java.io.File log)
+      throws java.io.IOException {
     List<String> command = new ArrayList<>();
     command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Kb.class.getName());
