@@ -69,9 +69,11 @@ final class FlinkSessionProcesses implements AutoCloseable {
 
   /**
    * Writes the configuration under {@code dir} and starts the JobManager; returns once its REST
-   * endpoint answers. Start TaskManagers with {@link #startTaskManager()}.
+   * endpoint answers. Start TaskManagers with {@link #startTaskManager()}. Logs of an earlier
+   * session in {@code dir} are overwritten.
    */
   static FlinkSessionProcesses start(Path dir, int slotsPerTaskManager) throws Exception {
+    dir = dir.toAbsolutePath();
     Files.createDirectories(dir.resolve("tmp"));
     int restPort = freePort();
     Map<String, String> conf = new LinkedHashMap<>();
@@ -256,10 +258,7 @@ final class FlinkSessionProcesses implements AutoCloseable {
     cmd.add("--configDir");
     cmd.add(dir.toString());
     Path log = dir.resolve(name + ".log");
-    return new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   private static int freePort() {

@@ -40,10 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The JobManager and the TaskManagers are processes of their own ({@link
  * FlinkSessionProcesses}); the job is the shaded jar, submitted as {@code flink run} would, with
- * checkpoints every 2 s to local disk and a fixed-delay restart (1 s). Once the job has completed a
- * checkpoint and written rows, the test kills the TaskManager's JVM with SIGKILL and starts a new
- * one. The workload (60,000 records) is large enough that the kill lands mid-replay. The times to
- * recover are logged (the README's fault matrix quotes them).
+ * unaligned checkpoints every 2 s to local disk and a fixed-delay restart (1 s). Once the job has
+ * completed a checkpoint and written rows, the test kills the TaskManager's JVM with SIGKILL and
+ * starts a new one. The times to recover are logged (the README's fault matrix quotes them).
  */
 @Tag("faults")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -53,7 +52,7 @@ class FlinkTaskManagerKillIT {
   /** Set by the failsafe configuration: target/kappa-beam-runner-flink-VERSION-shaded.jar. */
   private static final String SHADED_JAR_PROPERTY = "kb.flink.shadedJar";
 
-  private static final int RECORDS = 60_000;
+  private static final int RECORDS = 120_000;
 
   @TempDir static Path tempDir;
 
@@ -66,7 +65,8 @@ class FlinkTaskManagerKillIT {
     assertTrue(
         Files.isRegularFile(jar),
         "-D" + SHADED_JAR_PROPERTY + " must name the shaded jar (run `mvn verify`), got " + jar);
-    flink = FlinkSessionProcesses.start(tempDir.resolve("flink"), 2);
+    // Under target/, so that the processes' logs outlive a failed run.
+    flink = FlinkSessionProcesses.start(Path.of("target", "flink-task-manager-kill"), 2);
     flink.startTaskManager();
     fixture = ParityFixture.start(tempDir.resolve("stack"), "flink-tm-kill", RECORDS);
   }
@@ -95,6 +95,9 @@ class FlinkTaskManagerKillIT {
             "--parallelism=2",
             "--filesToStage=" + jar.toAbsolutePath(),
             "--checkpointingInterval=2000",
+            // Aligned barriers queue behind the replay's backpressured buffers: the first
+            // checkpoint then completed only seconds before the replay's end.
+            "--unalignedCheckpointEnabled=true",
             // With checkpoints on, Beam keeps finished sources alive unless told otherwise, and a
             // drained run would never end; Flink 1.19 checkpoints on after tasks finish.
             "--shutdownSourcesAfterIdleMs=0",
@@ -107,13 +110,24 @@ class FlinkTaskManagerKillIT {
             () -> fixture.run("k1", flags, "--mode=STREAMING", "--drainWhenCaughtUp=true"));
     JobID job = awaitRunningJob(run);
 
-    Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
-    while (flink.checkpoints(job).getCounts().getNumberCompletedCheckpoints() < 1
-        || fixture.store().readAll(Views.all().get(0), "k1").isEmpty()) {
+    Instant started = Instant.now();
+    Instant deadline = started.plus(Duration.ofMinutes(2));
+    long checkpoints = 0;
+    boolean rows = false;
+    while (checkpoints < 1 || !rows) {
+      JobStatus status = flink.client().getJobStatus(job).get(30, TimeUnit.SECONDS);
       assertTrue(
-          flink.client().getJobStatus(job).get(30, TimeUnit.SECONDS) == JobStatus.RUNNING,
-          "the replay ended before a checkpoint and a first row; make the workload larger");
-      assertTrue(Instant.now().isBefore(deadline), "no checkpoint and no row within 2 minutes");
+          status == JobStatus.RUNNING && Instant.now().isBefore(deadline),
+          String.format(
+              "after %s the job is %s with %d completed checkpoint(s) and %s rows; the kill must"
+                  + " come after a checkpoint and a first row, before the end (see %s)",
+              Duration.between(started, Instant.now()),
+              status,
+              checkpoints,
+              rows ? "some" : "no",
+              flink.log("jobmanager")));
+      checkpoints = flink.checkpoints(job).getCounts().getNumberCompletedCheckpoints();
+      rows = !fixture.store().readAll(Views.all().get(0), "k1").isEmpty();
       Thread.sleep(100);
     }
     long lastBeforeKill =
@@ -132,9 +146,13 @@ class FlinkTaskManagerKillIT {
     CheckpointingStatistics.RestoredCheckpointStatistics restored =
         flink.checkpoints(job).getLatestCheckpoints().getRestoredCheckpointStatistics();
     assertTrue(restored != null, "the job restored no checkpoint after the kill");
+    // The latest completed checkpoint: the one seen before the kill or one completed right after.
     assertTrue(
-        restored.getId() <= lastBeforeKill,
-        "restored checkpoint " + restored.getId() + ", the last before the kill " + lastBeforeKill);
+        restored.getId() >= lastBeforeKill,
+        "restored checkpoint "
+            + restored.getId()
+            + ", completed before the kill "
+            + lastBeforeKill);
     LOG.info(
         "TaskManager killed mid-replay: JobManager noticed after {} ms, new TaskManager registered"
             + " after {} ms, checkpoint {} restored, every task running again after {} ms, job"
@@ -158,26 +176,28 @@ class FlinkTaskManagerKillIT {
   /**
    * The job's counters after a restart are those of its last attempt only: Beam's Flink runner
    * keeps metrics in a Flink accumulator, and Flink reports a job's accumulators from the current
-   * attempt of each task; the killed attempt's counts are gone, and the restored one starts from 0
-   * at the checkpoint. So they add up (every record read is accepted, dead-lettered or a removed
-   * duplicate; nothing late), and cover only what was read after the restored checkpoint: less than
-   * the whole range (a restart from scratch would read it all), and not nothing.
+   * attempt of each task; the killed attempt's counts are gone. They cover what was read after the
+   * restored checkpoint: less than the whole range (a restart from scratch would read it all), and
+   * not nothing. Read, parse and the dead-letter split run in one task, so read = parsed +
+   * dead-lettered. De-duplication and the late split run in other tasks, which also process the
+   * records that were in flight between the tasks at the (unaligned) checkpoint and are restored
+   * from it, read and parsed by the killed attempt: so accepted + duplicates removed + late is at
+   * least parsed, and the excess is that in-flight data.
    */
   private static void assertCountersOfTheRestoredAttemptAddUp(Map<String, Long> c) {
     String counters = "counters " + c + ", oracle " + fixture.expected();
     long read = c.get(CounterNames.READ);
-    assertEquals(read, c.get(CounterNames.PARSED) + c.get(CounterNames.DEAD_LETTERED), counters);
-    assertEquals(
-        read,
-        c.get(CounterNames.ACCEPTED)
-            + c.get(CounterNames.DEAD_LETTERED)
-            + c.get(CounterNames.DUPLICATES_REMOVED)
-            + c.get(CounterNames.LATE),
-        counters);
+    long parsed = c.get(CounterNames.PARSED);
+    assertEquals(read, parsed + c.get(CounterNames.DEAD_LETTERED), counters);
     assertEquals(0L, c.get(CounterNames.LATE), counters);
+    long downstream =
+        c.get(CounterNames.ACCEPTED)
+            + c.get(CounterNames.DUPLICATES_REMOVED)
+            + c.get(CounterNames.LATE);
+    assertTrue(downstream >= parsed, counters);
     assertTrue(read > 0 && read < fixture.expected().read(), counters);
-    assertTrue(c.get(CounterNames.DEAD_LETTERED) <= fixture.expected().deadLettered(), counters);
-    assertTrue(c.get(CounterNames.DUPLICATES_REMOVED) <= fixture.expected().duplicates(), counters);
+    LOG.info(
+        "counters of the restarted attempt: {} (restored in flight: {})", c, downstream - parsed);
   }
 
   /** The one job the cluster runs, once it is RUNNING; fails if the run ends first. */
@@ -219,6 +239,9 @@ class FlinkTaskManagerKillIT {
               || details.getJobStatus().isGloballyTerminalState())) {
         return Instant.now();
       }
+      assertTrue(
+          restarted || !details.getJobStatus().isGloballyTerminalState(),
+          "the job ended " + details.getJobStatus() + " without a restart: the kill came too late");
       Thread.sleep(100);
     }
     throw new AssertionError(job + " did not run again within 2 minutes of the kill");
