@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.client.deployment.StandaloneClusterId;
@@ -57,7 +58,7 @@ final class FlinkSessionProcesses implements AutoCloseable {
   private final Process jobManager;
   private final int restPort;
   private final RestClusterClient<StandaloneClusterId> client;
-  private final List<Process> taskManagers = new ArrayList<>();
+  private final List<Process> taskManagers = new CopyOnWriteArrayList<>();
 
   private FlinkSessionProcesses(
       Path dir, Process jobManager, int restPort, RestClusterClient<StandaloneClusterId> client) {
@@ -116,6 +117,8 @@ final class FlinkSessionProcesses implements AutoCloseable {
     RestClusterClient<StandaloneClusterId> client =
         new RestClusterClient<>(clientConf, StandaloneClusterId.getInstance());
     FlinkSessionProcesses session = new FlinkSessionProcesses(dir, jm, restPort, client);
+    // A test JVM that dies without closing the session must not leave its Flink JVMs behind.
+    Runtime.getRuntime().addShutdownHook(new Thread(session::destroyProcesses));
     try {
       Instant deadline = Instant.now().plus(STARTUP);
       while (true) {
@@ -216,6 +219,11 @@ final class FlinkSessionProcesses implements AutoCloseable {
       stop(tm);
     }
     stop(jobManager);
+  }
+
+  private void destroyProcesses() {
+    taskManagers.forEach(Process::destroyForcibly);
+    jobManager.destroyForcibly();
   }
 
   private static void stop(Process p) {
