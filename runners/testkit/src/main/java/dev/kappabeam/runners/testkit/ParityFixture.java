@@ -16,6 +16,7 @@ import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
+import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewDiff;
@@ -44,10 +45,15 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.values.Row;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -234,6 +240,42 @@ public final class ParityFixture implements AutoCloseable {
           .mapToLong(Long::longValue)
           .sum();
     }
+  }
+
+  /**
+   * The source coordinates ({@code partition/offset}, from the {@code kb.source.*} headers) of
+   * every record on the dead-letter topic ({@code <topic>.dlq}), all versions together, copies
+   * included: a run restarted from a checkpoint writes again the dead letters its lost attempt
+   * wrote after that checkpoint (the Kafka sink is at-least-once).
+   */
+  public List<String> deadLetterSources() {
+    String dlq = topic + ".dlq";
+    List<String> out = new ArrayList<>();
+    try (KafkaOffsets kafka = new KafkaOffsets(stack.bootstrapServers());
+        KafkaConsumer<byte[], byte[]> consumer =
+            new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = kafka.partitions(dlq);
+      Map<TopicPartition, Long> end = kafka.offsets(partitions, OffsetSpec.latest());
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        assertTrue(System.nanoTime() < deadline, "reading " + dlq + " took over a minute");
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(java.time.Duration.ofSeconds(1))) {
+          out.add(
+              header(r, KafkaSinks.SOURCE_PARTITION) + "/" + header(r, KafkaSinks.SOURCE_OFFSET));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
+    org.apache.kafka.common.header.Header h = r.headers().lastHeader(key);
+    return h == null ? "?" : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** What the oracle computed from the workload. */
