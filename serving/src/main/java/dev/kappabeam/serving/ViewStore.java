@@ -35,16 +35,16 @@ import org.slf4j.LoggerFactory;
  * key columns. The SQL is the same on PostgreSQL 15+ and on H2 2.x in PostgreSQL mode.
  *
  * <p>{@link #apply} is the sink's write: rows are accumulating panes that may arrive more than once
- * and in any order, and a batch is applied in one transaction with the rule of {@link
- * ViewDefinition#supersedes} exactly as {@link ViewTable#apply} does, so a replayed or retried
- * bundle changes nothing and the end state does not depend on arrival order. Keyed views use a SQL
- * {@code MERGE} that only replaces a row whose progress column is strictly smaller; session views
- * lock the batch's users (rows of the store-wide {@code kb_apply_locks} table, 64 buckets per
- * session table), read their sessions, apply the batch to them with {@link ViewTable} and write the
- * difference (deletes of superseded sessions, inserts of new ones). Both run at READ COMMITTED and
- * are safe with any number of concurrent writers. A transaction aborted for a serialization
- * failure, a deadlock, a lock timeout or a concurrent insert of the same key is retried as a whole
- * up to {@link StoreConfig#maxAttempts()} times.
+ * and in any order, and a batch is applied in one transaction (per range of users' lock buckets,
+ * for session views) with the rule of {@link ViewDefinition#supersedes} exactly as {@link
+ * ViewTable#apply} does, so a replayed or retried bundle changes nothing and the end state does not
+ * depend on arrival order. Keyed views use a SQL {@code MERGE} that only replaces a row whose
+ * progress column is strictly smaller; session views lock the batch's users (rows of the store-wide
+ * {@code kb_apply_locks} table, 64 buckets per session table), read their sessions, apply the batch
+ * to them with {@link ViewTable} and write the difference (deletes of superseded sessions, inserts
+ * of new ones). Both run at READ COMMITTED and are safe with any number of concurrent writers. A
+ * transaction aborted for a serialization failure, a deadlock, a lock timeout or a concurrent
+ * insert of the same key is retried as a whole up to {@link StoreConfig#maxAttempts()} times.
  *
  * <p>Each call opens its own connection, so one instance may be shared by threads. Reads ({@link
  * #readAll}, {@link #export}, {@link #diff}) hold the whole version in memory: views are
@@ -223,7 +223,10 @@ public final class ViewStore implements AutoCloseable {
   }
 
   /**
-   * Applies a batch of panes of {@code view} to its table {@code version}, in one transaction.
+   * Applies a batch of panes of {@code view} to its table {@code version}: keyed views in one
+   * transaction; session views in one transaction per range of {@link
+   * #LOCK_BUCKETS_PER_TRANSACTION} lock buckets (all rows of a user in one, so a reader never sees
+   * a user's sessions half applied).
    *
    * <p>The result is that of {@link ViewTable#applyAll} over the table's rows followed by {@code
    * rows} in order, so applying the same batch twice, or the same panes in other batches and
@@ -262,12 +265,19 @@ public final class ViewStore implements AutoCloseable {
                 inTransaction(
                     what, Connection.TRANSACTION_READ_COMMITTED, c -> applyKeyed(c, sql, latest)));
       case SESSION:
-        return onTable(
-            view,
-            version,
-            () ->
-                inTransaction(
-                    what, Connection.TRANSACTION_READ_COMMITTED, c -> applySessions(c, sql, rows)));
+        int written = 0;
+        for (List<Row> part : byLockRange(view, rows)) {
+          written +=
+              onTable(
+                  view,
+                  version,
+                  () ->
+                      inTransaction(
+                          what,
+                          Connection.TRANSACTION_READ_COMMITTED,
+                          c -> applySessions(c, sql, part)));
+        }
+        return written;
       default:
         throw new IllegalStateException(view.kind().toString());
     }
@@ -398,6 +408,28 @@ public final class ViewStore implements AutoCloseable {
       }
     }
     return written;
+  }
+
+  /**
+   * Lock buckets per transaction of a session batch. A batch of a few thousand users touches every
+   * lock bucket, so two writers applying whole batches (the sink's subtasks) would queue behind
+   * each other; applied range by range, in the same order by every writer, the second one follows
+   * the first a range behind instead of waiting for all of it.
+   */
+  static final int LOCK_BUCKETS_PER_TRANSACTION = 8;
+
+  /**
+   * {@code rows} split by range of lock buckets (see {@link #LOCK_BUCKETS_PER_TRANSACTION}), ranges
+   * in ascending order, rows in their order: all rows of a user are in one part, in order.
+   */
+  private static List<List<Row>> byLockRange(ViewDefinition view, List<Row> rows) {
+    String partition = view.partitionColumn();
+    java.util.TreeMap<Integer, List<Row>> parts = new java.util.TreeMap<>();
+    for (Row r : rows) {
+      int range = TableSql.lockBucket(r.getValue(partition)) / LOCK_BUCKETS_PER_TRANSACTION;
+      parts.computeIfAbsent(range, k -> new ArrayList<>()).add(r);
+    }
+    return new ArrayList<>(parts.values());
   }
 
   private static int applySessions(Connection c, TableSql sql, List<Row> rows) throws SQLException {

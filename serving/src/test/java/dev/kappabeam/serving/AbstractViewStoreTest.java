@@ -327,6 +327,55 @@ abstract class AbstractViewStoreTest {
     }
   }
 
+  /**
+   * Session batches as a streaming sink writes them: thousands of users per batch, so each batch
+   * spans every lock range and is applied range by range; two writers at once, each with every
+   * user's panes (growing sessions, a merge, a repeat) in its own order and batching.
+   */
+  @Test
+  void largeSessionBatchesFromTwoWritersGiveTheReferenceView() throws Exception {
+    List<Row> panes = new ArrayList<>();
+    for (int u = 0; u < 1500; u++) {
+      String user = "u-" + u;
+      Instant start = TestRows.T0.plus(Duration.standardMinutes(u % 50));
+      panes.add(TestRows.session(user, start, start.plus(Duration.standardMinutes(30)), 1, 0));
+      panes.add(TestRows.session(user, start, start.plus(Duration.standardMinutes(40)), 2, 0));
+      Instant later = start.plus(Duration.standardMinutes(75));
+      panes.add(TestRows.session(user, later, later.plus(Duration.standardMinutes(30)), 1, 1));
+      // a late event bridges the two sessions: one merged session replaces both
+      panes.add(TestRows.session(user, start, later.plus(Duration.standardMinutes(30)), 4, 1));
+      panes.add(TestRows.session(user, start, start.plus(Duration.standardMinutes(40)), 2, 0));
+    }
+    String v = newTable(Views.USER_SESSIONS);
+    ViewStore patient = new ViewStore(config().withMaxAttempts(50));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<?>> writers = new ArrayList<>();
+      for (int w = 0; w < 2; w++) {
+        List<Row> mine = new ArrayList<>(panes);
+        java.util.Collections.shuffle(mine, new Random(7 + w));
+        writers.add(
+            pool.submit(
+                () -> {
+                  for (int from = 0; from < mine.size(); from += 2500) {
+                    patient.apply(
+                        Views.USER_SESSIONS,
+                        v,
+                        mine.subList(from, Math.min(mine.size(), from + 2500)));
+                  }
+                }));
+      }
+      for (Future<?> f : writers) {
+        f.get(3, TimeUnit.MINUTES);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<Row> expected = reference(Views.USER_SESSIONS, panes);
+    assertEquals(1500, expected.size());
+    assertEquals(expected, store.readAll(Views.USER_SESSIONS, v));
+  }
+
   @Test
   void concurrentSessionAndItsMergedSessionNeverBothSurvive() throws Exception {
     // Write skew: one writer inserts a short session while another inserts the merged session
