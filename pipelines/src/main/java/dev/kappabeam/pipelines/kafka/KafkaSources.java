@@ -107,7 +107,7 @@ public final class KafkaSources {
                 "ReadKafka",
                 KafkaIO.<byte[], byte[]>readSourceDescriptors()
                     .withBootstrapServers(kafka.bootstrapServers())
-                    .withConsumerFactoryFn(kafka.consumerFactory())
+                    .withConsumerFactoryFn(kafka.pooledConsumerFactory())
                     .withKeyDeserializerAndCoder(
                         ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
                     .withValueDeserializerAndCoder(
