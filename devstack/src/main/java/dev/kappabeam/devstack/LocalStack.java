@@ -104,9 +104,11 @@ public final class LocalStack implements AutoCloseable {
   private final DataDirLock lock;
   private final ServingDatabase database;
   private final int h2Port;
-  private final KafkaBroker broker;
+  private final Path brokerLibDir;
+  private final SecureListener secure;
   private final int securePort;
   private final Path clientSecureFile;
+  private volatile KafkaBroker broker;
   private boolean closed;
 
   private LocalStack(
@@ -115,6 +117,8 @@ public final class LocalStack implements AutoCloseable {
       DataDirLock lock,
       ServingDatabase database,
       KafkaBroker broker,
+      Path brokerLibDir,
+      SecureListener secure,
       int securePort,
       Path clientSecureFile) {
     this.securePort = securePort;
@@ -125,6 +129,8 @@ public final class LocalStack implements AutoCloseable {
     this.database = database;
     this.h2Port = database.port();
     this.broker = broker;
+    this.brokerLibDir = brokerLibDir;
+    this.secure = secure;
   }
 
   /**
@@ -213,7 +219,15 @@ public final class LocalStack implements AutoCloseable {
           h2.port(),
           dataDir);
       return new LocalStack(
-          config, dataDir, lock, h2, broker, secure == null ? -1 : securePort, clientFile);
+          config,
+          dataDir,
+          lock,
+          h2,
+          broker,
+          libDir,
+          secure,
+          secure == null ? -1 : securePort,
+          clientFile);
     } catch (RuntimeException | Error e) {
       if (broker != null) {
         broker.stop(BROKER_STOP_GRACE);
@@ -321,6 +335,55 @@ public final class LocalStack implements AutoCloseable {
   /** Serves the database again on {@link #h2Port()} after {@link #suspendServingDatabase()}. */
   public void resumeServingDatabase() {
     database.resumeServing();
+  }
+
+  /**
+   * Stops the broker as a broker restart looks to its clients: SIGTERM, a controlled shutdown (up
+   * to 30 s, then a kill), after which connections are refused on its ports. Topics, records,
+   * committed offsets and the cluster id stay in the data directory; H2 keeps serving. For fault
+   * tests; {@link #startBroker()} brings it back. Returns whether it stopped cleanly (false: it was
+   * killed, and will recover its log on the next start).
+   *
+   * @throws IllegalStateException if the stack is closed or the broker is already stopped
+   */
+  public synchronized boolean stopBroker() {
+    checkOpen();
+    if (!broker.isAlive()) {
+      throw new IllegalStateException("The Kafka broker is not running; start it first");
+    }
+    return broker.stop(BROKER_STOP_GRACE);
+  }
+
+  /**
+   * Starts the broker again after {@link #stopBroker()} (or after it died) on the same ports, with
+   * the same storage and cluster id, and returns once it answers a describe-cluster request, as
+   * {@link #start} does; clients that kept running reconnect by themselves. Fails with a {@link
+   * LocalStackException} quoting the broker's log if it does not answer within {@link
+   * Config#startTimeout()}.
+   *
+   * @throws IllegalStateException if the stack is closed or the broker is running
+   */
+  public synchronized void startBroker() {
+    checkOpen();
+    if (broker.isAlive()) {
+      throw new IllegalStateException("The Kafka broker is running; stop it first");
+    }
+    broker =
+        KafkaBroker.start(
+            dataDir,
+            brokerLibDir,
+            broker.port(),
+            broker.controllerPort(),
+            secure,
+            securePort,
+            config.brokerHeapMb(),
+            config.startTimeout());
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("The local stack is closed");
+    }
   }
 
   /** Base configuration for Kafka clients of this broker (bootstrap servers only). */

@@ -128,6 +128,40 @@ class LocalStackIT {
             restartedStack.kafkaPort(), restartedStack.controllerPort(), restartedStack.h2Port()));
   }
 
+  /**
+   * A broker restart within a running stack (the fault suite's broker outage): refused while it is
+   * down, then back on the same port with the same cluster id, topics, records and offsets.
+   */
+  @Test
+  void brokerStoppedAndStartedAgainServesTheSameLogOnTheSamePort(TestReporter reporter)
+      throws Exception {
+    try (LocalStack stack = LocalStack.start(LocalStack.Config.of(dataDir).withFreePorts())) {
+      String bootstrap = stack.bootstrapServers();
+      String clusterId = stack.clusterId();
+      long pid = stack.brokerPid();
+      assertTrue(stack.ensureTopic(TOPIC, 2));
+      RecordMetadata first = produce(stack, KEY, VALUE);
+
+      assertTrue(stack.stopBroker(), "a controlled shutdown");
+      assertFalse(stack.isBrokerAlive());
+      assertFalse(Net.isListening(stack.kafkaPort(), 200), "connections are refused");
+      assertThrows(IllegalStateException.class, stack::stopBroker);
+
+      long restarting = System.nanoTime();
+      stack.startBroker();
+      reporter.publishEntry("brokerRestartMillis", Long.toString(millisSince(restarting)));
+      assertTrue(stack.isBrokerAlive());
+      assertTrue(stack.brokerPid() != pid, "a new broker JVM");
+      assertEquals(bootstrap, stack.bootstrapServers());
+      assertEquals(clusterId, stack.clusterId());
+      assertThrows(IllegalStateException.class, stack::startBroker);
+      assertEquals(Optional.of(2), KafkaTopics.partitions(bootstrap, TOPIC));
+      RecordMetadata second = produce(stack, KEY, VALUE);
+      assertEquals(first.partition(), second.partition());
+      assertEquals(first.offset() + 1, second.offset(), "the log went on where it was");
+    }
+  }
+
   @Test
   void secondStackOnSameDataDirIsRefused() {
     try (LocalStack stack = LocalStack.start(LocalStack.Config.of(dataDir).withFreePorts())) {

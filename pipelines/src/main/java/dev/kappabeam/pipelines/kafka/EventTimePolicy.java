@@ -15,6 +15,14 @@ import org.joda.time.Instant;
  * it never holds back the others; since the watermark of the read is the minimum over partitions,
  * that cannot make another partition's backlog late. Invalid records get the minimum timestamp and
  * do not move the watermark.
+ *
+ * <p>"Nothing left to read" is KafkaIO's backlog: the end offset of its last successful end-offset
+ * fetch minus the next offset to read. While the broker is away, Beam's {@code
+ * KafkaUnboundedReader} keeps that end offset and its fetch time (a failed fetch changes neither),
+ * and a reader started meanwhile has none (backlog unknown): a partition with unread records holds
+ * its watermark for as long as the outage lasts, and a caught-up one stays at its last fetch minus
+ * the bound. Only processing time seen at a successful fetch moves an idle partition (checked by
+ * {@code BrokerRestartIT}).
  */
 public final class EventTimePolicy extends TimestampPolicy<byte[], byte[]> {
   private final Duration bound;

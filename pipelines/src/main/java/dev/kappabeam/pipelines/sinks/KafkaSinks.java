@@ -136,11 +136,25 @@ public final class KafkaSinks {
                   .withBootstrapServers(kafka.bootstrapServers())
                   .withProducerFactoryFn(kafka.producerFactory())
                   .withTopic(topic)
-                  .withProducerConfigUpdates(
-                      Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes))
+                  .withProducerConfigUpdates(producerConfig(maxRecordBytes))
                   .withKeySerializer(ByteArraySerializer.class)
                   .withValueSerializer(ByteArraySerializer.class));
     }
+  }
+
+  /**
+   * The producer settings of the sinks: records up to {@code maxRecordBytes}, and Kafka's own
+   * {@code retries} (unlimited within {@code delivery.timeout.ms}, 2 min by default) instead of
+   * KafkaIO's 3, which a broker restart used up before the partitions had a leader again
+   * (NotLeaderOrFollowerException failed the bundle: DirectRunner ended the run, Flink restarted
+   * the job). A client properties file ({@code --kafka-config}) may still set either.
+   */
+  static Map<String, Object> producerConfig(int maxRecordBytes) {
+    return Map.of(
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+        maxRecordBytes,
+        ProducerConfig.RETRIES_CONFIG,
+        Integer.MAX_VALUE);
   }
 
   static final class DeadLetterToRecord

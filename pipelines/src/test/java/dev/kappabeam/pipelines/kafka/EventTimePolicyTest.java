@@ -79,6 +79,44 @@ class EventTimePolicyTest {
     assertEquals(now.minus(BOUND), p.getWatermark(context(0, now)));
   }
 
+  // While the broker is away, Beam 2.62's KafkaUnboundedReader keeps the end offsets and the fetch
+  // time of its last successful end-offset fetch (updateLatestOffsets logs and keeps them on an
+  // exception) and reads nothing, so the contexts below are what a partition shows during an
+  // outage: the same backlog and check time, however long it lasts.
+
+  @Test
+  void partitionWithUnreadRecordsHoldsItsWatermarkWhileTheBrokerIsAway() {
+    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.empty());
+    Instant lastFetch = T0.plus(Duration.standardHours(2)); // a backlog two hours old
+    p.getTimestampForRecord(context(900, lastFetch), record(event(T0)));
+    assertEquals(T0.minus(BOUND), p.getWatermark(context(900, lastFetch)));
+    // Unread records at the last known end offset: neither the frozen fetch time nor a later one
+    // (processing time) moves the watermark, so no unread record can become late.
+    assertEquals(T0.minus(BOUND), p.getWatermark(context(900, lastFetch)));
+    assertEquals(
+        T0.minus(BOUND), p.getWatermark(context(900, lastFetch.plus(Duration.standardMinutes(5)))));
+  }
+
+  @Test
+  void unknownBacklogDoesNotIdleForward() {
+    // A reader (re)started while the broker is away has no end offset yet: backlog unknown (-1).
+    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.of(T0));
+    assertEquals(T0, p.getWatermark(context(-1, T0.plus(Duration.standardHours(2)))));
+  }
+
+  @Test
+  void caughtUpPartitionIdlesOnlyToItsLastEndOffsetFetch() {
+    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.empty());
+    Instant lastFetch = T0.plus(Duration.standardMinutes(1));
+    p.getTimestampForRecord(context(0, lastFetch), record(event(T0)));
+    // Known caught up at lastFetch; during the outage the check time stays there, so does the
+    // watermark (a record appended after the fetch cannot have been missed before it).
+    assertEquals(lastFetch.minus(BOUND), p.getWatermark(context(0, lastFetch)));
+    assertEquals(lastFetch.minus(BOUND), p.getWatermark(context(0, lastFetch)));
+    // Back, with records appended meanwhile: held at the newest event read, never moved back.
+    assertEquals(lastFetch.minus(BOUND), p.getWatermark(context(40, lastFetch.plus(BOUND))));
+  }
+
   @Test
   void resumesFromThePreviousWatermark() {
     EventTimePolicy p = new EventTimePolicy(BOUND, Optional.of(T0));

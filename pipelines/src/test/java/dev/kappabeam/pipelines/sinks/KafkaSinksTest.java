@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.record.AbstractRecords;
@@ -55,6 +57,14 @@ class KafkaSinksTest {
         r.key(),
         r.value(),
         r.headers().toArray());
+  }
+
+  @Test
+  void sinksRetryUntilTheDeliveryTimeoutNotThreeTimes() {
+    // KafkaIO's writer defaults to retries=3: a broker restart failed the bundle (BrokerRestartIT).
+    Map<String, Object> config = KafkaSinks.producerConfig(4096);
+    assertEquals(Integer.MAX_VALUE, config.get(ProducerConfig.RETRIES_CONFIG));
+    assertEquals(4096, config.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
   }
 
   @Test
