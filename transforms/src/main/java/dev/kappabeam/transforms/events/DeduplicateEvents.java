@@ -2,12 +2,17 @@ package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.time.Timestamps;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -311,8 +316,8 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         StateSpecs.map(StringUtf8Coder.of(), VarIntCoder.of());
 
     @StateId("slots")
-    private final StateSpec<MapState<Long, List<String>>> slotsSpec =
-        StateSpecs.map(VarLongCoder.of(), ListCoder.of(StringUtf8Coder.of()));
+    private final StateSpec<MapState<Long, IdChain>> slotsSpec =
+        StateSpecs.map(VarLongCoder.of(), IdChain.CODER);
 
     @StateId("sweepAt")
     private final StateSpec<ValueState<Long>> sweepAtSpec = StateSpecs.value(VarLongCoder.of());
@@ -329,7 +334,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     public void process(
         @Element KV<Integer, Event> element,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("slots") MapState<Long, List<String>> slots,
+        @StateId("slots") MapState<Long, IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep,
         OutputReceiver<Event> out) {
@@ -344,17 +349,15 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         return;
       }
       long due = slotEnd(event.timestampMillis());
-      List<String> ids = slots.get(due).read();
+      IdChain ids = slots.get(due).read();
       if (ids == null) {
-        ids = new ArrayList<>();
         Long at = sweepAt.read();
         if (at == null || due < at) {
           sweep.withNoOutputTimestamp().set(new Instant(due));
           sweepAt.write(due);
         }
       }
-      ids.add(event.eventId());
-      slots.put(due, ids);
+      slots.put(due, new IdChain(event.eventId(), ids));
       out.output(event);
     }
 
@@ -362,7 +365,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     public void onSweep(
         OnTimerContext context,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("slots") MapState<Long, List<String>> slots,
+        @StateId("slots") MapState<Long, IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep) {
       long now = context.fireTimestamp().getMillis(); // timestamp() is the output time
@@ -376,9 +379,8 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         }
       }
       for (Long due : done) {
-        List<String> ids = slots.get(due).read();
-        if (ids != null) {
-          ids.forEach(seen::remove);
+        for (IdChain c = slots.get(due).read(); c != null; c = c.next) {
+          seen.remove(c.id);
         }
         slots.remove(due);
       }
@@ -402,6 +404,55 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       long t = eventTime + horizon.getMillis();
       return Math.floorDiv(t + slot - 1, slot) * slot;
     }
+  }
+
+  /**
+   * The ids of one sweep slot, newest first, as an immutable chain: an id is added by making a new
+   * head, never by changing a stored value, which a checkpoint being written may still be reading
+   * (Flink's heap state with {@code --fasterCopy} hands out the stored objects themselves).
+   */
+  static final class IdChain {
+    static final Coder<IdChain> CODER = new IdChainCoder();
+
+    final String id;
+    final @Nullable IdChain next;
+
+    IdChain(String id, @Nullable IdChain next) {
+      this.id = id;
+      this.next = next;
+    }
+  }
+
+  /** A chain as its length and its ids, newest first (no recursion, however long). */
+  private static final class IdChainCoder extends AtomicCoder<IdChain> {
+    @Override
+    public void encode(IdChain value, OutputStream out) throws IOException {
+      int n = 0;
+      for (IdChain c = value; c != null; c = c.next) {
+        n++;
+      }
+      VarIntCoder.of().encode(n, out);
+      for (IdChain c = value; c != null; c = c.next) {
+        StringUtf8Coder.of().encode(c.id, out);
+      }
+    }
+
+    @Override
+    public IdChain decode(InputStream in) throws IOException {
+      int n = VarIntCoder.of().decode(in);
+      String[] ids = new String[n];
+      for (int i = 0; i < n; i++) {
+        ids[i] = StringUtf8Coder.of().decode(in);
+      }
+      IdChain chain = null;
+      for (int i = n - 1; i >= 0; i--) {
+        chain = new IdChain(ids[i], chain);
+      }
+      return chain;
+    }
+
+    @Override
+    public void verifyDeterministic() {}
   }
 
   static final class KeyFn extends DoFn<Event, KV<String, KV<Boolean, Event>>> {

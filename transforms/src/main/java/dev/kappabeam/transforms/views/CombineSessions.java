@@ -542,9 +542,20 @@ public final class CombineSessions<A, S>
       return next;
     }
 
+    /**
+     * The key's open sessions as copies: they are changed in place and written back, and the
+     * objects in the state may still be read by a checkpoint being written (Flink's heap state with
+     * {@code --fasterCopy} hands out the stored objects themselves).
+     */
     private static <A> List<Open<A>> read(ValueState<List<Open<A>>> state) {
       List<Open<A>> sessions = state.read();
-      return sessions == null ? new ArrayList<>(2) : new ArrayList<>(sessions);
+      List<Open<A>> out = new ArrayList<>(sessions == null ? 2 : sessions.size() + 1);
+      if (sessions != null) {
+        for (Open<A> s : sessions) {
+          out.add(new Open<>(s.start, s.end, s.accumulator, s.panes, s.pastEnd, s.dirty));
+        }
+      }
+      return out;
     }
 
     /** Panes carry the session's end as timestamp, which may be behind the element's. */
