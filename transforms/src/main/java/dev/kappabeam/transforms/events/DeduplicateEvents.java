@@ -20,6 +20,8 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.options.ExperimentalOptions;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
@@ -179,7 +181,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
           .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
           .setCoder(EventCoder.of());
     }
-    if (!primed) {
+    if (!primed && mapStateAvailable(counted.getPipeline().getOptions())) {
       // Plain streaming: state per hash bucket of the event_id (a map of the ids seen) and one
       // expiry timer per bucket, not a state cell and a timer per event.
       return counted
@@ -271,6 +273,20 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         this.index = index;
       }
     }
+  }
+
+  /**
+   * Whether the runner serves {@link MapState}. Beam 2.62's portable job servers (the Flink job
+   * server behind {@code PortableRunner}) answer no map-state request from the SDK harness ({@code
+   * StateRequestHandlers} has no handler for multimap user state: the run fails with an {@code
+   * IllegalStateException} from {@code handlerNotFound}), so on a portable runner, or with the Fn
+   * API experiment, the streaming de-duplication keeps state and a timer per event_id instead: the
+   * same semantics without the sweep slots' rounding, slower.
+   */
+  static boolean mapStateAvailable(PipelineOptions options) {
+    String runner = options.getRunner() == null ? "" : options.getRunner().getSimpleName();
+    return !runner.contains("PortableRunner")
+        && !ExperimentalOptions.hasExperiment(options, "beam_fn_api");
   }
 
   /** Hash buckets of the streaming de-duplication: far more than any parallelism. */

@@ -168,6 +168,17 @@ public class DeduplicateEventsTest {
     assertEquals(conflicting, PipelineCounters.get(result, CounterNames.DUPLICATES_CONFLICTING));
   }
 
+  /** Fn API runners (Beam 2.62's portable job servers) serve no MapState: per-id state there. */
+  @Test
+  public void mapStateIsNotUsedOnTheFnApi() {
+    org.apache.beam.sdk.options.PipelineOptions options =
+        org.apache.beam.sdk.options.PipelineOptionsFactory.create();
+    org.junit.Assert.assertTrue(DeduplicateEvents.mapStateAvailable(options));
+    org.apache.beam.sdk.options.ExperimentalOptions.addExperiment(
+        options.as(org.apache.beam.sdk.options.ExperimentalOptions.class), "beam_fn_api");
+    org.junit.Assert.assertFalse(DeduplicateEvents.mapStateAvailable(options));
+  }
+
   @Test(expected = IllegalArgumentException.class)
   public void horizonMustBePositive() {
     Events.deduplicate().withHorizon(Duration.ZERO);
