@@ -82,7 +82,7 @@ class SparkStreamingLimitsIT {
                 Duration.standardSeconds(10)));
     RuntimeException e = assertThrows(RuntimeException.class, p::run);
     assertTrue(causes(e).contains("cannot yet be used with timers in the SparkRunner"), causes(e));
-    assertTrue(causes(e).contains("DeduplicateEvents$FirstCopyFn"), causes(e));
+    assertTrue(causes(e).contains("DeduplicateEvents$FirstCopy"), causes(e));
   }
 
   /** Drained streaming: the splittable Kafka read is rejected first. */
