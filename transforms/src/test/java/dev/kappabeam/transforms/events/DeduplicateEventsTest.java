@@ -168,6 +168,53 @@ public class DeduplicateEventsTest {
     assertEquals(conflicting, PipelineCounters.get(result, CounterNames.DUPLICATES_CONFLICTING));
   }
 
+  /**
+   * A long stream whose buckets sweep while new ids keep arriving: the watermark follows the events
+   * batch by batch, so expiry timers fire in the same bundles as first copies and copies; every
+   * copy comes 30 s after its first (well within the 10-minute horizon) and is removed, every first
+   * copy passes, and the counter says so.
+   */
+  @Test
+  public void streamSweepsWhileIdsArriveLoseNoFirstCopy() {
+    TestStream.Builder<Event> stream = TestStream.create(EventCoder.of());
+    List<Event> firsts = new java.util.ArrayList<>();
+    List<TimestampedValue<Event>> pendingCopies = new java.util.ArrayList<>();
+    long removed = 0;
+    int id = 0;
+    for (int batch = 0; batch < 20; batch++) {
+      List<TimestampedValue<Event>> elements = new java.util.ArrayList<>(pendingCopies);
+      pendingCopies.clear();
+      for (int i = 0; i < 300; i++, id++) {
+        Event e = view("s-" + id, at(0, 0).plus(Duration.standardSeconds(id)));
+        firsts.add(e);
+        elements.add(stamped(e));
+        if (id % 7 == 0) {
+          Event copy = view(e.eventId(), new Instant(e.timestampMillis()).plus(30_000));
+          pendingCopies.add(stamped(copy));
+          removed++;
+        }
+      }
+      stream =
+          stream
+              .addElements(
+                  elements.get(0),
+                  elements.subList(1, elements.size()).toArray(new TimestampedValue[0]))
+              .advanceWatermarkTo(at(0, 0).plus(Duration.standardSeconds(id - 60L)));
+    }
+    if (!pendingCopies.isEmpty()) {
+      stream =
+          stream.addElements(
+              pendingCopies.get(0),
+              pendingCopies.subList(1, pendingCopies.size()).toArray(new TimestampedValue[0]));
+    }
+    PCollection<Event> out =
+        p.apply(stream.advanceWatermarkToInfinity())
+            .apply(Events.deduplicate().withHorizon(Duration.standardMinutes(10)));
+    PAssert.that(out).containsInAnyOrder(firsts);
+    PipelineResult result = p.run();
+    assertEquals(removed, PipelineCounters.get(result, CounterNames.DUPLICATES_REMOVED));
+  }
+
   /** Fn API runners (Beam 2.62's portable job servers) serve no MapState: per-id state there. */
   @Test
   public void mapStateIsNotUsedOnTheFnApi() {
