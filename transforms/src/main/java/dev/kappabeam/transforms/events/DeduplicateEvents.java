@@ -13,6 +13,7 @@ import java.util.Objects;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -36,8 +37,6 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
-import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -152,14 +151,14 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         && (primer == null || primer.isBounded() == PCollection.IsBounded.BOUNDED)) {
       // Batch: group by a hash bucket of the event_id, not by the event_id itself, so that each
       // group holds many events (runners pay a fixed cost per group), and each bundle's events as
-      // one list per bucket (a few thousand elements to sort and ship). A list carries the time of
-      // its earliest event and a group that of its earliest list (EARLIEST), and KeepOneCopy moves
-      // each event forward to its own event time: no event goes behind the watermark (with the
-      // end of the global window as the group's timestamp, DirectRunner dropped the fixed windows
-      // downstream as expired; with the minimum timestamp, the group itself was late).
-      KvCoder<Integer, List<KV<Boolean, Event>>> bucketed =
-          KvCoder.of(VarIntCoder.of(), ListCoder.of(FLAGGED));
-      PCollection<KV<Integer, List<KV<Boolean, Event>>>> buckets =
+      // one list per bucket (a few thousand elements to sort and ship). The grouping keeps the
+      // default timestamp (the end of the global window): Beam's Flink batch translation then
+      // groups with one sort-based reduce instead of a combine that concatenates lists (the
+      // EARLIEST combiner forced that path). KeepOneCopy gives each event its own event time back;
+      // downstream of it, bounded runs fold the views in the global window (BoundedViews), so no
+      // fixed window of the views sees the events behind its watermark.
+      KvCoder<Integer, Bucketed> bucketed = KvCoder.of(VarIntCoder.of(), Bucketed.CODER);
+      PCollection<KV<Integer, Bucketed>> buckets =
           counted
               .apply("BucketByEventId", ParDo.of(new BucketFn(BATCH_BUCKETS, false)))
               .setCoder(bucketed);
@@ -173,10 +172,6 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
                 .apply("WithPrimer", Flatten.pCollections());
       }
       return buckets
-          .apply(
-              "EarliestTimestamp",
-              Window.<KV<Integer, List<KV<Boolean, Event>>>>configure()
-                  .withTimestampCombiner(TimestampCombiner.EARLIEST))
           .apply("GroupBuckets", GroupByKey.create())
           .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
           .setCoder(EventCoder.of());
@@ -215,7 +210,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
    * once {@link #BUCKET_FN_MAX_HELD} are held): the grouping then sorts and ships a few thousand
    * lists instead of every event on its own.
    */
-  static final class BucketFn extends DoFn<Event, KV<Integer, List<KV<Boolean, Event>>>> {
+  static final class BucketFn extends DoFn<Event, KV<Integer, Bucketed>> {
     private final int buckets;
     private final boolean primer;
     private transient Map<Integer, Bucket> held;
@@ -234,15 +229,14 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
     @ProcessElement
     public void process(
-        @Element Event e,
-        @Timestamp Instant timestamp,
-        OutputReceiver<KV<Integer, List<KV<Boolean, Event>>>> out) {
+        @Element Event e, @Timestamp Instant timestamp, OutputReceiver<KV<Integer, Bucketed>> out) {
       Bucket b = held.computeIfAbsent(Math.floorMod(e.eventId().hashCode(), buckets), Bucket::new);
-      b.events.add(KV.of(primer, e));
+      b.events.add(e);
       b.earliest = Math.min(b.earliest, timestamp.getMillis());
       if (++count >= BUCKET_FN_MAX_HELD) {
         for (Bucket h : held.values()) {
-          out.outputWithTimestamp(KV.of(h.index, h.events), new Instant(h.earliest));
+          out.outputWithTimestamp(
+              KV.of(h.index, new Bucketed(primer, h.events)), new Instant(h.earliest));
         }
         startBundle();
       }
@@ -251,7 +245,10 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @FinishBundle
     public void finishBundle(FinishBundleContext out) {
       for (Bucket h : held.values()) {
-        out.output(KV.of(h.index, h.events), new Instant(h.earliest), GlobalWindow.INSTANCE);
+        out.output(
+            KV.of(h.index, new Bucketed(primer, h.events)),
+            new Instant(h.earliest),
+            GlobalWindow.INSTANCE);
       }
       held = null;
     }
@@ -266,13 +263,51 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     /** One bucket's events of the bundle so far. */
     private static final class Bucket {
       final int index;
-      final List<KV<Boolean, Event>> events = new ArrayList<>();
+      final List<Event> events = new ArrayList<>();
       long earliest = Long.MAX_VALUE;
 
       Bucket(int index) {
         this.index = index;
       }
     }
+  }
+
+  /**
+   * A bundle's events of one hash bucket, all primer copies or all counted ones: the flag is
+   * written once per list, not once per event.
+   */
+  static final class Bucketed {
+    static final Coder<Bucketed> CODER = new BucketedCoder();
+
+    final boolean primer;
+    final List<Event> events;
+
+    Bucketed(boolean primer, List<Event> events) {
+      this.primer = primer;
+      this.events = events;
+    }
+  }
+
+  private static final class BucketedCoder extends AtomicCoder<Bucketed> {
+    private static final Coder<List<Event>> EVENTS = ListCoder.of(EventCoder.of());
+
+    @Override
+    public void encode(Bucketed value, OutputStream out) throws IOException {
+      out.write(value.primer ? 1 : 0);
+      EVENTS.encode(value.events, out);
+    }
+
+    @Override
+    public Bucketed decode(InputStream in) throws IOException {
+      int primer = in.read();
+      if (primer < 0) {
+        throw new CoderException("truncated bucket list");
+      }
+      return new Bucketed(primer == 1, EVENTS.decode(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
   }
 
   /**
@@ -489,8 +524,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
    * earliest event time (ties broken by content, so the choice is deterministic; exact re-sends are
    * identical anyway), unless a primer copy of the event_id exists: then every copy is removed.
    */
-  static final class OneCopyFn
-      extends DoFn<KV<Integer, Iterable<List<KV<Boolean, Event>>>>, Event> {
+  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<Bucketed>>, Event> {
     private final Counter duplicates =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
@@ -498,18 +532,17 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<List<KV<Boolean, Event>>>> bucket,
-        OutputReceiver<Event> out) {
+        @Element KV<Integer, Iterable<Bucketed>> bucket, OutputReceiver<Event> out) {
       // One pass over the group (a runner may give it as a one-shot iterable).
       Map<String, Event> primers = new HashMap<>();
       List<Event> counted = new ArrayList<>();
-      for (List<KV<Boolean, Event>> list : bucket.getValue()) {
-        for (KV<Boolean, Event> f : list) {
-          if (f.getKey()) {
-            primers.putIfAbsent(f.getValue().eventId(), f.getValue());
-          } else {
-            counted.add(f.getValue());
+      for (Bucketed list : bucket.getValue()) {
+        if (list.primer) {
+          for (Event e : list.events) {
+            primers.putIfAbsent(e.eventId(), e);
           }
+        } else {
+          counted.addAll(list.events);
         }
       }
       Map<String, Copies> kept = new HashMap<>(counted.size() * 4 / 3 + 16);

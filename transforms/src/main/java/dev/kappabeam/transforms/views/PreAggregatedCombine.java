@@ -154,7 +154,13 @@ public final class PreAggregatedCombine<A, S>
 
     private final Combine.CombineFn<Event, A, ?> fn;
     private final boolean mergeSessions;
+
+    /** Sessions: each key's partials, merged as they grow. */
     private final Map<String, List<Partial<A>>> byKey = new HashMap<>();
+
+    /** Fixed windows: one partial per key and window, found by hash (a key may hold thousands). */
+    private final Map<KeyAndWindow, Partial<A>> byKeyAndWindow = new HashMap<>();
+
     private int held;
 
     Fold(Combine.CombineFn<Event, A, ?> fn, boolean mergeSessions) {
@@ -164,12 +170,23 @@ public final class PreAggregatedCombine<A, S>
 
     /** Adds an event; true when more than {@link #MAX_PARTIALS} are held (drain now). */
     boolean add(String key, BoundedWindow window, long timestamp, Event event) {
-      List<Partial<A>> partials = byKey.computeIfAbsent(key, k -> new ArrayList<>(2));
-      Partial<A> p = mergeSessions ? mergeInto(partials, window) : find(partials, window);
-      if (p == null) {
-        p = new Partial<>(window, fn.createAccumulator(), timestamp);
-        partials.add(p);
-        held++;
+      Partial<A> p;
+      if (mergeSessions) {
+        List<Partial<A>> partials = byKey.computeIfAbsent(key, k -> new ArrayList<>(2));
+        p = mergeInto(partials, window);
+        if (p == null) {
+          p = new Partial<>(window, fn.createAccumulator(), timestamp);
+          partials.add(p);
+          held++;
+        }
+      } else {
+        KeyAndWindow at = new KeyAndWindow(key, window);
+        p = byKeyAndWindow.get(at);
+        if (p == null) {
+          p = new Partial<>(window, fn.createAccumulator(), timestamp);
+          byKeyAndWindow.put(at, p);
+          held++;
+        }
       }
       p.accumulator = fn.addInput(p.accumulator, event);
       p.earliest = Math.min(p.earliest, timestamp);
@@ -183,18 +200,17 @@ public final class PreAggregatedCombine<A, S>
           out.accept(key.getKey(), p.accumulator, p.window, p.earliest);
         }
       }
+      for (Map.Entry<KeyAndWindow, Partial<A>> e : byKeyAndWindow.entrySet()) {
+        Partial<A> p = e.getValue();
+        out.accept(e.getKey().key(), p.accumulator, p.window, p.earliest);
+      }
       byKey.clear();
+      byKeyAndWindow.clear();
       held = 0;
     }
 
-    private static <A> Partial<A> find(List<Partial<A>> partials, BoundedWindow window) {
-      for (Partial<A> p : partials) {
-        if (p.window.equals(window)) {
-          return p;
-        }
-      }
-      return null;
-    }
+    /** A key and one of its fixed windows. */
+    private record KeyAndWindow(String key, BoundedWindow window) {}
 
     /**
      * The key's partial whose session the event's window overlaps, grown to span it; partials the
