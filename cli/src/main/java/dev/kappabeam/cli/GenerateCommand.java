@@ -112,6 +112,16 @@ final class GenerateCommand implements Runnable {
   double malformed;
 
   @Option(
+      names = "--id-prefix",
+      paramLabel = "PREFIX",
+      description = {
+        "event_id prefix (ids are PREFIX00000001, ...). Default: e-<run tag>-, new for every run,",
+        "so a second run adds new events instead of conflicting copies of the first run's.",
+        "--id-prefix e- gives the fixed ids of earlier releases (same seed, same records)."
+      })
+  String idPrefix;
+
+  @Option(
       names = "--expected-dir",
       description = "Also write the oracle's views (<view>.jsonl) and counts.txt here.")
   Path expectedDir;
@@ -128,7 +138,8 @@ final class GenerateCommand implements Runnable {
             .withLateFraction(late)
             .withTooLateFraction(tooLate)
             .withDuplicateFraction(duplicates)
-            .withMalformedFraction(malformed);
+            .withMalformedFraction(malformed)
+            .withEventIdPrefix(idPrefix != null ? idPrefix : runPrefix(Instant.now()));
     if (start != null) {
       g = g.withStart(start);
     }
@@ -173,9 +184,31 @@ final class GenerateCommand implements Runnable {
     System.out.printf(
         "produced %,d records to %s in %.1f s (seed %d): %s%n",
         records.size(), topic, (System.nanoTime() - t0) / 1e9, seed, summary.byKind());
+    System.err.println(
+        "kb: event ids "
+            + (records.isEmpty() ? "-" : firstEventId(records))
+            + " ... (--id-prefix sets their prefix)");
     if (expectedDir != null) {
       writeExpected(records);
     }
+  }
+
+  private static String firstEventId(List<GeneratedRecord> records) {
+    return records.stream()
+        .map(GeneratedRecord::eventId)
+        .filter(java.util.Objects::nonNull)
+        .findFirst()
+        .orElse("-");
+  }
+
+  /**
+   * {@code e-<run tag>-}: the tag is the launch time in base 36 (milliseconds) and two random
+   * base-36 digits, so runs never share a prefix and their ids sort by launch.
+   */
+  static String runPrefix(Instant now) {
+    int salt = java.util.concurrent.ThreadLocalRandom.current().nextInt(36 * 36);
+    String tail = Integer.toString(salt + 36 * 36, 36).substring(1);
+    return "e-" + Long.toString(now.toEpochMilli(), 36) + tail + "-";
   }
 
   private void writeExpected(List<GeneratedRecord> records) {

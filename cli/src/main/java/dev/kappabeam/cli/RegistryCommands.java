@@ -78,9 +78,10 @@ final class RegistryCommands {
   /** {@code kb cutover --view V --version vN}. */
   @Command(
       name = "cutover",
-      description = "Make a version of a view live: the alias switches in one transaction.",
-      mixinStandardHelpOptions = true)
+      description = "Make a version of a view live: the alias switches in one transaction.")
   static final class Cutover implements Callable<Integer> {
+    @Mixin HelpOption help;
+
     @Mixin Connections connections;
 
     @Option(names = "--view", required = true, description = "View name.")
@@ -189,9 +190,10 @@ final class RegistryCommands {
   @Command(
       name = "drop",
       description =
-          "Drop a retired version: its table, its consumer group; the registry keeps it as dropped.",
-      mixinStandardHelpOptions = true)
+          "Drop a retired version: its table, its consumer group; the registry keeps it as dropped.")
   static final class Drop implements Callable<Integer> {
+    @Mixin HelpOption help;
+
     @Mixin Connections connections;
 
     @Option(names = "--view", required = true, description = "View name.")

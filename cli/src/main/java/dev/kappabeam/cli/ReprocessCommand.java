@@ -62,9 +62,10 @@ import picocli.CommandLine.Unmatched;
     description = {
       "Reprocess a view into a new version from the log while the live version keeps serving,",
       "then cut over atomically when it has caught up. Unknown --flags go to Beam."
-    },
-    mixinStandardHelpOptions = true)
+    })
 final class ReprocessCommand implements Callable<Integer> {
+  @Mixin HelpOption help;
+
   @Mixin Connections connections;
 
   @Mixin OutageGrace outageGrace;

@@ -48,9 +48,10 @@ import picocli.CommandLine.Unmatched;
     description = {
       "Run the reference pipeline over a topic into a view version.",
       "Unknown --flags are passed to Beam (e.g. --runner=DirectRunner, --targetParallelism=2)."
-    },
-    mixinStandardHelpOptions = true)
+    })
 final class RunCommand implements Runnable {
+  @Mixin HelpOption help;
+
   @Mixin Connections connections;
 
   @Mixin OutageGrace outageGrace;

@@ -53,9 +53,10 @@ final class ViewsCommand {
 
   @Command(
       name = "export",
-      description = "Write a view version's rows, sorted by key, as CSV or JSON lines.",
-      mixinStandardHelpOptions = true)
+      description = "Write a view version's rows, sorted by key, as CSV or JSON lines.")
   static final class Export implements Runnable {
+    @Mixin HelpOption help;
+
     @Mixin Connections connections;
 
     @Option(names = "--view", required = true, description = "View name.")

@@ -286,6 +286,8 @@ class SecureKafkaIT {
         String.valueOf(COUNT),
         "--seed",
         String.valueOf(SEED),
+        "--id-prefix",
+        WorkloadGenerator.DEFAULT_EVENT_ID_PREFIX,
         "--out-of-order",
         "0.05",
         "--late",

@@ -43,13 +43,14 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   <li>{@code MALFORMED}: every {@link MalformedKind} in turn.
  * </ul>
  *
- * <p>Events: {@code event_id} {@code e-%08d}, unique; users {@code u-N} and items {@code sku-N}
- * with a Zipf-skewed popularity, about 2% of them with non-ASCII names ({@code u-Zoë-7}, {@code
- * sku-日本-3}); types about 60% view, 25% click, 10% cart, 5% purchase; purchases always carry {@code
- * item} and {@code amount_cents} (100 to 50000), other types sometimes an item and rarely an
- * amount. {@code ts} is mostly ISO-8601 UTC with millis, sometimes with a non-zero offset,
- * sometimes epoch millis; about 10% of records carry unknown extra fields and 20% have their fields
- * shuffled. The key is the {@code user_id} in UTF-8 (for some malformed records, {@code null}).
+ * <p>Events: {@code event_id} {@code e-%08d} (another prefix with {@link #withEventIdPrefix}),
+ * unique; users {@code u-N} and items {@code sku-N} with a Zipf-skewed popularity, about 2% of them
+ * with non-ASCII names ({@code u-Zoë-7}, {@code sku-日本-3}); types about 60% view, 25% click, 10%
+ * cart, 5% purchase; purchases always carry {@code item} and {@code amount_cents} (100 to 50000),
+ * other types sometimes an item and rarely an amount. {@code ts} is mostly ISO-8601 UTC with
+ * millis, sometimes with a non-zero offset, sometimes epoch millis; about 10% of records carry
+ * unknown extra fields and 20% have their fields shuffled. The key is the {@code user_id} in UTF-8
+ * (for some malformed records, {@code null}).
  *
  * <pre>{@code
  * List<GeneratedRecord> log = WorkloadGenerator.seeded(42).withCount(10_000)
@@ -133,6 +134,7 @@ public final class WorkloadGenerator {
     double duplicateFraction = 0.02;
     double malformedFraction = 0.02;
     int lateWarmUp = DEFAULT_LATE_WARM_UP;
+    String eventIdPrefix = DEFAULT_EVENT_ID_PREFIX;
 
     @Override
     protected Settings clone() {
@@ -164,6 +166,24 @@ public final class WorkloadGenerator {
   public WorkloadGenerator withSeed(long seed) {
     Settings c = s.clone();
     c.seed = seed;
+    return new WorkloadGenerator(c);
+  }
+
+  /** The event_id prefix of earlier releases and of {@link #seeded}: ids {@code e-00000001}... */
+  public static final String DEFAULT_EVENT_ID_PREFIX = "e-";
+
+  /**
+   * Event ids are {@code prefix} then an eight-digit number from 1: two runs with different
+   * prefixes never share an id (the same prefix and seed give the same records). 1 to 64 ASCII
+   * letters, digits, '-', '_' or '.'.
+   */
+  public WorkloadGenerator withEventIdPrefix(String prefix) {
+    if (prefix == null || !prefix.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException(
+          "an event id prefix is 1 to 64 of A-Z a-z 0-9 . _ -, got '" + prefix + "'");
+    }
+    Settings c = s.clone();
+    c.eventIdPrefix = prefix;
     return new WorkloadGenerator(c);
   }
 
@@ -585,7 +605,7 @@ public final class WorkloadGenerator {
     /** A random valid event; {@code type} forces the type when not null. */
     private Draft draft(long ts, @Nullable EventType type) {
       Draft d = new Draft();
-      d.eventId = String.format(Locale.ROOT, "e-%08d", nextEventNumber++);
+      d.eventId = s.eventIdPrefix + String.format(Locale.ROOT, "%08d", nextEventNumber++);
       d.userId = userId(sample(userCdf) + 1);
       d.type = type != null ? type : randomType();
       d.ts = ts;

@@ -47,6 +47,35 @@ class WorkloadGeneratorTest {
   }
 
   @Test
+  void eventIdPrefixGivesDisjointIdsAndTheSameRecordsOtherwise() {
+    List<GeneratedRecord> fixed = WorkloadGenerator.seeded(7).withCount(500).generate();
+    List<GeneratedRecord> prefixed =
+        WorkloadGenerator.seeded(7).withCount(500).withEventIdPrefix("run-b-").generate();
+    Set<String> fixedIds = new HashSet<>();
+    for (GeneratedRecord r : fixed) {
+      if (r.eventId() != null) {
+        assertTrue(r.eventId().matches("e-\\d{8}"), r.eventId());
+        fixedIds.add(r.eventId());
+      }
+    }
+    assertEquals(fixed.size(), prefixed.size());
+    for (int i = 0; i < fixed.size(); i++) {
+      GeneratedRecord a = fixed.get(i);
+      GeneratedRecord b = prefixed.get(i);
+      assertEquals(a.kind(), b.kind());
+      if (a.eventId() != null) {
+        assertEquals("run-b-" + a.eventId().substring(2), b.eventId());
+        assertFalse(fixedIds.contains(b.eventId()));
+      }
+    }
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> WorkloadGenerator.seeded(1).withEventIdPrefix("e\"; DROP"));
+    assertThrows(
+        IllegalArgumentException.class, () -> WorkloadGenerator.seeded(1).withEventIdPrefix(""));
+  }
+
+  @Test
   void sameSettingsGiveByteIdenticalRecords() {
     List<GeneratedRecord> again = TEN_K.generate();
     assertEquals(RECORDS.size(), again.size());
