@@ -126,7 +126,8 @@ final class JobHost {
     ended = true;
     String state = stopRequested ? RegisteredVersion.STOPPED : RegisteredVersion.FAILED;
     try {
-      registry.jobEnded(jobId, state, stopRequested ? null : cause);
+      registry.jobEnded(
+          jobId, state, stopRequested ? null : dev.kappabeam.serving.JdbcUrls.redact(cause));
     } catch (RuntimeException e) {
       System.err.println(
           "kb: cannot record the failure of job "

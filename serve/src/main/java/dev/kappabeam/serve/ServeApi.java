@@ -342,6 +342,8 @@ final class ServeApi implements AutoCloseable {
       m.put("job_pid", r.jobPid());
       m.put("job_state", r.jobState());
       m.put("job_alive", s.jobAlive());
+      // Why the job failed (job_state "failed"), credentials in any URL it quotes redacted.
+      m.put("job_error", r.jobError() == null ? null : JdbcUrls.redact(r.jobError()));
       m.put("parameters", r.parameters());
       m.put("code_version", r.codeVersion());
       m.put("fingerprint", r.fingerprint());

@@ -37,6 +37,8 @@ class KbServerIT {
 
   private static ServeFixture f;
 
+  private static final String CANARY = "canary-7f3b9";
+
   @BeforeAll
   static void setUp() throws Exception {
     f = new ServeFixture("api");
@@ -79,6 +81,13 @@ class KbServerIT {
       progress.report(h1.consumerGroup(), f.topic, "run-h1", 0, 10, 10);
       progress.report(h1.consumerGroup(), f.topic, "run-h1", 1, 5, 5);
     }
+    // user_sessions f1: a run that failed; its cause quotes a JDBC URL with a password.
+    RegisteredVersion f1 = f.build(Views.USER_SESSIONS, "f1", null, List.of());
+    f.registry.jobStarted(List.of(f1), "DirectRunner", "direct-f1", "host-1", 4244L);
+    f.registry.jobEnded(
+        "direct-f1",
+        RegisteredVersion.FAILED,
+        "cannot write at jdbc:postgresql://db:5432/kb?user=kb&password=" + CANARY);
     // item_revenue_hourly: nothing live.
 
     f.produce(0, 10);
@@ -276,6 +285,7 @@ class KbServerIT {
         List.of(
             "activity_per_minute/v1",
             "activity_per_minute/v2",
+            "user_sessions/f1",
             "user_sessions/h1",
             "user_sessions/v1"),
         new ArrayList<>(byId.keySet()));
@@ -310,6 +320,29 @@ class KbServerIT {
     assertEquals("2026-11-25T12:00:00Z", v2.get("counters_updated_at").asText());
     assertEquals("2026-11-25T10:00:00Z", v2.get("newest_event_time").asText());
     assertNull(v2.get("lag_error").textValue());
+  }
+
+  @Test
+  void aFailedRunShowsItsCauseWithCredentialsRedacted() throws Exception {
+    JsonNode f1 = null;
+    for (JsonNode v : json("/api/versions", 200)) {
+      if (v.get("view").asText().equals("user_sessions")
+          && v.get("version").asText().equals("f1")) {
+        f1 = v;
+      }
+    }
+    assertEquals("failed", f1.get("job_state").asText());
+    String error = f1.get("job_error").asText();
+    assertTrue(error.startsWith("cannot write at jdbc:postgresql://db:5432/kb"), error);
+    assertFalse(error.contains(CANARY), error);
+    assertTrue(json("/api/versions", 200).toString().indexOf(CANARY) < 0);
+    JsonNode v1 = null;
+    for (JsonNode v : json("/api/versions", 200)) {
+      if (v.get("version").asText().equals("v1")) {
+        v1 = v;
+      }
+    }
+    assertTrue(v1.get("job_error").isNull(), "no error for a job that did not fail");
   }
 
   @Test
