@@ -516,7 +516,7 @@ final class ReprocessCommand implements Callable<Integer> {
   }
 
   private KappaBeamOptions options(List<String> logic, String group) {
-    List<String> args = RunCommand.runnerArgs(beamArgs, true);
+    List<String> args = RunCommand.runnerArgs(beamArgs);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
     args.addAll(connections.pipelineKafkaArgs());
     args.add("--topic=" + topic);

@@ -311,44 +311,19 @@ final class RunCommand implements Runnable {
   }
 
   /**
-   * The Beam flags given, plus DirectRunner by default and kb's DirectRunner settings. Streaming
-   * runs on DirectRunner use one worker thread ({@code --targetParallelism=1}) unless told
-   * otherwise: with several, DirectRunner let the watermark of a drained run reach the end before
-   * the last records of the read had passed the de-duplication (reproduced: 25 copies of 4,000
-   * records not removed, or sent to the late output in a Lambda speed run; exact with one thread
-   * and on Flink). See the README's known problems.
+   * The Beam flags given, plus DirectRunner by default and {@code --blockOnRun=false} on it (kb
+   * waits itself, printing progress). The runner's own defaults (DirectRunner: one worker thread
+   * for streaming runs, see {@code DirectRunnerSupport}) are added where the options are built
+   * ({@code RunnerSupports.withDefaults}), as for the pipeline's {@code main} and the tests.
    */
-  static List<String> runnerArgs(List<String> beamArgs, boolean streaming) {
+  static List<String> runnerArgs(List<String> beamArgs) {
     List<String> args = new ArrayList<>(beamArgs);
     boolean runnerGiven = args.stream().anyMatch(a -> a.startsWith("--runner"));
     if (!runnerGiven) {
       args.add("--runner=DirectRunner");
     }
-    boolean direct =
-        !runnerGiven
-            || args.stream()
-                .anyMatch(
-                    a ->
-                        a.matches(
-                            "--runner=(org\\.apache\\.beam\\.runners\\.direct\\.)?DirectRunner"));
-    if (direct) {
-      // kb waits itself (printing progress); the per-element immutability and encodability
-      // checks are for tests, which keep them on.
-      List<String> defaults =
-          new ArrayList<>(
-              List.of(
-                  "--blockOnRun=false",
-                  "--enforceImmutability=false",
-                  "--enforceEncodability=false"));
-      if (streaming) {
-        defaults.add("--targetParallelism=1");
-      }
-      for (String flag : defaults) {
-        String name = flag.substring(0, flag.indexOf('='));
-        if (args.stream().noneMatch(a -> a.startsWith(name))) {
-          args.add(flag);
-        }
-      }
+    if (RunnerSupports.runnerName(args).equals("DirectRunner")) {
+      args.addAll(RunnerSupports.missing(args, List.of("--blockOnRun=false")));
     }
     return args;
   }
@@ -383,7 +358,7 @@ final class RunCommand implements Runnable {
   }
 
   private KappaBeamOptions options() {
-    List<String> args = runnerArgs(beamArgs, mode == RunMode.STREAMING);
+    List<String> args = runnerArgs(beamArgs);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
     args.addAll(connections.pipelineKafkaArgs());
     args.add("--topic=" + topic);

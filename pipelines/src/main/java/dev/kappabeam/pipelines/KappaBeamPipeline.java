@@ -280,11 +280,21 @@ public final class KappaBeamPipeline {
     return out;
   }
 
+  /**
+   * {@code args} with the defaults of the runner they select ({@link RunnerSupports#withDefaults}:
+   * those registered on the classpath, e.g. a shaded runner jar's), as validated options: what
+   * {@link #main} runs.
+   */
+  public static KappaBeamOptions options(String... args) {
+    String[] withDefaults = RunnerSupports.withDefaults(List.of(args)).toArray(new String[0]);
+    return PipelineOptionsFactory.fromArgs(withDefaults)
+        .withValidation()
+        .as(KappaBeamOptions.class);
+  }
+
   /** Entry point with standard Beam flags, e.g. {@code --runner=FlinkRunner --topic=events ...}. */
   public static void main(String[] args) {
-    String[] withDefaults = RunnerSupports.withDefaults(List.of(args)).toArray(new String[0]);
-    KappaBeamOptions o =
-        PipelineOptionsFactory.fromArgs(withDefaults).withValidation().as(KappaBeamOptions.class);
+    KappaBeamOptions o = options(args);
     PipelineResult result = plan(o).pipeline().run();
     if (o.getWaitUntilFinish()) {
       PipelineResult.State state = result.waitUntilFinish();

@@ -50,10 +50,9 @@ class DirectParityIT {
 
   @Test
   void drainedStreamingRunOnDirectEqualsTheOracle() {
-    // One worker thread, as kb runs DirectRunner streaming (see runners/direct/README.md).
+    // One worker thread comes from DirectRunnerSupport's defaults (see runners/direct/README.md).
     PipelineResult result =
-        fixture.run(
-            "s1", DIRECT, "--mode=STREAMING", "--drainWhenCaughtUp=true", "--targetParallelism=1");
+        fixture.run("s1", DIRECT, "--mode=STREAMING", "--drainWhenCaughtUp=true");
     fixture.assertCounters(result, "drained streaming s1");
     fixture.assertViewsEqualOracle("s1");
   }
