@@ -16,6 +16,7 @@ import dev.kappabeam.generator.WorkloadGenerator;
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.views.ViewDefinition;
@@ -92,6 +93,60 @@ class SecureKafkaIT {
   void historicalAndDrainedRunsOverSaslSslEqualTheOracleOnFlink() {
     runBothModesAndCompare(
         "secflink", "f", List.of("--runner=FlinkRunner", "--flinkMaster=[local]"));
+  }
+
+  /**
+   * The Kappa and Lambda flows over SASL_SSL on DirectRunner: {@code kb reprocess} (the
+   * controller's offset and lag reads, the job, the cutover), {@code kb status} (its lag reader),
+   * {@code kb batch} (the cutoff's end offsets) and {@code kb speed} (the de-duplication primer,
+   * the job): the live view and the merged Lambda view equal the oracle.
+   */
+  @Test
+  void reprocessAndLambdaOverSaslSslEqualTheOracleOnDirectRunner() {
+    String topic = uniqueTopic("secflows");
+    Oracle.Result expected = produceWorkload(topic);
+    ViewDefinition activity = Views.ACTIVITY_PER_MINUTE;
+    kbOk(
+        "reprocess",
+        "--view",
+        activity.name(),
+        "--topic",
+        topic,
+        "--version",
+        "sr1",
+        "--caught-up-for",
+        "PT2S",
+        "--exit-after-cutover");
+    assertRows(
+        activity,
+        expected.rows(activity),
+        "oracle",
+        store.readLive(activity),
+        "the live view after a reprocess over SASL_SSL");
+    String status = kbOk("status", "--view", activity.name()).out();
+    String line =
+        status
+            .lines()
+            .filter(l -> l.contains("sr1") && l.contains("live"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("kb status over SASL_SSL:\n" + status));
+    assertFalse(
+        Arrays.asList(line.trim().split("\\s+")).contains("?"),
+        "the lag reader authenticated (\"?\" = Kafka unreadable):\n" + status);
+
+    ViewDefinition sessions = Views.USER_SESSIONS;
+    kbOk("batch", "--view", sessions.name(), "--topic", topic);
+    kbOk("speed", "--view", sessions.name(), "--drain-when-caught-up");
+    try (LambdaRegistry lambda =
+        new LambdaRegistry(
+            StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword()))) {
+      assertRows(
+          sessions,
+          expected.rows(sessions),
+          "oracle",
+          lambda.read(store, sessions),
+          "batch + speed over SASL_SSL");
+    }
   }
 
   /**
