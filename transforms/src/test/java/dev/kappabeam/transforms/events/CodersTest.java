@@ -25,8 +25,8 @@ class CodersTest {
   }
 
   /**
-   * The buffered encoder writes exactly what the field-by-field one did (StringUtf8Coder and
-   * VarLongCoder, nested): Flink state and savepoints written before hold these bytes.
+   * The event encoding is StringUtf8Coder and VarLongCoder, nested, field by field: Flink state and
+   * savepoints hold these bytes, so a faster encoder must write exactly the same.
    */
   @Test
   void eventEncodingIsTheFieldByFieldOne() throws Exception {
