@@ -322,38 +322,31 @@ class KbServerIT {
     assertNull(v2.get("lag_error").textValue());
   }
 
-  @Test
-  void aFailedRunShowsItsCauseWithCredentialsRedacted() throws Exception {
-    JsonNode f1 = null;
+  /** The {@code /api/versions} entry of one version (fails the test if it is missing). */
+  private static JsonNode version(String view, String version) throws Exception {
     for (JsonNode v : json("/api/versions", 200)) {
-      if (v.get("view").asText().equals("user_sessions")
-          && v.get("version").asText().equals("f1")) {
-        f1 = v;
+      if (v.get("view").asText().equals(view) && v.get("version").asText().equals(version)) {
+        return v;
       }
     }
+    throw new AssertionError(view + " " + version + " is not in /api/versions");
+  }
+
+  @Test
+  void aFailedRunShowsItsCauseWithCredentialsRedacted() throws Exception {
+    JsonNode f1 = version("user_sessions", "f1");
     assertEquals("failed", f1.get("job_state").asText());
     String error = f1.get("job_error").asText();
     assertTrue(error.startsWith("cannot write at jdbc:postgresql://db:5432/kb"), error);
     assertFalse(error.contains(CANARY), error);
     assertTrue(json("/api/versions", 200).toString().indexOf(CANARY) < 0);
-    JsonNode v1 = null;
-    for (JsonNode v : json("/api/versions", 200)) {
-      if (v.get("version").asText().equals("v1")) {
-        v1 = v;
-      }
-    }
+    JsonNode v1 = version("activity_per_minute", "v1");
     assertTrue(v1.get("job_error").isNull(), "no error for a job that did not fail");
   }
 
   @Test
   void aFinishedHistoricalRunIsCompleteWithItsLagFromWhatItRead() throws Exception {
-    JsonNode h1 = null;
-    for (JsonNode v : json("/api/versions", 200)) {
-      if (v.get("view").asText().equals("user_sessions")
-          && v.get("version").asText().equals("h1")) {
-        h1 = v;
-      }
-    }
+    JsonNode h1 = version("user_sessions", "h1");
     assertEquals("building", h1.get("status").asText(), "the registry status is unchanged");
     assertTrue(h1.get("complete").asBoolean());
     assertEquals("done", h1.get("job_state").asText());
@@ -362,12 +355,7 @@ class KbServerIT {
     JsonNode p0 = h1.get("lag_per_partition").get(0);
     assertTrue(p0.get("committed_offset").isNull());
     assertEquals(10, p0.get("read_offset").asLong());
-    JsonNode v2 = null;
-    for (JsonNode v : json("/api/versions", 200)) {
-      if (v.get("version").asText().equals("v2")) {
-        v2 = v;
-      }
-    }
+    JsonNode v2 = version("activity_per_minute", "v2");
     assertFalse(v2.get("complete").asBoolean(), "v2's job still runs");
   }
 

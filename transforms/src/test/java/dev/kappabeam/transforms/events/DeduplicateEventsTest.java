@@ -153,11 +153,7 @@ public class DeduplicateEventsTest {
         }
         batch.add(stamped(e));
       }
-      stream =
-          stream
-              .addElements(
-                  batch.get(0), batch.subList(1, batch.size()).toArray(new TimestampedValue[0]))
-              .advanceWatermarkTo(at(1, round * 10));
+      stream = addAll(stream, batch).advanceWatermarkTo(at(1, round * 10));
     }
     PCollection<Event> out =
         p.apply(stream.advanceWatermarkToInfinity())
@@ -195,17 +191,11 @@ public class DeduplicateEventsTest {
         }
       }
       stream =
-          stream
-              .addElements(
-                  elements.get(0),
-                  elements.subList(1, elements.size()).toArray(new TimestampedValue[0]))
+          addAll(stream, elements)
               .advanceWatermarkTo(at(0, 0).plus(Duration.standardSeconds(id - 60L)));
     }
     if (!pendingCopies.isEmpty()) {
-      stream =
-          stream.addElements(
-              pendingCopies.get(0),
-              pendingCopies.subList(1, pendingCopies.size()).toArray(new TimestampedValue[0]));
+      stream = addAll(stream, pendingCopies);
     }
     PCollection<Event> out =
         p.apply(stream.advanceWatermarkToInfinity())
@@ -213,6 +203,13 @@ public class DeduplicateEventsTest {
     PAssert.that(out).containsInAnyOrder(firsts);
     PipelineResult result = p.run();
     assertEquals(removed, PipelineCounters.get(result, CounterNames.DUPLICATES_REMOVED));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static TestStream.Builder<Event> addAll(
+      TestStream.Builder<Event> stream, List<TimestampedValue<Event>> elements) {
+    return stream.addElements(
+        elements.get(0), elements.subList(1, elements.size()).toArray(new TimestampedValue[0]));
   }
 
   /** Fn API runners (Beam 2.62's portable job servers) serve no MapState: per-id state there. */
