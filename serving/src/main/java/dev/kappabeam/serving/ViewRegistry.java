@@ -271,17 +271,7 @@ public final class ViewRegistry implements AutoCloseable {
     return inTransaction(
         "read the alias of " + view,
         c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT "
-                      + q("live_version")
-                      + ", "
-                      + q("previous_version")
-                      + " FROM "
-                      + q(ALIASES)
-                      + " WHERE "
-                      + q("view_name")
-                      + " = ?")) {
+          try (PreparedStatement ps = c.prepareStatement(aliasRowSql(""))) {
             ps.setString(1, view);
             try (ResultSet rs = ps.executeQuery()) {
               if (!rs.next() || rs.getString(1) == null) {
@@ -291,6 +281,20 @@ public final class ViewRegistry implements AutoCloseable {
             }
           }
         });
+  }
+
+  /** The alias row of one view (live and previous version), with a locking {@code suffix}. */
+  private static String aliasRowSql(String suffix) {
+    return "SELECT "
+        + q("live_version")
+        + ", "
+        + q("previous_version")
+        + " FROM "
+        + q(ALIASES)
+        + " WHERE "
+        + q("view_name")
+        + " = ?"
+        + suffix;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -860,17 +864,7 @@ public final class ViewRegistry implements AutoCloseable {
       ps.setString(1, view);
       ps.executeUpdate();
     }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT "
-                + q("live_version")
-                + ", "
-                + q("previous_version")
-                + " FROM "
-                + q(ALIASES)
-                + " WHERE "
-                + q("view_name")
-                + " = ? FOR UPDATE")) {
+    try (PreparedStatement ps = c.prepareStatement(aliasRowSql(" FOR UPDATE"))) {
       ps.setString(1, view);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
