@@ -212,6 +212,30 @@ public class DeduplicateEventsTest {
         elements.get(0), elements.subList(1, elements.size()).toArray(new TimestampedValue[0]));
   }
 
+  /**
+   * Ids of one streaming bucket keep spread hash codes (the bucket's map hashes them again): with
+   * {@code hashCode % 1024} they all shared their low 10 bits and piled up in few slots.
+   */
+  @Test
+  public void idsOfOneStreamBucketKeepSpreadHashCodes() {
+    java.util.Map<Integer, java.util.Set<Integer>> lowBitsPerBucket = new java.util.HashMap<>();
+    int[] perBucket = new int[DeduplicateEvents.STREAM_BUCKETS];
+    for (int i = 0; i < 400_000; i++) {
+      String id = String.format("e-%08d", i);
+      int b = DeduplicateEvents.streamBucket(id);
+      perBucket[b]++;
+      lowBitsPerBucket.computeIfAbsent(b, k -> new java.util.HashSet<>()).add(id.hashCode() & 1023);
+    }
+    for (int b = 0; b < perBucket.length; b++) {
+      // ~390 ids a bucket: even enough, and their low hash bits nearly all different
+      org.junit.Assert.assertTrue(
+          b + ": " + perBucket[b], perBucket[b] > 250 && perBucket[b] < 550);
+      org.junit.Assert.assertTrue(
+          b + ": " + lowBitsPerBucket.get(b).size(),
+          lowBitsPerBucket.get(b).size() > perBucket[b] / 2);
+    }
+  }
+
   /** Fn API runners (Beam 2.62's portable job servers) serve no MapState: per-id state there. */
   @Test
   public void mapStateIsNotUsedOnTheFnApi() {
