@@ -1,17 +1,20 @@
 package dev.kappabeam.transforms;
 
+import dev.kappabeam.transforms.events.BoundedDedup;
 import dev.kappabeam.transforms.events.CountFrom;
 import dev.kappabeam.transforms.events.DeadLetter;
 import dev.kappabeam.transforms.events.DeduplicateEvents;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
 import dev.kappabeam.transforms.events.EventParser;
+import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.events.Events;
 import dev.kappabeam.transforms.events.ParseEvents;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.time.SplitLateEvents;
 import dev.kappabeam.transforms.time.Timestamps;
 import dev.kappabeam.transforms.views.BoundedViews;
+import dev.kappabeam.transforms.views.CombineSessions;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.ViewTransform;
@@ -23,15 +26,20 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
@@ -128,6 +136,9 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
 
   @Override
   public PCollectionTuple expand(PCollection<SourceRecord> records) {
+    if (countFrom == null && records.isBounded() == PCollection.IsBounded.BOUNDED) {
+      return expandBounded(records);
+    }
     DeduplicateEvents dedup = Events.deduplicate().withHorizon(parameters.dedupHorizon());
     PCollectionTuple parsed;
     PCollection<Event> unique;
@@ -164,18 +175,11 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
         PCollectionTuple.of(DEAD_LETTERS, parsed.get(ParseEvents.DEAD_LETTERS))
             .and(LATE, split.get(SplitLateEvents.LATE));
     if (accepted.isBounded() == PCollection.IsBounded.BOUNDED) {
-      // Bounded: all views from one pass over the events (BoundedViews), not one copy per view.
-      List<TupleTag<Row>> tags = new ArrayList<>();
-      List<String> names = new ArrayList<>();
-      List<ViewTransform<?>> transforms = new ArrayList<>();
+      // Bounded with a cutoff (primer copies): all views from one pass (BoundedViews).
+      BoundedViews bounded = boundedViews();
+      PCollectionTuple rows = accepted.apply("Views", bounded);
       for (ViewDefinition view : views) {
-        tags.add(rowsOf(view));
-        names.add(stepName(view));
-        transforms.add(transformFor(view));
-      }
-      PCollectionTuple rows = accepted.apply("Views", BoundedViews.of(tags, names, transforms));
-      for (TupleTag<Row> tag : tags) {
-        out = out.and(tag, rows.get(tag));
+        out = out.and(rowsOf(view), rows.get(rowsOf(view)));
       }
       return out;
     }
@@ -183,6 +187,123 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
       out = out.and(rowsOf(view), accepted.apply(stepName(view), transformFor(view)));
     }
     return out;
+  }
+
+  /**
+   * Bounded input in three steps, each fused with its neighbours on every runner: records parsed
+   * straight into hash-bucket lists of the event_id ({@link BoundedDedup#parseIntoBuckets}; dead
+   * letters ride in the lists), the lists grouped by bucket, then per bucket one copy per event_id
+   * kept, accepted and folded into every view's partials in one pass ({@link KeepFoldFn}); the
+   * partials are then merged per view ({@link BoundedViews#rowsFrom}). The same parts as {@code
+   * ParseEvents} → {@code DeduplicateEvents} → {@code AcceptForViews} → {@link BoundedViews}, with
+   * no step of two outputs before the partials: Beam 2.62's Flink batch runner serialises such a
+   * step's whole output and decodes it once per output (a sixth of a historical replay's time).
+   */
+  private PCollectionTuple expandBounded(PCollection<SourceRecord> records) {
+    BoundedViews bounded = boundedViews();
+    List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> partialTags =
+        bounded.partialTags();
+    TupleTagList others =
+        TupleTagList.of(new ArrayList<>(partialTags.subList(1, partialTags.size())));
+    PCollectionTuple folded =
+        records
+            .apply("ParseEvents", BoundedDedup.parseIntoBuckets())
+            .apply("GroupBuckets", GroupByKey.create())
+            .apply(
+                "KeepOneCopyAndFold",
+                ParDo.of(
+                        new KeepFoldFn(
+                            new ArrayList<>(parameters.excludedTypes()),
+                            bounded.folds(),
+                            partialTags))
+                    .withOutputTags(partialTags.get(0), others.and(DEAD_LETTERS)));
+    PCollection<DeadLetter> deadLetters = folded.get(DEAD_LETTERS).setCoder(DeadLetter.Coder.of());
+    PCollectionTuple out =
+        PCollectionTuple.of(DEAD_LETTERS, deadLetters)
+            .and(LATE, records.getPipeline().apply("NoLateEvents", Create.empty(EventCoder.of())));
+    PCollectionTuple rows = bounded.rowsFrom(folded);
+    for (ViewDefinition view : views) {
+      out = out.and(rowsOf(view), rows.get(rowsOf(view)));
+    }
+    return out;
+  }
+
+  /** The selected views for bounded input, folded in one pass. */
+  private BoundedViews boundedViews() {
+    List<TupleTag<Row>> tags = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    List<ViewTransform<?>> transforms = new ArrayList<>();
+    for (ViewDefinition view : views) {
+      tags.add(rowsOf(view));
+      names.add(stepName(view));
+      transforms.add(transformFor(view));
+    }
+    return BoundedViews.of(tags, names, transforms);
+  }
+
+  /**
+   * One bucket's lists: one copy per event_id kept ({@link BoundedDedup#keepOneCopy}), counted as
+   * accepted, folded into the views that take its type; the dead letters that rode along go out.
+   */
+  static final class KeepFoldFn
+      extends DoFn<
+          KV<Integer, Iterable<BoundedDedup.Bucketed>>,
+          KV<KV<String, Long>, CombineSessions.Partial<Object>>> {
+    private final List<EventType> excluded;
+    private final BoundedViews.Folds folds;
+    private final List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags;
+    private final Counter accepted = Metrics.counter(CounterNames.NAMESPACE, CounterNames.ACCEPTED);
+
+    KeepFoldFn(
+        List<EventType> excluded,
+        BoundedViews.Folds folds,
+        List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags) {
+      this.excluded = excluded;
+      this.folds = folds;
+      this.tags = new ArrayList<>(tags);
+    }
+
+    @StartBundle
+    public void startBundle() {
+      folds.start();
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, Iterable<BoundedDedup.Bucketed>> bucket, MultiOutputReceiver out) {
+      BoundedViews.PartialOutput partials =
+          (view, p, ts) -> out.get(tags.get(view)).outputWithTimestamp(p, ts);
+      long[] kept = {0};
+      BoundedDedup.keepOneCopy(
+          bucket.getValue(),
+          new BoundedDedup.Kept() {
+            @Override
+            public void event(Event e) {
+              kept[0]++;
+              if (!excluded.contains(e.type())) {
+                folds.add(e, new Instant(e.timestampMillis()), partials);
+              }
+            }
+
+            @Override
+            public void deadLetter(DeadLetter d) {
+              out.get(DEAD_LETTERS).output(d);
+            }
+          });
+      accepted.inc(kept[0]);
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext out) {
+      folds.finish((view, p, ts) -> out.output(tags.get(view), p, ts, GlobalWindow.INSTANCE));
+    }
+
+    /** Partials and events carry their own event times, behind the group's timestamp. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Timestamps.ANY_SKEW;
+    }
   }
 
   private ViewTransform<?> transformFor(ViewDefinition view) {

@@ -6,16 +6,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -157,18 +153,13 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       // EARLIEST combiner forced that path). KeepOneCopy gives each event its own event time back;
       // downstream of it, bounded runs fold the views in the global window (BoundedViews), so no
       // fixed window of the views sees the events behind its watermark.
-      KvCoder<Integer, Bucketed> bucketed = KvCoder.of(VarIntCoder.of(), Bucketed.CODER);
-      PCollection<KV<Integer, Bucketed>> buckets =
-          counted
-              .apply("BucketByEventId", ParDo.of(new BucketFn(BATCH_BUCKETS, false)))
-              .setCoder(bucketed);
+      KvCoder<Integer, BoundedDedup.Bucketed> bucketed = BoundedDedup.coder();
+      PCollection<KV<Integer, BoundedDedup.Bucketed>> buckets =
+          counted.apply("BucketByEventId", ParDo.of(new BucketFn(false))).setCoder(bucketed);
       if (primed) {
         buckets =
             PCollectionList.of(buckets)
-                .and(
-                    primer
-                        .apply("BucketPrimer", ParDo.of(new BucketFn(BATCH_BUCKETS, true)))
-                        .setCoder(bucketed))
+                .and(primer.apply("BucketPrimer", ParDo.of(new BucketFn(true))).setCoder(bucketed))
                 .apply("WithPrimer", Flatten.pCollections());
       }
       return buckets
@@ -199,58 +190,34 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         .setCoder(EventCoder.of());
   }
 
-  /** Hash buckets of the batch de-duplication: enough parallelism, many events per group. */
-  static final int BATCH_BUCKETS = 256;
-
-  /** Events a {@link BucketFn} holds before it emits its lists early. */
-  static final int BUCKET_FN_MAX_HELD = 20_000;
-
-  /**
-   * A bundle's events per hash bucket, emitted as one list per bucket when the bundle finishes (or
-   * once {@link #BUCKET_FN_MAX_HELD} are held): the grouping then sorts and ships a few thousand
-   * lists instead of every event on its own.
-   */
-  static final class BucketFn extends DoFn<Event, KV<Integer, Bucketed>> {
-    private final int buckets;
+  /** A bundle's events per hash bucket of the event_id ({@link BoundedDedup.Buffer}). */
+  static final class BucketFn extends DoFn<Event, KV<Integer, BoundedDedup.Bucketed>> {
     private final boolean primer;
-    private transient Map<Integer, Bucket> held;
-    private transient int count;
+    private transient BoundedDedup.Buffer buffer;
 
-    BucketFn(int buckets, boolean primer) {
-      this.buckets = buckets;
+    BucketFn(boolean primer) {
       this.primer = primer;
     }
 
     @StartBundle
     public void startBundle() {
-      held = new HashMap<>();
-      count = 0;
+      buffer = new BoundedDedup.Buffer(primer);
     }
 
     @ProcessElement
     public void process(
-        @Element Event e, @Timestamp Instant timestamp, OutputReceiver<KV<Integer, Bucketed>> out) {
-      Bucket b = held.computeIfAbsent(Math.floorMod(e.eventId().hashCode(), buckets), Bucket::new);
-      b.events.add(e);
-      b.earliest = Math.min(b.earliest, timestamp.getMillis());
-      if (++count >= BUCKET_FN_MAX_HELD) {
-        for (Bucket h : held.values()) {
-          out.outputWithTimestamp(
-              KV.of(h.index, new Bucketed(primer, h.events)), new Instant(h.earliest));
-        }
-        startBundle();
+        @Element Event e,
+        @Timestamp Instant timestamp,
+        OutputReceiver<KV<Integer, BoundedDedup.Bucketed>> out) {
+      if (buffer.add(e, timestamp.getMillis())) {
+        buffer.drain(out::outputWithTimestamp);
       }
     }
 
     @FinishBundle
     public void finishBundle(FinishBundleContext out) {
-      for (Bucket h : held.values()) {
-        out.output(
-            KV.of(h.index, new Bucketed(primer, h.events)),
-            new Instant(h.earliest),
-            GlobalWindow.INSTANCE);
-      }
-      held = null;
+      buffer.drain((list, ts) -> out.output(list, ts, GlobalWindow.INSTANCE));
+      buffer = null;
     }
 
     /** A list carries its earliest event's time, which may be behind the current event's. */
@@ -259,55 +226,6 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     public Duration getAllowedTimestampSkew() {
       return Timestamps.ANY_SKEW;
     }
-
-    /** One bucket's events of the bundle so far. */
-    private static final class Bucket {
-      final int index;
-      final List<Event> events = new ArrayList<>();
-      long earliest = Long.MAX_VALUE;
-
-      Bucket(int index) {
-        this.index = index;
-      }
-    }
-  }
-
-  /**
-   * A bundle's events of one hash bucket, all primer copies or all counted ones: the flag is
-   * written once per list, not once per event.
-   */
-  static final class Bucketed {
-    static final Coder<Bucketed> CODER = new BucketedCoder();
-
-    final boolean primer;
-    final List<Event> events;
-
-    Bucketed(boolean primer, List<Event> events) {
-      this.primer = primer;
-      this.events = events;
-    }
-  }
-
-  private static final class BucketedCoder extends AtomicCoder<Bucketed> {
-    private static final Coder<List<Event>> EVENTS = ListCoder.of(EventCoder.of());
-
-    @Override
-    public void encode(Bucketed value, OutputStream out) throws IOException {
-      out.write(value.primer ? 1 : 0);
-      EVENTS.encode(value.events, out);
-    }
-
-    @Override
-    public Bucketed decode(InputStream in) throws IOException {
-      int primer = in.read();
-      if (primer < 0) {
-        throw new CoderException("truncated bucket list");
-      }
-      return new Bucketed(primer == 1, EVENTS.decode(in));
-    }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 
   /**
@@ -530,70 +448,24 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     }
   }
 
-  /**
-   * Bounded input: all events of one hash bucket at once; per event_id keeps the copy with the
-   * earliest event time (ties broken by content, so the choice is deterministic; exact re-sends are
-   * identical anyway), unless a primer copy of the event_id exists: then every copy is removed.
-   */
-  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<Bucketed>>, Event> {
-    private final Counter duplicates =
-        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
-    private final Counter conflicting =
-        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
-
+  /** Bounded input: all events of one hash bucket at once ({@link BoundedDedup#keepOneCopy}). */
+  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<BoundedDedup.Bucketed>>, Event> {
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<Bucketed>> bucket, OutputReceiver<Event> out) {
-      // One pass over the group (a runner may give it as a one-shot iterable).
-      Map<String, Event> primers = new HashMap<>();
-      List<Event> counted = new ArrayList<>();
-      for (Bucketed list : bucket.getValue()) {
-        if (list.primer) {
-          for (Event e : list.events) {
-            primers.putIfAbsent(e.eventId(), e);
-          }
-        } else {
-          counted.addAll(list.events);
-        }
-      }
-      Map<String, Copies> kept = new HashMap<>(counted.size() * 4 / 3 + 16);
-      long removed = 0;
-      for (Event e : counted) {
-        if (!primers.isEmpty()) {
-          Event primer = primers.get(e.eventId());
-          if (primer != null) {
-            removed++;
-            if (!primer.equals(e)) {
-              conflicting.inc();
+        @Element KV<Integer, Iterable<BoundedDedup.Bucketed>> bucket, OutputReceiver<Event> out) {
+      BoundedDedup.keepOneCopy(
+          bucket.getValue(),
+          new BoundedDedup.Kept() {
+            @Override
+            public void event(Event e) {
+              out.outputWithTimestamp(e, new Instant(e.timestampMillis()));
             }
-            continue;
-          }
-        }
-        Copies fresh = new Copies(e);
-        Copies c = kept.putIfAbsent(e.eventId(), fresh);
-        if (c == null) {
-          continue;
-        }
-        removed++;
-        c.n++;
-        if (e.timestampMillis() < c.kept.timestampMillis()
-            || e.timestampMillis() == c.kept.timestampMillis()
-                && e.toString().compareTo(c.kept.toString()) < 0) {
-          c.kept = e;
-        }
-      }
-      if (removed > 0) {
-        duplicates.inc(removed);
-        for (Event e : counted) {
-          Copies c = kept.get(e.eventId());
-          if (c != null && c.n > 1 && !e.equals(c.kept)) {
-            conflicting.inc();
-          }
-        }
-      }
-      for (Copies c : kept.values()) {
-        out.outputWithTimestamp(c.kept, new Instant(c.kept.timestampMillis()));
-      }
+
+            @Override
+            public void deadLetter(DeadLetter d) {
+              throw new IllegalStateException("no dead letters in lists of events: " + d);
+            }
+          });
     }
 
     /**
@@ -605,16 +477,6 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @SuppressWarnings("deprecation")
     public Duration getAllowedTimestampSkew() {
       return Timestamps.ANY_SKEW;
-    }
-
-    /** The copy kept of an event_id so far, and how many counted copies were seen. */
-    private static final class Copies {
-      Event kept;
-      int n = 1;
-
-      Copies(Event first) {
-        this.kept = first;
-      }
     }
   }
 

@@ -48,24 +48,61 @@ public final class ParseEvents extends PTransform<PCollection<SourceRecord>, PCo
     return out;
   }
 
-  static final class ParseFn extends DoFn<SourceRecord, Event> {
+  /**
+   * The parse with its counters ({@code read}, {@code parsed}, {@code dead_lettered}), for steps
+   * that parse and do more in one pass ({@link BoundedDedup#parseIntoBuckets}).
+   */
+  static final class CountingParser implements java.io.Serializable {
     private final Counter read = Metrics.counter(CounterNames.NAMESPACE, CounterNames.READ);
     private final Counter parsed = Metrics.counter(CounterNames.NAMESPACE, CounterNames.PARSED);
     private final Counter deadLettered =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DEAD_LETTERED);
+    private transient long valid;
+    private transient long invalid;
+
+    /** Parses one record; counted in this parser until {@link #flush}. */
+    EventParser.Result parse(SourceRecord record) {
+      EventParser.Result r = EventParser.parseOnce(record.value());
+      if (r.isValid()) {
+        valid++;
+      } else {
+        invalid++;
+      }
+      return r;
+    }
+
+    /**
+     * Adds what was parsed since the last flush to the counters: once per bundle rather than per
+     * record (each increment looks up the step's metrics container in a thread-local).
+     */
+    void flush() {
+      if (valid + invalid > 0) {
+        read.inc(valid + invalid);
+        parsed.inc(valid);
+        deadLettered.inc(invalid);
+        valid = 0;
+        invalid = 0;
+      }
+    }
+  }
+
+  static final class ParseFn extends DoFn<SourceRecord, Event> {
+    private final CountingParser parser = new CountingParser();
 
     @ProcessElement
     public void process(@Element SourceRecord record, MultiOutputReceiver out) {
-      read.inc();
-      EventParser.Result r = EventParser.parseOnce(record.value());
+      EventParser.Result r = parser.parse(record);
       if (r.isValid()) {
-        parsed.inc();
         Event e = r.event();
         out.get(EVENTS).outputWithTimestamp(e, new Instant(e.timestampMillis()));
       } else {
-        deadLettered.inc();
         out.get(DEAD_LETTERS).output(new DeadLetter(record, r.error(), r.detail()));
       }
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      parser.flush();
     }
 
     /**

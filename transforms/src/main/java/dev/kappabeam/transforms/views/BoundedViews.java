@@ -59,6 +59,31 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
     return new BoundedViews(tags, names, views);
   }
 
+  /** A view's partials: keyed by the view's key and a bucket (see {@link Folds}). */
+  public interface PartialOutput {
+    /** Emits a partial of view {@code view} (index into the views) with its timestamp. */
+    void emit(int view, KV<KV<String, Long>, CombineSessions.Partial<Object>> partial, Instant ts);
+  }
+
+  /** The tags of the views' partials, one per view in order, for a step that folds them. */
+  public List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> partialTags() {
+    List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> partialTags =
+        new ArrayList<>();
+    for (String name : names) {
+      partialTags.add(new TupleTag<>("partials:" + name));
+    }
+    return partialTags;
+  }
+
+  /** The fold of every view, for a step that folds events and does more in the same pass. */
+  public Folds folds() {
+    List<ViewTransform.FoldSpec<?>> specs = new ArrayList<>();
+    for (ViewTransform<?> view : views) {
+      specs.add(view.foldSpec());
+    }
+    return new Folds(specs);
+  }
+
   @Override
   public PCollectionTuple expand(PCollection<Event> events) {
     if (events.isBounded() != PCollection.IsBounded.BOUNDED) {
@@ -66,12 +91,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
           "BoundedViews is for bounded input; apply each ViewTransform to unbounded input");
     }
     List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> partialTags =
-        new ArrayList<>();
-    List<ViewTransform.FoldSpec<?>> specs = new ArrayList<>();
-    for (int i = 0; i < views.size(); i++) {
-      partialTags.add(new TupleTag<>("partials:" + names.get(i)));
-      specs.add(views.get(i).foldSpec());
-    }
+        partialTags();
     TupleTagList others = TupleTagList.empty();
     for (TupleTag<?> t : partialTags.subList(1, partialTags.size())) {
       others = others.and(t);
@@ -79,13 +99,25 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
     PCollectionTuple partials =
         events.apply(
             "FoldViews",
-            ParDo.of(new FoldViewsFn(specs, partialTags))
+            ParDo.of(new FoldViewsFn(folds(), partialTags))
                 .withOutputTags(partialTags.get(0), others));
-    PCollectionTuple out = PCollectionTuple.empty(events.getPipeline());
+    return rowsFrom(partials);
+  }
+
+  /**
+   * Each view's rows from its partials ({@code partials} holds them under {@link #partialTags()}):
+   * grouped by key (and, for fixed windows, by window) and merged, one row per key and window.
+   */
+  public PCollectionTuple rowsFrom(PCollectionTuple partials) {
+    List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> partialTags =
+        partialTags();
+    PCollectionTuple out = PCollectionTuple.empty(partials.getPipeline());
     for (int i = 0; i < views.size(); i++) {
       ViewTransform<?> view = views.get(i);
       PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>> viewPartials =
-          partials.get(partialTags.get(i)).setCoder(groupingCoder(view, events));
+          partials
+              .get(partialTags.get(i))
+              .setCoder(groupingCoder(view, partials.getPipeline().getCoderRegistry()));
       out = out.and(tags.get(i), viewPartials.apply(names.get(i), view.fromBoundedPartials()));
     }
     return out;
@@ -93,8 +125,8 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static Coder<KV<KV<String, Long>, CombineSessions.Partial<Object>>> groupingCoder(
-      ViewTransform<?> view, PCollection<Event> events) {
-    Coder accumulator = view.accumulatorCoder(events.getPipeline().getCoderRegistry());
+      ViewTransform<?> view, org.apache.beam.sdk.coders.CoderRegistry registry) {
+    Coder accumulator = view.accumulatorCoder(registry);
     return (Coder) CombineSessions.groupingCoder(accumulator);
   }
 
@@ -102,24 +134,19 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
    * Per bundle, per view: its events folded per key and window. Partials leave in the global window
    * with their own window inside ({@link CombineSessions.Partial}), keyed by the view's key and a
    * bucket: the window start for fixed windows (partials of different windows never merge), 0 for
-   * sessions (a key's sessions may merge).
+   * sessions (a key's sessions may merge). Serializable; {@link #start} once per bundle.
    */
-  static final class FoldViewsFn
-      extends DoFn<Event, KV<KV<String, Long>, CombineSessions.Partial<Object>>> {
+  public static final class Folds implements java.io.Serializable {
     private final List<ViewTransform.FoldSpec<?>> specs;
-    private final List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags;
     private transient List<PreAggregatedCombine.Fold<Object>> folds;
 
-    FoldViewsFn(
-        List<ViewTransform.FoldSpec<?>> specs,
-        List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags) {
+    Folds(List<ViewTransform.FoldSpec<?>> specs) {
       this.specs = new ArrayList<>(specs);
-      this.tags = new ArrayList<>(tags);
     }
 
-    @StartBundle
+    /** Starts a bundle: empty folds. */
     @SuppressWarnings("unchecked")
-    public void startBundle() {
+    public void start() {
       folds = new ArrayList<>();
       for (ViewTransform.FoldSpec<?> spec : specs) {
         folds.add(
@@ -129,9 +156,8 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
       }
     }
 
-    @ProcessElement
-    public void process(
-        @Element Event event, @Timestamp Instant timestamp, MultiOutputReceiver out) {
+    /** Folds an event into every view that selects it; emits partials of a fold that is full. */
+    public void add(Event event, Instant timestamp, PartialOutput out) {
       for (int i = 0; i < specs.size(); i++) {
         ViewTransform.FoldSpec<?> spec = specs.get(i);
         if (!spec.select.apply(event)) {
@@ -141,39 +167,26 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
         BoundedWindow window = assign(spec.windowFn, KV.of(key, event), timestamp);
         PreAggregatedCombine.Fold<Object> fold = folds.get(i);
         if (fold.add(key, window, timestamp.getMillis(), event)) {
-          OutputReceiver<KV<KV<String, Long>, CombineSessions.Partial<Object>>> receiver =
-              out.get(tags.get(i));
-          boolean sessions = spec.sessions;
-          fold.drain(
-              (k, acc, w, earliest) ->
-                  receiver.outputWithTimestamp(
-                      partial(k, acc, w, sessions), new Instant(earliest)));
+          drain(i, out);
         }
       }
     }
 
-    @FinishBundle
-    public void finishBundle(FinishBundleContext out) {
+    /** Emits every partial held (at the end of a bundle). */
+    public void finish(PartialOutput out) {
       for (int i = 0; i < specs.size(); i++) {
-        TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>> tag = tags.get(i);
-        boolean sessions = specs.get(i).sessions;
-        folds
-            .get(i)
-            .drain(
-                (k, acc, w, earliest) ->
-                    out.output(
-                        tag,
-                        partial(k, acc, w, sessions),
-                        new Instant(earliest),
-                        GlobalWindow.INSTANCE));
+        drain(i, out);
       }
+      folds = null;
     }
 
-    /** Partials carry their earliest event time, which may be behind the current element's. */
-    @Override
-    @SuppressWarnings("deprecation")
-    public Duration getAllowedTimestampSkew() {
-      return Timestamps.ANY_SKEW;
+    private void drain(int view, PartialOutput out) {
+      boolean sessions = specs.get(view).sessions;
+      folds
+          .get(view)
+          .drain(
+              (k, acc, w, earliest) ->
+                  out.emit(view, partial(k, acc, w, sessions), new Instant(earliest)));
     }
 
     private static KV<KV<String, Long>, CombineSessions.Partial<Object>> partial(
@@ -214,6 +227,43 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
       } catch (Exception e) {
         throw new IllegalStateException("cannot assign the window of " + element, e);
       }
+    }
+  }
+
+  /** {@link Folds} as a step of its own: events in, each view's partials out. */
+  static final class FoldViewsFn
+      extends DoFn<Event, KV<KV<String, Long>, CombineSessions.Partial<Object>>> {
+    private final Folds folds;
+    private final List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags;
+
+    FoldViewsFn(
+        Folds folds, List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags) {
+      this.folds = folds;
+      this.tags = new ArrayList<>(tags);
+    }
+
+    @StartBundle
+    public void startBundle() {
+      folds.start();
+    }
+
+    @ProcessElement
+    public void process(
+        @Element Event event, @Timestamp Instant timestamp, MultiOutputReceiver out) {
+      folds.add(
+          event, timestamp, (view, p, ts) -> out.get(tags.get(view)).outputWithTimestamp(p, ts));
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext out) {
+      folds.finish((view, p, ts) -> out.output(tags.get(view), p, ts, GlobalWindow.INSTANCE));
+    }
+
+    /** Partials carry their earliest event time, which may be behind the current element's. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Timestamps.ANY_SKEW;
     }
   }
 }

@@ -191,8 +191,8 @@ public final class CombineSessions<A, S>
     }
   }
 
-  /** A bundle's partial of one session: its window and accumulator. */
-  static final class Partial<A> {
+  /** A partial of one window (a session or a fixed window): its bounds and accumulator. */
+  public static final class Partial<A> {
     final long start;
     final long end;
     final A accumulator;

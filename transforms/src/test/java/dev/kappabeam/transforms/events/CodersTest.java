@@ -66,12 +66,21 @@ class CodersTest {
         java.util.List.of(
             new Event("e-1", "u-1", EventType.VIEW, null, null, 1L),
             new Event("e-2", "u-2", EventType.PURCHASE, "i", 7L, 2L));
+    DeadLetter dead =
+        new DeadLetter(
+            new SourceRecord("events", 1, 9L, null, new byte[] {'{'}),
+            ParseError.MALFORMED_JSON,
+            "unexpected end");
     for (boolean primer : new boolean[] {true, false}) {
-      DeduplicateEvents.Bucketed b = new DeduplicateEvents.Bucketed(primer, events);
-      DeduplicateEvents.Bucketed back =
-          org.apache.beam.sdk.util.CoderUtils.clone(DeduplicateEvents.Bucketed.CODER, b);
-      org.junit.jupiter.api.Assertions.assertEquals(primer, back.primer);
-      org.junit.jupiter.api.Assertions.assertEquals(events, back.events);
+      for (java.util.List<DeadLetter> deadLetters :
+          java.util.List.of(java.util.List.<DeadLetter>of(), java.util.List.of(dead))) {
+        BoundedDedup.Bucketed b = new BoundedDedup.Bucketed(primer, events, deadLetters);
+        BoundedDedup.Bucketed back =
+            org.apache.beam.sdk.util.CoderUtils.clone(BoundedDedup.Bucketed.CODER, b);
+        org.junit.jupiter.api.Assertions.assertEquals(primer, back.primer);
+        org.junit.jupiter.api.Assertions.assertEquals(events, back.events);
+        org.junit.jupiter.api.Assertions.assertEquals(deadLetters, back.deadLetters);
+      }
     }
   }
 
