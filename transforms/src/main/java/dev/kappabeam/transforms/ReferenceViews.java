@@ -368,18 +368,28 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
 
   /** Counts events that reach the views; drops the excluded types (a logic parameter). */
   static final class AcceptFn extends DoFn<Event, Event> {
-    private final List<dev.kappabeam.transforms.events.EventType> excluded;
+    private final List<EventType> excluded;
     private final Counter accepted = Metrics.counter(CounterNames.NAMESPACE, CounterNames.ACCEPTED);
+    private transient long n;
 
-    AcceptFn(List<dev.kappabeam.transforms.events.EventType> excluded) {
+    AcceptFn(List<EventType> excluded) {
       this.excluded = excluded;
     }
 
     @ProcessElement
     public void process(@Element Event e, OutputReceiver<Event> out) {
-      accepted.inc();
+      n++;
       if (!excluded.contains(e.type())) {
         out.output(e);
+      }
+    }
+
+    /** Counted once per bundle: each increment looks up the step's metrics in a thread-local. */
+    @FinishBundle
+    public void finishBundle() {
+      if (n > 0) {
+        accepted.inc(n);
+        n = 0;
       }
     }
   }

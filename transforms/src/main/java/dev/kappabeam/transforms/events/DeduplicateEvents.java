@@ -290,6 +290,8 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
     private final Counter conflicting =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
+    private transient long removed;
+    private transient long conflicts;
 
     @StateId("seen")
     private final StateSpec<MapState<String, Integer>> seenSpec =
@@ -322,9 +324,9 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       int hash = event.hashCode();
       Integer first = seen.computeIfAbsent(event.eventId(), id -> hash).read();
       if (first != null) {
-        duplicates.inc();
+        removed++;
         if (first != hash) {
-          conflicting.inc();
+          conflicts++;
         }
         return;
       }
@@ -339,6 +341,19 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       }
       slots.put(due, new IdChain(event.eventId(), ids));
       out.output(event);
+    }
+
+    /** Counted once per bundle: each increment looks up the step's metrics in a thread-local. */
+    @FinishBundle
+    public void finishBundle() {
+      if (removed > 0) {
+        duplicates.inc(removed);
+        removed = 0;
+      }
+      if (conflicts > 0) {
+        conflicting.inc(conflicts);
+        conflicts = 0;
+      }
     }
 
     @OnTimer("sweep")
