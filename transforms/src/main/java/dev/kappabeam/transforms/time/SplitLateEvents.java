@@ -380,16 +380,36 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
   }
 
   /**
-   * A shard: keeps the newest bound its ticks carried and compares each event with it. The shard
-   * needs no timer and no hold of its own: a tick it has not read yet is pending input stamped at
-   * most at the bound the shard holds, and pending input holds the shard's input watermark.
+   * A shard: compares each event with a bound its own input watermark has reached. A tick only
+   * proposes a bound {@code b}: the shard sets an event-time timer at {@code b - 1 ms} and adopts
+   * that time when the timer fires, that is once its input watermark has passed it, so every event
+   * that was ahead of that watermark on any input (still on its way when the clock's probe fired)
+   * has already been compared with the older bound. Adopting a tick as soon as it is read could
+   * judge such an event against a watermark that came after it: at the end of a drained replay the
+   * final watermark reached the clock while the last events were still on their way to the shards,
+   * and they went to the late output although the views' windows would have taken them. (The timer
+   * sits 1 ms before the proposal because the clock holds its output at the proposal itself, and a
+   * runner may fire a timer only once the watermark is strictly past it.) The "hold" timer keeps
+   * the shard's output watermark at the adopted bound, so no window downstream drops an event the
+   * shard passed as on time.
    */
   static final class SplitFn extends DoFn<KV<Integer, RawUnionValue>, Event> {
+    private static final long END = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
+
     private final long latenessMillis;
     private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
 
     @StateId("bound")
     private final StateSpec<ValueState<Long>> boundSpec = StateSpecs.value(VarLongCoder.of());
+
+    @StateId("proposed")
+    private final StateSpec<ValueState<Long>> proposedSpec = StateSpecs.value(VarLongCoder.of());
+
+    @TimerId("adopt")
+    private final TimerSpec adoptSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    @TimerId("hold")
+    private final TimerSpec holdSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
     SplitFn(long latenessMillis) {
       this.latenessMillis = latenessMillis;
@@ -399,14 +419,23 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     public void process(
         @Element KV<Integer, RawUnionValue> element,
         @StateId("bound") ValueState<Long> boundState,
+        @StateId("proposed") ValueState<Long> proposedState,
+        @TimerId("adopt") Timer adopt,
+        @TimerId("hold") Timer hold,
         MultiOutputReceiver out) {
       RawUnionValue value = element.getValue();
       Long stored = boundState.read();
       long bound = stored == null ? MIN : stored;
+      if (stored == null) {
+        boundState.write(bound);
+        holdAt(hold, bound);
+      }
       if (value.getUnionTag() == TICK) {
-        long tick = (Long) value.getValue();
-        if (tick > bound) {
-          boundState.write(tick);
+        long at = Math.min((Long) value.getValue(), END) - 1;
+        Long proposed = proposedState.read();
+        if (at > bound && (proposed == null || at > proposed)) {
+          proposedState.write(at);
+          adopt.withNoOutputTimestamp().set(new Instant(at));
         }
         return;
       }
@@ -417,6 +446,37 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       } else {
         out.get(ON_TIME).output(event);
       }
+    }
+
+    @OnTimer("adopt")
+    public void onAdopt(
+        OnTimerContext c,
+        @StateId("bound") ValueState<Long> boundState,
+        @StateId("proposed") ValueState<Long> proposedState,
+        @TimerId("hold") Timer hold) {
+      long reached = c.fireTimestamp().getMillis();
+      Long stored = boundState.read();
+      if (stored == null || reached > stored) {
+        boundState.write(reached);
+        holdAt(hold, reached);
+      }
+      proposedState.clear();
+    }
+
+    @OnTimer("hold")
+    public void onHold() {
+      // The watermark reached the end of time: no more input, nothing to hold.
+    }
+
+    private static void holdAt(Timer hold, long bound) {
+      hold.withOutputTimestamp(new Instant(bound)).set(new Instant(END));
+    }
+
+    /** The hold timer's output timestamp (the bound) may be earlier than the element. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE / 16);
     }
   }
 }
