@@ -1,6 +1,7 @@
 package dev.kappabeam.cli;
 
 import static dev.kappabeam.cli.EndToEndSupport.assertRows;
+import static dev.kappabeam.cli.EndToEndSupport.distinctSources;
 import static dev.kappabeam.cli.EndToEndSupport.kbArgs;
 import static dev.kappabeam.cli.EndToEndSupport.kbOk;
 import static dev.kappabeam.cli.EndToEndSupport.startKbProcess;
@@ -12,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.kappabeam.generator.GeneratedRecord;
 import dev.kappabeam.generator.Oracle;
 import dev.kappabeam.generator.WorkloadGenerator;
-import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewDiff;
@@ -29,10 +29,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.beam.sdk.values.Row;
@@ -299,17 +297,6 @@ class BrokerRestartIT {
   }
 
   /** Dead letters are written at least once: count the source records they stand for. */
-  private static long distinctSources(List<ConsumerRecord<byte[], byte[]>> deadLetters) {
-    Set<String> sources = new HashSet<>();
-    for (ConsumerRecord<byte[], byte[]> d : deadLetters) {
-      sources.add(
-          KafkaTestClient.header(d, KafkaSinks.SOURCE_PARTITION)
-              + "/"
-              + KafkaTestClient.header(d, KafkaSinks.SOURCE_OFFSET));
-    }
-    return sources.size();
-  }
-
   private static boolean sameRows(ViewDefinition v, Oracle.Result oracle, String version) {
     try {
       return ViewDiff.compare(v, oracle.rows(v), it.store.readAll(v, version)).isEmpty();

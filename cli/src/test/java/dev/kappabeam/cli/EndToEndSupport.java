@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kappabeam.devstack.LocalStack;
 import dev.kappabeam.generator.Oracle;
+import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewDiff;
@@ -14,11 +15,14 @@ import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.Views;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.beam.sdk.values.Row;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** Shared pieces of the CLI end-to-end tests: kb arguments, names and view/counter checks. */
 final class EndToEndSupport {
@@ -156,5 +160,17 @@ final class EndToEndSupport {
     }
     assertEquals(expected, selected, what + ": counters line of kb run\n" + run.out());
     assertFalse(expected.isEmpty());
+  }
+
+  /** Distinct source records (partition/offset headers) among dead letters. */
+  static long distinctSources(List<ConsumerRecord<byte[], byte[]>> deadLetters) {
+    Set<String> sources = new HashSet<>();
+    for (ConsumerRecord<byte[], byte[]> d : deadLetters) {
+      sources.add(
+          KafkaTestClient.header(d, KafkaSinks.SOURCE_PARTITION)
+              + "/"
+              + KafkaTestClient.header(d, KafkaSinks.SOURCE_OFFSET));
+    }
+    return sources.size();
   }
 }

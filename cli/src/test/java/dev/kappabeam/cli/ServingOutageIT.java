@@ -2,6 +2,7 @@ package dev.kappabeam.cli;
 
 import static dev.kappabeam.cli.EndToEndSupport.assertCounters;
 import static dev.kappabeam.cli.EndToEndSupport.assertRows;
+import static dev.kappabeam.cli.EndToEndSupport.distinctSources;
 import static dev.kappabeam.cli.EndToEndSupport.expectedCounters;
 import static dev.kappabeam.cli.EndToEndSupport.kb;
 import static dev.kappabeam.cli.EndToEndSupport.kbArgs;
@@ -152,6 +153,71 @@ class ServingOutageIT {
       assertTrue(run.waitFor(60, TimeUnit.SECONDS), "kb did not stop on SIGTERM");
     }
     for (RegisteredVersion v : versions("so1")) {
+      assertEquals(RegisteredVersion.STOPPED, v.jobState(), "a requested stop: " + v);
+    }
+  }
+
+  /**
+   * The same outage within the grace under a Flink job (an embedded MiniCluster in kb's JVM,
+   * parallelism 2, checkpoints on): the sink's retries hold its task, the job goes on and its views
+   * equal the oracle. A Flink job's counters reach kb only when it ends, which an open-ended run
+   * does not, so the sums are checked from the outputs: the views (accepted events), nothing on
+   * {@code .late}, every malformed record on {@code .dlq}.
+   */
+  @Test
+  void servingDatabaseDownWithinTheGraceIsRiddenOutOnFlink() throws Exception {
+    String topic = uniqueTopic("outage-flink");
+    kbOk(it.stack, "topics", "create", topic, "--partitions", "2");
+    List<GeneratedRecord> records = workload(44, 2400);
+    produce(topic, records.subList(0, 1600));
+    File log = logFile("flink");
+    List<String> args = new ArrayList<>(streamingRun(topic, "sf1"));
+    args.addAll(
+        List.of(
+            "--runner=FlinkRunner",
+            "--flinkMaster=[local]",
+            "--data-dir=" + it.stack.dataDir())); // Flink's checkpoints go there
+    Process run = startKbProcess(args, log);
+    try {
+      awaitRead(topic, "sf1", 200, run, log);
+      it.stack.suspendServingDatabase();
+      long down = System.nanoTime();
+      produce(topic, records.subList(1600, records.size()));
+      Thread.sleep(Math.max(0, SHORT_OUTAGE.toMillis() - (System.nanoTime() - down) / 1_000_000));
+      it.stack.resumeServingDatabase();
+      assertTrue(run.isAlive(), "the run must survive an outage within the grace\n" + read(log));
+
+      Oracle.Result oracle = Oracle.computeFromRecords(records, parameters());
+      await(
+          "the views equal the oracle",
+          Duration.ofMinutes(3),
+          () -> Views.all().stream().allMatch(v -> sameRows(v, oracle, "sf1")),
+          run,
+          log);
+      for (ViewDefinition v : Views.all()) {
+        assertRows(v, oracle.rows(v), "oracle", it.store.readAll(v, "sf1"), "sf1");
+      }
+      assertEquals(List.of(), it.kafka.readAll(topic + ".late"), "nothing on the late topic");
+      await(
+          "every malformed record on the dead-letter topic",
+          Duration.ofSeconds(60),
+          () -> distinctSources(it.kafka.readAll(topic + ".dlq")) >= oracle.deadLettered(),
+          run,
+          log);
+      assertEquals(oracle.deadLettered(), distinctSources(it.kafka.readAll(topic + ".dlq")));
+
+      String output = read(log);
+      assertTrue(run.isAlive(), output);
+      assertTrue(
+          output.contains("ViewStore - Serving store") && output.contains("unreachable"),
+          "the sink met the outage (and rode it out)\n" + output);
+      assertTrue(
+          output.contains("reachable again after"), "a WARN when the outage ends\n" + output);
+    } finally {
+      run.destroy(); // SIGTERM: a requested stop
+      assertTrue(run.waitFor(60, TimeUnit.SECONDS), "kb did not stop on SIGTERM");
+    }
+    for (RegisteredVersion v : versions("sf1")) {
       assertEquals(RegisteredVersion.STOPPED, v.jobState(), "a requested stop: " + v);
     }
   }
