@@ -50,13 +50,14 @@ import org.joda.time.Instant;
  *
  * <p>Why it is exact: a {@code DoFn} cannot read the watermark, and a window's {@code GroupByKey}
  * drops what is later than its allowed lateness. One key that sees no events (the clock) learns a
- * lower bound of the watermark from event-time timers and sends it to every shard as a tick. A tick
- * is stamped with the bound announced before it and the clock holds its output watermark at the
- * bound it announced, so the shards' input watermark cannot pass the bound a shard compares with
- * before that shard has read the newer one. So every event passed as on time has {@code ts +
- * lateness >= bound >= downstream watermark}, and no window with the same lateness drops it. The
- * bound trails the watermark by about a second while events flow, so an event slightly later than
- * the lateness may be accepted: it is then in the view, never in neither place.
+ * lower bound of the watermark from event-time timers and sends it to every shard as a tick. A
+ * shard takes a tick's bound only once its own input watermark has passed it (a timer of its own),
+ * so an event is never judged against a watermark that came after it, and it holds its output
+ * watermark at the bound it took (the clock holds its own at the bound it announced). So every
+ * event passed as on time has {@code ts + lateness >= bound >= downstream watermark}, and no window
+ * with the same lateness drops it; every event sent to the late output was behind the watermark
+ * before it. The bound trails the watermark by about a second while events flow, so an event
+ * slightly later than the lateness may be accepted: it is then in the view, never in neither place.
  *
  * <pre>{@code
  * PCollectionTuple split = unique.apply("SplitLateEvents",
