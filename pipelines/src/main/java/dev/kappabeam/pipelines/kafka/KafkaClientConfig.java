@@ -146,6 +146,16 @@ public final class KafkaClientConfig implements Serializable {
     return new ConsumerFactory(this);
   }
 
+  /**
+   * {@link #consumerFactory()} whose consumers are kept between uses (see {@link PooledConsumers}):
+   * for KafkaIO's splittable read, which opens a consumer each time a partition's read resumes.
+   */
+  public SerializableFunction<Map<String, Object>, Consumer<byte[], byte[]>>
+      pooledConsumerFactory() {
+    ConsumerFactory create = new ConsumerFactory(this);
+    return config -> PooledConsumers.borrow(config, () -> create.apply(config));
+  }
+
   /** For {@code KafkaIO.Write.withProducerFactoryFn}; see {@link #consumerFactory()}. */
   public SerializableFunction<Map<String, Object>, Producer<byte[], byte[]>> producerFactory() {
     return new ProducerFactory(this);

@@ -9,6 +9,8 @@ import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
+import org.apache.beam.sdk.io.kafka.KafkaSourceDescriptor;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -17,6 +19,7 @@ import org.apache.beam.sdk.transforms.SimpleFunction;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -31,10 +34,10 @@ import org.joda.time.Duration;
  *   <li>{@link #streaming}: unbounded KafkaIO read with the job version's consumer group,
  *       event-time timestamps and a per-partition bounded-out-of-orderness watermark ({@link
  *       EventTimePolicy}); offsets are committed when the runner finalizes a checkpoint.
- *   <li>{@link #drained}: the same streaming semantics over fixed offset ranges ({@link
- *       KafkaRangeUnboundedSource}): the output is still unbounded, so lateness and de-duplication
- *       behave exactly as in streaming, but every partition stops at its end offset and the
- *       watermark then reaches the end, firing every window.
+ *   <li>{@link #drained}: the same streaming semantics over fixed offset ranges (a splittable
+ *       KafkaIO read with stop offsets): the output is still unbounded, so lateness and
+ *       de-duplication behave exactly as in streaming, but every partition stops at its end offset
+ *       and the watermark then reaches the end, firing every window.
  *   <li>{@link #historical}: a bounded read of fixed offset ranges ({@link KafkaRangeSource}).
  * </ul>
  *
@@ -78,18 +81,42 @@ public final class KafkaSources {
     };
   }
 
-  /**
-   * Streaming semantics over {@code [start, end)} of each partition; stops at the ends ({@link
-   * KafkaRangeUnboundedSource}: partitions placed on workers by index).
-   */
+  /** Streaming semantics over {@code [start, end)} of each partition; stops at the ends. */
   public static PTransform<PBegin, PCollection<SourceRecord>> drained(
       KafkaClientConfig kafka, List<PartitionRange> ranges, Duration maxOutOfOrderness) {
     return new PTransform<>() {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
-        return input.apply(
-            "ReadKafkaRanges",
-            Read.from(new KafkaRangeUnboundedSource(kafka, ranges, maxOutOfOrderness)));
+        List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
+        for (PartitionRange r : ranges) {
+          if (r.size() > 0) {
+            descriptors.add(
+                KafkaSourceDescriptor.of(
+                    new TopicPartition(r.topic(), r.partition()),
+                    r.start(),
+                    null,
+                    r.end(),
+                    null,
+                    List.of(kafka.bootstrapServers())));
+          }
+        }
+        PCollection<KafkaSourceDescriptor> partitions =
+            input.apply("Partitions", Create.of(descriptors));
+        return partitions
+            .apply(
+                "ReadKafka",
+                KafkaIO.<byte[], byte[]>readSourceDescriptors()
+                    .withBootstrapServers(kafka.bootstrapServers())
+                    .withConsumerFactoryFn(kafka.pooledConsumerFactory())
+                    .withKeyDeserializerAndCoder(
+                        ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
+                    .withValueDeserializerAndCoder(
+                        ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
+                    .withConsumerConfigUpdates(
+                        Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false))
+                    .withExtractOutputTimestampFn(eventTime())
+                    .withCreatWatermarkEstimatorFn(estimator(maxOutOfOrderness)))
+            .apply("ToSourceRecords", MapElements.via(new ToSourceRecord()));
       }
     };
   }
@@ -116,6 +143,19 @@ public final class KafkaSources {
         out.output(r);
       }
     }
+  }
+
+  private static org.apache.beam.sdk.transforms.SerializableFunction<
+          KafkaRecord<byte[], byte[]>, org.joda.time.Instant>
+      eventTime() {
+    return r -> EventTimes.of(r.getKV().getValue());
+  }
+
+  private static org.apache.beam.sdk.transforms.SerializableFunction<
+          org.joda.time.Instant,
+          org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimator<org.joda.time.Instant>>
+      estimator(Duration bound) {
+    return state -> new BoundedOutOfOrdernessEstimator(state, bound);
   }
 
   static final class ToSourceRecord

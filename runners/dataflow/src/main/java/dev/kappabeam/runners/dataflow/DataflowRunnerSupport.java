@@ -17,7 +17,7 @@ import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
  *   <li>{@code --streaming}: Beam's {@code DataflowRunner.run} switches a job to streaming by
  *       itself when the pipeline has an unbounded {@code PCollection} ({@code
  *       containsUnboundedPCollection}). The streaming mode's KafkaIO read and the drained mode's
- *       {@code KafkaRangeUnboundedSource} both produce one, so both become streaming jobs; the
+ *       {@code readSourceDescriptors} read both produce one, so both become streaming jobs; the
  *       historical mode's {@code KafkaRangeSource} is bounded, so it stays a batch job (the job
  *       specification test checks all three). Forcing {@code --streaming=true} would turn a
  *       historical replay into a streaming job that never scales to zero.

@@ -81,7 +81,7 @@ class DataflowJobSpecIT {
     assertTrue(spec.text.contains(fixture.topic()), "the topic is in the job: " + fixture.topic());
   }
 
-  /** No --streaming flag: Dataflow infers streaming from the unbounded range read. */
+  /** No --streaming flag: Dataflow infers streaming from the unbounded readSourceDescriptors. */
   @Test
   void drainedStreamingRunIsAStreamingJobWithStopOffsets() throws Exception {
     Spec spec = translate("d1", "--mode=STREAMING", "--drainWhenCaughtUp=true");
@@ -89,8 +89,8 @@ class DataflowJobSpecIT {
     assertTrue(spec.options().path("streaming").asBoolean(), "set by DataflowRunner, not by us");
     assertEquals(fixture.expected().read(), spec.plan.totalRecords(), "stop offsets at the end");
     spec.assertNamedSteps();
-    assertTrue(
-        spec.hasStepNamed("ReadEvents/ReadKafkaRanges"), "unbounded range read: " + spec.names());
+    assertTrue(spec.hasStepNamed("ReadEvents/Partitions"), "descriptors: " + spec.names());
+    assertTrue(spec.hasStepNamed("ReadEvents/ReadKafka"), "SDF Kafka read: " + spec.names());
   }
 
   @Test

@@ -25,8 +25,10 @@ import org.apache.beam.sdk.options.StreamingOptions;
  *       learns the watermark from timers to route too-late events to the late topic (without it a
  *       window would drop them silently). Dropping those transforms on Spark would change the
  *       answer, so the run is refused.
- *   <li>{@code --mode=STREAMING --drainWhenCaughtUp=true}: the same streaming path over fixed
- *       offset ranges (an unbounded source), so the same timers, rejected the same way.
+ *   <li>{@code --mode=STREAMING --drainWhenCaughtUp=true}: as above, and its source, KafkaIO's
+ *       {@code readSourceDescriptors} with stop offsets, is a splittable DoFn, which Beam's Spark
+ *       runner expands only in batch pipelines ({@code SparkTransformOverrides}); in streaming the
+ *       translation fails ("Not expected to directly translate splittable DoFn").
  *   <li>{@code --streaming=true} with {@code --mode=HISTORICAL}: Beam then wraps the bounded
  *       pipeline in a Spark Streaming context instead of running a batch job; that path is not
  *       verified (it does not fail at translation, so this refusal is a precaution, not a Beam
@@ -47,12 +49,12 @@ public final class SparkRunnerSupport implements RunnerSupport {
           + " late topic instead of letting a window drop them).";
 
   static final String DRAINED =
-      "SparkRunner cannot run --mode=STREAMING --drainWhenCaughtUp=true: a drained run is the"
-          + " streaming path over fixed offset ranges, run by Beam 2.62.0's Spark runner as DStream"
-          + " micro-batches, where it rejects the event-time timers that path needs"
-          + " (StatefulStreamingParDoEvaluator -> TranslationUtils.rejectTimers: DeduplicateEvents"
-          + " forgets event ids after the dedup horizon; SplitLateEvents sends events later than"
-          + " the allowed lateness to the late topic).";
+      "SparkRunner cannot run --mode=STREAMING --drainWhenCaughtUp=true: its Kafka read with stop"
+          + " offsets is a splittable DoFn (KafkaIO.readSourceDescriptors), and Beam 2.62.0's"
+          + " SparkRunner expands splittable DoFns only in batch pipelines (SparkTransformOverrides),"
+          + " so a streaming one fails ('Not expected to directly translate splittable DoFn');"
+          + " the streaming path also needs event-time timers, which the runner rejects in"
+          + " streaming (TranslationUtils.rejectTimers).";
 
   static final String STREAMING_FLAG =
       "SparkRunner does not run --mode=HISTORICAL with --streaming=true: kappa-beam runs historical"

@@ -61,11 +61,11 @@ class SparkRunnerSupportTest {
   }
 
   @Test
-  void drainedStreamingIsRefusedNamingTheTimers() {
+  void drainedStreamingIsRefusedNamingTheSplittableRead() {
     String reason =
         support.refusal(options("--mode=STREAMING", "--drainWhenCaughtUp=true")).orElseThrow();
     assertTrue(reason.contains("--drainWhenCaughtUp=true"), reason);
-    assertTrue(reason.contains("TranslationUtils.rejectTimers"), reason);
+    assertTrue(reason.contains("Not expected to directly translate splittable DoFn"), reason);
     assertTrue(reason.contains("--runner=FlinkRunner"), reason);
   }
 

@@ -85,9 +85,9 @@ class SparkStreamingLimitsIT {
     assertTrue(causes(e).contains("DeduplicateEvents$FirstCopy"), causes(e));
   }
 
-  /** Drained streaming (an unbounded source of fixed ranges): the timers are rejected too. */
+  /** Drained streaming: the splittable Kafka read is rejected first. */
   @Test
-  void sparkStreamingRejectsTheDrainedRunForItsTimers() throws Exception {
+  void sparkStreamingRejectsTheSplittableDrainedRead() throws Exception {
     KappaBeamOptions o = options("d1", "--mode=STREAMING", "--drainWhenCaughtUp=true");
     Pipeline p =
         pipeline(
@@ -95,7 +95,8 @@ class SparkStreamingLimitsIT {
             KafkaSources.drained(
                 KafkaClientConfig.of(o.getBootstrapServers()), ranges(o), Duration.ZERO));
     RuntimeException e = assertThrows(RuntimeException.class, p::run);
-    assertTrue(causes(e).contains("cannot yet be used with timers in the SparkRunner"), causes(e));
+    assertTrue(causes(e).contains("Not expected to directly translate splittable DoFn"), causes(e));
+    assertTrue(causes(e).contains("ReadFromKafkaDoFn"), causes(e));
   }
 
   private static KappaBeamOptions options(String version, String... modeFlags) {
