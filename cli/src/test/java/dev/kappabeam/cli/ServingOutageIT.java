@@ -96,25 +96,7 @@ class ServingOutageIT {
     File log = logFile("short");
     Process run = startKbProcess(streamingRun(topic, "so1"), log);
     try {
-      awaitRead(topic, "so1", 200, run, log);
-      it.stack.suspendServingDatabase();
-      long down = System.nanoTime();
-      // Data keeps arriving while the store is away.
-      produce(topic, records.subList(1600, records.size()));
-      Thread.sleep(Math.max(0, SHORT_OUTAGE.toMillis() - (System.nanoTime() - down) / 1_000_000));
-      it.stack.resumeServingDatabase();
-      assertTrue(run.isAlive(), "the run must survive an outage within the grace\n" + read(log));
-
-      Oracle.Result oracle = Oracle.computeFromRecords(records, parameters());
-      await(
-          "the views equal the oracle",
-          Duration.ofMinutes(3),
-          () -> Views.all().stream().allMatch(v -> sameRows(v, oracle, "so1")),
-          run,
-          log);
-      for (ViewDefinition v : Views.all()) {
-        assertRows(v, oracle.rows(v), "oracle", it.store.readAll(v, "so1"), "so1");
-      }
+      Oracle.Result oracle = rideOutShortOutage(topic, "so1", records, run, log);
       // The job publishes its counters every tick: they reach the whole log and add up.
       await(
           "the published counters reach " + records.size() + " records read",
@@ -179,24 +161,7 @@ class ServingOutageIT {
             "--data-dir=" + it.stack.dataDir())); // Flink's checkpoints go there
     Process run = startKbProcess(args, log);
     try {
-      awaitRead(topic, "sf1", 200, run, log);
-      it.stack.suspendServingDatabase();
-      long down = System.nanoTime();
-      produce(topic, records.subList(1600, records.size()));
-      Thread.sleep(Math.max(0, SHORT_OUTAGE.toMillis() - (System.nanoTime() - down) / 1_000_000));
-      it.stack.resumeServingDatabase();
-      assertTrue(run.isAlive(), "the run must survive an outage within the grace\n" + read(log));
-
-      Oracle.Result oracle = Oracle.computeFromRecords(records, parameters());
-      await(
-          "the views equal the oracle",
-          Duration.ofMinutes(3),
-          () -> Views.all().stream().allMatch(v -> sameRows(v, oracle, "sf1")),
-          run,
-          log);
-      for (ViewDefinition v : Views.all()) {
-        assertRows(v, oracle.rows(v), "oracle", it.store.readAll(v, "sf1"), "sf1");
-      }
+      Oracle.Result oracle = rideOutShortOutage(topic, "sf1", records, run, log);
       assertEquals(List.of(), it.kafka.readAll(topic + ".late"), "nothing on the late topic");
       await(
           "every malformed record on the dead-letter topic",
@@ -404,6 +369,36 @@ class ServingOutageIT {
         "PT1S",
         "--outage-grace",
         GRACE);
+  }
+
+  /**
+   * Once {@code run} has read 200 records of the first 1,600 (already produced), takes the store
+   * away for {@link #SHORT_OUTAGE} while the rest of {@code records} arrive, brings it back, and
+   * waits until the version's views equal the oracle of all records.
+   */
+  private static Oracle.Result rideOutShortOutage(
+      String topic, String version, List<GeneratedRecord> records, Process run, File log)
+      throws Exception {
+    awaitRead(topic, version, 200, run, log);
+    it.stack.suspendServingDatabase();
+    long down = System.nanoTime();
+    // Data keeps arriving while the store is away.
+    produce(topic, records.subList(1600, records.size()));
+    Thread.sleep(Math.max(0, SHORT_OUTAGE.toMillis() - (System.nanoTime() - down) / 1_000_000));
+    it.stack.resumeServingDatabase();
+    assertTrue(run.isAlive(), "the run must survive an outage within the grace\n" + read(log));
+
+    Oracle.Result oracle = Oracle.computeFromRecords(records, parameters());
+    await(
+        "the views equal the oracle",
+        Duration.ofMinutes(3),
+        () -> Views.all().stream().allMatch(v -> sameRows(v, oracle, version)),
+        run,
+        log);
+    for (ViewDefinition v : Views.all()) {
+      assertRows(v, oracle.rows(v), "oracle", it.store.readAll(v, version), version);
+    }
+    return oracle;
   }
 
   private static void produce(String topic, List<GeneratedRecord> records) {
