@@ -44,9 +44,11 @@ import org.joda.time.Instant;
 
 /**
  * The whole shared logic, from raw records to view rows: {@code ParseEvents} → {@code
- * DeduplicateEvents} → {@code SplitLateEvents} → one composite per view. Every mode (streaming,
- * historical, Kappa reprocess, Lambda batch and speed) and every runner applies this same
- * composite; only the source and the {@link ViewParameters} differ.
+ * DeduplicateEvents} → {@code SplitLateEvents} → one composite per view (on unbounded input the
+ * de-duplication and the late split share one keyed step, {@link
+ * SplitLateEvents#afterDeduplication}). Every mode (streaming, historical, Kappa reprocess, Lambda
+ * batch and speed) and every runner applies this same composite; only the source and the {@link
+ * ViewParameters} differ.
  *
  * <p>Bounded input: exact de-duplication, nothing late, one pane per key. Unbounded input: dedup
  * within the horizon, events later than the allowed lateness go to {@link #LATE}, windows fire at
@@ -139,30 +141,36 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
     if (countFrom == null && records.isBounded() == PCollection.IsBounded.BOUNDED) {
       return expandBounded(records);
     }
-    DeduplicateEvents dedup = Events.deduplicate().withHorizon(parameters.dedupHorizon());
+    SplitLateEvents late = SplitLateEvents.withAllowedLateness(parameters.allowedLateness());
     PCollectionTuple parsed;
-    PCollection<Event> unique;
+    PCollectionTuple split;
     if (countFrom == null) {
+      // One keyed step de-duplicates and compares with the watermark: one shuffle fewer.
       parsed = records.apply("ParseEvents", Events.parse());
-      unique = parsed.get(ParseEvents.EVENTS).apply("DeduplicateEvents", dedup);
+      split =
+          parsed
+              .get(ParseEvents.EVENTS)
+              .apply("DeduplicateAndSplitLate", late.afterDeduplication(parameters.dedupHorizon()));
     } else {
-      PCollectionTuple split =
+      PCollectionTuple cut =
           records.apply(
               "SplitAtCutoff",
               ParDo.of(new SplitAtCutoffFn(countFrom))
                   .withOutputTags(COUNTED, TupleTagList.of(DeduplicateEvents.PRIMER)));
       parsed =
-          split.get(COUNTED).setCoder(SourceRecord.Coder.of()).apply("ParseEvents", Events.parse());
-      unique =
+          cut.get(COUNTED).setCoder(SourceRecord.Coder.of()).apply("ParseEvents", Events.parse());
+      split =
           PCollectionTuple.of(DeduplicateEvents.EVENTS, parsed.get(ParseEvents.EVENTS))
               .and(
                   DeduplicateEvents.PRIMER,
-                  split.get(DeduplicateEvents.PRIMER).setCoder(EventCoder.of()))
-              .apply("DeduplicateEvents", dedup.primed(countFrom.primerNewest()));
+                  cut.get(DeduplicateEvents.PRIMER).setCoder(EventCoder.of()))
+              .apply(
+                  "DeduplicateEvents",
+                  Events.deduplicate()
+                      .withHorizon(parameters.dedupHorizon())
+                      .primed(countFrom.primerNewest()))
+              .apply("SplitLateEvents", late);
     }
-    PCollectionTuple split =
-        unique.apply(
-            "SplitLateEvents", SplitLateEvents.withAllowedLateness(parameters.allowedLateness()));
     PCollection<Event> accepted =
         split
             .get(SplitLateEvents.ON_TIME)

@@ -2,19 +2,11 @@ package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.time.Timestamps;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.BooleanCoder;
-import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.ExperimentalOptions;
@@ -236,218 +228,76 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
    * API experiment, the streaming de-duplication keeps state and a timer per event_id instead: the
    * same semantics without the sweep slots' rounding, slower.
    */
-  static boolean mapStateAvailable(PipelineOptions options) {
+  public static boolean mapStateAvailable(PipelineOptions options) {
     String runner = options.getRunner() == null ? "" : options.getRunner().getSimpleName();
     return !runner.contains("PortableRunner")
         && !ExperimentalOptions.hasExperiment(options, "beam_fn_api");
   }
 
-  /** {@link #STREAM_BUCKETS} = 2^this. */
-  private static final int STREAM_BUCKET_BITS = 10;
+  /** Hash buckets of the streaming de-duplication ({@link StreamDedup#BUCKETS}). */
+  static final int STREAM_BUCKETS = StreamDedup.BUCKETS;
 
-  /** Hash buckets of the streaming de-duplication: far more than any parallelism. */
-  static final int STREAM_BUCKETS = 1 << STREAM_BUCKET_BITS;
-
-  /**
-   * Parts of the horizon at which a bucket's expired ids are swept: an id is forgotten once the
-   * watermark passes the end of the sweep slot holding its first copy's event time plus the
-   * horizon, so at most a sixteenth of the horizon after the horizon itself.
-   */
-  static final int SWEEP_SLOTS_PER_HORIZON = 16;
-
-  /**
-   * The bucket of an id: the top 10 bits of its hash times the golden-ratio constant, not the low
-   * bits of the hash itself. The bucket's map of ids hashes the same {@code String.hashCode}; with
-   * {@code hashCode % 1024} every id of a bucket shared its low 10 bits, so Flink's heap map of a
-   * bucket clustered them into few slots and turned them into trees (a tenth of the drained
-   * replay's CPU in map lookups). Changing this function moves ids between buckets: a job restored
-   * from a savepoint of a version with the other function forgets the ids it had seen.
-   */
   static int streamBucket(String eventId) {
-    return (eventId.hashCode() * 0x9E3779B9) >>> (32 - STREAM_BUCKET_BITS);
+    return StreamDedup.bucketOf(eventId);
   }
 
   static final class StreamBucketFn extends DoFn<Event, KV<Integer, Event>> {
     @ProcessElement
     public void process(@Element Event e, OutputReceiver<KV<Integer, Event>> out) {
-      out.output(KV.of(streamBucket(e.eventId()), e));
+      out.output(KV.of(StreamDedup.bucketOf(e.eventId()), e));
     }
   }
 
-  /**
-   * Unbounded input, not primed: per hash bucket of the event_id, a map from each id seen to its
-   * first copy's content hash, and the ids again per sweep slot (the end of the slot holding the
-   * first copy's event time plus the horizon, {@link #SWEEP_SLOTS_PER_HORIZON}). The first copy
-   * passes; later copies are counted as duplicates (and as conflicting when their content differs).
-   * One event-time timer per bucket, at its earliest slot, forgets that slot's ids: a sweep touches
-   * only the ids it forgets. Per event: the map access, the slot's list, and the timer only when
-   * the event opens a slot earlier than every other of the bucket.
-   */
+  /** Unbounded input, not primed: one hash bucket of event_ids at a time ({@link StreamDedup}). */
   static final class FirstCopyPerBucketFn extends DoFn<KV<Integer, Event>, Event> {
-    private final Duration horizon;
-    private final long slot;
-    private final Counter duplicates =
-        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_REMOVED);
-    private final Counter conflicting =
-        Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
-    private transient long removed;
-    private transient long conflicts;
+    private final StreamDedup dedup;
 
     @StateId("seen")
-    private final StateSpec<MapState<String, Integer>> seenSpec =
-        StateSpecs.map(StringUtf8Coder.of(), VarIntCoder.of());
+    private final StateSpec<MapState<String, Integer>> seenSpec = StreamDedup.seenSpec();
 
     @StateId("slots")
-    private final StateSpec<MapState<Long, IdChain>> slotsSpec =
-        StateSpecs.map(VarLongCoder.of(), IdChain.CODER);
+    private final StateSpec<MapState<Long, StreamDedup.IdChain>> slotsSpec =
+        StreamDedup.slotsSpec();
 
     @StateId("sweepAt")
-    private final StateSpec<ValueState<Long>> sweepAtSpec = StateSpecs.value(VarLongCoder.of());
+    private final StateSpec<ValueState<Long>> sweepAtSpec = StreamDedup.sweepAtSpec();
 
     @TimerId("sweep")
     private final TimerSpec sweepSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
     FirstCopyPerBucketFn(Duration horizon) {
-      this.horizon = horizon;
-      this.slot = Math.max(1, horizon.getMillis() / SWEEP_SLOTS_PER_HORIZON);
+      this.dedup = new StreamDedup(horizon);
     }
 
     @ProcessElement
     public void process(
         @Element KV<Integer, Event> element,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("slots") MapState<Long, IdChain> slots,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep,
         OutputReceiver<Event> out) {
       Event event = element.getValue();
-      int hash = event.hashCode();
-      Integer first = seen.computeIfAbsent(event.eventId(), id -> hash).read();
-      if (first != null) {
-        removed++;
-        if (first != hash) {
-          conflicts++;
-        }
-        return;
+      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
+        out.output(event);
       }
-      long due = slotEnd(event.timestampMillis());
-      IdChain ids = slots.get(due).read();
-      if (ids == null) {
-        Long at = sweepAt.read();
-        if (at == null || due < at) {
-          sweep.withNoOutputTimestamp().set(new Instant(due));
-          sweepAt.write(due);
-        }
-      }
-      slots.put(due, new IdChain(event.eventId(), ids));
-      out.output(event);
     }
 
-    /** Counted once per bundle: each increment looks up the step's metrics in a thread-local. */
     @FinishBundle
     public void finishBundle() {
-      if (removed > 0) {
-        duplicates.inc(removed);
-        removed = 0;
-      }
-      if (conflicts > 0) {
-        conflicting.inc(conflicts);
-        conflicts = 0;
-      }
+      dedup.flushCounters();
     }
 
     @OnTimer("sweep")
     public void onSweep(
         OnTimerContext context,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("slots") MapState<Long, IdChain> slots,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep) {
-      long now = context.fireTimestamp().getMillis(); // timestamp() is the output time
-      long next = Long.MAX_VALUE;
-      List<Long> done = new ArrayList<>();
-      for (Long due : slots.keys().read()) {
-        if (due <= now) {
-          done.add(due);
-        } else {
-          next = Math.min(next, due);
-        }
-      }
-      for (Long due : done) {
-        for (IdChain c = slots.get(due).read(); c != null; c = c.next) {
-          seen.remove(c.id);
-        }
-        slots.remove(due);
-      }
-      if (next == Long.MAX_VALUE) {
-        sweepAt.clear();
-        return;
-      }
-      sweep.withNoOutputTimestamp().set(new Instant(next));
-      sweepAt.write(next);
+      // fireTimestamp(), not timestamp(): the latter is the output time
+      StreamDedup.sweep(context.fireTimestamp().getMillis(), seen, slots, sweepAt, sweep);
     }
-
-    /**
-     * When the ids whose first copy has event time {@code eventTime} are forgotten: the end of the
-     * sweep slot holding {@code eventTime} plus the horizon (at most the end of the global window).
-     */
-    private long slotEnd(long eventTime) {
-      long max = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
-      if (eventTime >= max - horizon.getMillis() - slot) {
-        return max;
-      }
-      long t = eventTime + horizon.getMillis();
-      return Math.floorDiv(t + slot - 1, slot) * slot;
-    }
-  }
-
-  /**
-   * The ids of one sweep slot, newest first, as an immutable chain: an id is added by making a new
-   * head, never by changing a stored value, which a checkpoint being written may still be reading
-   * (Flink's heap state with {@code --fasterCopy} hands out the stored objects themselves).
-   */
-  static final class IdChain {
-    static final Coder<IdChain> CODER = new IdChainCoder();
-
-    final String id;
-    final @Nullable IdChain next;
-
-    IdChain(String id, @Nullable IdChain next) {
-      this.id = id;
-      this.next = next;
-    }
-  }
-
-  /** A chain as its length and its ids, newest first (no recursion, however long). */
-  private static final class IdChainCoder extends AtomicCoder<IdChain> {
-    @Override
-    public void encode(IdChain value, OutputStream out) throws IOException {
-      int n = 0;
-      for (IdChain c = value; c != null; c = c.next) {
-        n++;
-      }
-      VarIntCoder.of().encode(n, out);
-      for (IdChain c = value; c != null; c = c.next) {
-        StringUtf8Coder.of().encode(c.id, out);
-      }
-    }
-
-    @Override
-    public IdChain decode(InputStream in) throws IOException {
-      int n = VarIntCoder.of().decode(in);
-      String[] ids = new String[n];
-      for (int i = 0; i < n; i++) {
-        ids[i] = StringUtf8Coder.of().decode(in);
-      }
-      IdChain chain = null;
-      for (int i = n - 1; i >= 0; i--) {
-        chain = new IdChain(ids[i], chain);
-      }
-      return chain;
-    }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 
   static final class KeyFn extends DoFn<Event, KV<String, KV<Boolean, Event>>> {

@@ -1,8 +1,11 @@
 package dev.kappabeam.transforms.time;
 
 import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.events.DeduplicateEvents;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
+import dev.kappabeam.transforms.events.Events;
+import dev.kappabeam.transforms.events.StreamDedup;
 import java.util.List;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.Coder;
@@ -11,6 +14,7 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -100,10 +104,12 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
 
   private final Duration allowedLateness;
   private final int shards;
+  private final @Nullable Duration dedupHorizon;
 
-  private SplitLateEvents(Duration allowedLateness, int shards) {
+  private SplitLateEvents(Duration allowedLateness, int shards, @Nullable Duration dedupHorizon) {
     this.allowedLateness = allowedLateness;
     this.shards = shards;
+    this.dedupHorizon = dedupHorizon;
   }
 
   public static SplitLateEvents withAllowedLateness(Duration allowedLateness) {
@@ -112,7 +118,7 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       throw new IllegalArgumentException(
           "allowed lateness must be >= 0, got " + allowedLateness + "; use e.g. PT1H");
     }
-    return new SplitLateEvents(allowedLateness, DEFAULT_SHARDS);
+    return new SplitLateEvents(allowedLateness, DEFAULT_SHARDS, null);
   }
 
   /** How many keys share the comparison (the parallelism of this step). */
@@ -121,7 +127,23 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       throw new IllegalArgumentException(
           "shards must be >= 1, got " + shards + "; use e.g. " + DEFAULT_SHARDS);
     }
-    return new SplitLateEvents(allowedLateness, shards);
+    return new SplitLateEvents(allowedLateness, shards, dedupHorizon);
+  }
+
+  /**
+   * De-duplicates the input first, as {@code Events.deduplicate().withHorizon(horizon)} does, in
+   * the same keyed step as the comparison: on unbounded input the step is keyed by the
+   * de-duplication's hash bucket of the event_id ({@link StreamDedup#bucketOf}, {@value
+   * StreamDedup#BUCKETS} keys, which replace {@code shards}), and each event is compared with the
+   * bucket's bound only if it is the first copy of its id. The same outputs, counters and semantics
+   * as {@code DeduplicateEvents} followed by this transform, with one shuffle of every event fewer.
+   * Runners that serve no {@code MapState} (portable job servers) and bounded input get the two
+   * transforms one after the other.
+   */
+  public SplitLateEvents afterDeduplication(Duration horizon) {
+    Objects.requireNonNull(horizon, "horizon");
+    Events.deduplicate().withHorizon(horizon); // validates
+    return new SplitLateEvents(allowedLateness, shards, horizon);
   }
 
   public Duration allowedLateness() {
@@ -149,15 +171,25 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
 
   @Override
   public PCollectionTuple expand(PCollection<Event> input) {
-    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
+    boolean bounded = input.isBounded() == PCollection.IsBounded.BOUNDED;
+    if (dedupHorizon != null
+        && (bounded || !DeduplicateEvents.mapStateAvailable(input.getPipeline().getOptions()))) {
+      return input
+          .apply("DeduplicateEvents", Events.deduplicate().withHorizon(dedupHorizon))
+          .apply("SplitLateEvents", new SplitLateEvents(allowedLateness, shards, null));
+    }
+    if (bounded) {
       PCollection<Event> none =
           input.getPipeline().apply("NoLateEvents", Create.empty(EventCoder.of()));
       return PCollectionTuple.of(ON_TIME, input).and(LATE, none);
     }
+    boolean deduplicate = dedupHorizon != null;
+    int keys = deduplicate ? StreamDedup.BUCKETS : shards;
     PCollectionTuple sharded =
         input.apply(
             "ShardEvents",
-            ParDo.of(new ShardFn(shards)).withOutputTags(KEYED, TupleTagList.of(NEWEST)));
+            ParDo.of(new ShardFn(keys, deduplicate))
+                .withOutputTags(KEYED, TupleTagList.of(NEWEST)));
     PCollection<KV<Integer, Long>> seed =
         input
             .getPipeline()
@@ -169,16 +201,22 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         PCollectionList.of(seed)
             .and(sharded.get(NEWEST).setCoder(CLOCK_INPUT))
             .apply("WithSeed", Flatten.pCollections())
-            .apply("WatchWatermark", ParDo.of(new ClockFn(shards)))
+            .apply("WatchWatermark", ParDo.of(new ClockFn(keys)))
             .setCoder(SHARD_INPUT);
-    PCollectionTuple out =
+    PCollection<KV<Integer, RawUnionValue>> withTicks =
         PCollectionList.of(sharded.get(KEYED).setCoder(SHARD_INPUT))
             .and(ticks)
-            .apply("WithTicks", Flatten.pCollections())
-            .apply(
+            .apply("WithTicks", Flatten.pCollections());
+    TupleTagList late = TupleTagList.of(LATE);
+    PCollectionTuple out =
+        deduplicate
+            ? withTicks.apply(
+                "KeepFirstCopyAndCompare",
+                ParDo.of(new FirstCopyThenSplitFn(allowedLateness.getMillis(), dedupHorizon))
+                    .withOutputTags(ON_TIME, late))
+            : withTicks.apply(
                 "CompareToWatermark",
-                ParDo.of(new SplitFn(allowedLateness.getMillis()))
-                    .withOutputTags(ON_TIME, TupleTagList.of(LATE)));
+                ParDo.of(new SplitFn(allowedLateness.getMillis())).withOutputTags(ON_TIME, late));
     out.get(ON_TIME).setCoder(EventCoder.of());
     out.get(LATE).setCoder(EventCoder.of());
     return out;
@@ -190,12 +228,15 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
    */
   static final class ShardFn extends DoFn<Event, KV<Integer, RawUnionValue>> {
     private final int shards;
+    private final boolean byDedupBucket;
 
     /** Bundle-scoped: reset in {@link #start}, reported in {@link #finish}. */
     private transient long bundleNewest;
 
-    ShardFn(int shards) {
+    /** {@code byDedupBucket}: keyed by {@link StreamDedup#bucketOf} ({@code shards} of them). */
+    ShardFn(int shards, boolean byDedupBucket) {
       this.shards = shards;
+      this.byDedupBucket = byDedupBucket;
     }
 
     @StartBundle
@@ -205,7 +246,9 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
 
     @ProcessElement
     public void process(@Element Event e, MultiOutputReceiver out) {
-      out.get(KEYED).output(KV.of(shardOf(e.eventId(), shards), new RawUnionValue(EVENT, e)));
+      String id = e.eventId();
+      int key = byDedupBucket ? StreamDedup.bucketOf(id) : shardOf(id, shards);
+      out.get(KEYED).output(KV.of(key, new RawUnionValue(EVENT, e)));
       bundleNewest = Math.max(bundleNewest, e.timestampMillis());
     }
 
@@ -284,7 +327,7 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       long bound = stored == null ? MIN : stored;
       if (stored == null) {
         boundState.write(bound);
-        holdAt(hold, bound);
+        Bound.holdAt(hold, bound);
         layLadder(probes, MIN, bound);
       }
       long ts = element.getValue();
@@ -326,7 +369,7 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         }
         learnt = fired;
         boundState.write(fired);
-        holdAt(hold, fired);
+        Bound.holdAt(hold, fired);
       }
     }
 
@@ -350,10 +393,6 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         c.output(KV.of(s, tick), stamp, GlobalWindow.INSTANCE);
       }
       learnt = null;
-    }
-
-    private static void holdAt(Timer hold, long bound) {
-      hold.withOutputTimestamp(new Instant(bound)).set(new Instant(END));
     }
 
     /** Sets the probes {@code anchor ± 2^k s} that lie between the bound and the end of time. */
@@ -395,8 +434,6 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
    * shard passed as on time.
    */
   static final class SplitFn extends DoFn<KV<Integer, RawUnionValue>, Event> {
-    private static final long END = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
-
     private final long latenessMillis;
     private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
 
@@ -425,28 +462,12 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         @TimerId("hold") Timer hold,
         MultiOutputReceiver out) {
       RawUnionValue value = element.getValue();
-      Long stored = boundState.read();
-      long bound = stored == null ? MIN : stored;
-      if (stored == null) {
-        boundState.write(bound);
-        holdAt(hold, bound);
-      }
+      long bound = Bound.read(boundState, hold);
       if (value.getUnionTag() == TICK) {
-        long at = Math.min((Long) value.getValue(), END) - 1;
-        Long proposed = proposedState.read();
-        if (at > bound && (proposed == null || at > proposed)) {
-          proposedState.write(at);
-          adopt.withNoOutputTimestamp().set(new Instant(at));
-        }
+        Bound.propose((Long) value.getValue(), bound, proposedState, adopt);
         return;
       }
-      Event event = (Event) value.getValue();
-      if (event.timestampMillis() + latenessMillis < bound) {
-        late.inc();
-        out.get(LATE).output(event);
-      } else {
-        out.get(ON_TIME).output(event);
-      }
+      Bound.route((Event) value.getValue(), bound, latenessMillis, late, out);
     }
 
     @OnTimer("adopt")
@@ -455,7 +476,153 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         @StateId("bound") ValueState<Long> boundState,
         @StateId("proposed") ValueState<Long> proposedState,
         @TimerId("hold") Timer hold) {
-      long reached = c.fireTimestamp().getMillis();
+      Bound.adopt(c.fireTimestamp().getMillis(), boundState, proposedState, hold);
+    }
+
+    @OnTimer("hold")
+    public void onHold() {
+      // The watermark reached the end of time: no more input, nothing to hold.
+    }
+
+    /** The hold timer's output timestamp (the bound) may be earlier than the element. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE / 16);
+    }
+  }
+
+  /**
+   * A shard that also de-duplicates ({@link #afterDeduplication}): keyed by the de-duplication's
+   * hash bucket, it keeps the bucket's ids ({@link StreamDedup}) next to the bound, and compares an
+   * event as {@link SplitFn} does only when it is the first copy of its id. Ticks, adoption and the
+   * hold are those of {@link SplitFn}; the sweep is that of {@code DeduplicateEvents}.
+   */
+  static final class FirstCopyThenSplitFn extends DoFn<KV<Integer, RawUnionValue>, Event> {
+    private final long latenessMillis;
+    private final StreamDedup dedup;
+    private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
+
+    @StateId("bound")
+    private final StateSpec<ValueState<Long>> boundSpec = StateSpecs.value(VarLongCoder.of());
+
+    @StateId("proposed")
+    private final StateSpec<ValueState<Long>> proposedSpec = StateSpecs.value(VarLongCoder.of());
+
+    @StateId("seen")
+    private final StateSpec<MapState<String, Integer>> seenSpec = StreamDedup.seenSpec();
+
+    @StateId("slots")
+    private final StateSpec<MapState<Long, StreamDedup.IdChain>> slotsSpec =
+        StreamDedup.slotsSpec();
+
+    @StateId("sweepAt")
+    private final StateSpec<ValueState<Long>> sweepAtSpec = StreamDedup.sweepAtSpec();
+
+    @TimerId("adopt")
+    private final TimerSpec adoptSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    @TimerId("hold")
+    private final TimerSpec holdSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    @TimerId("sweep")
+    private final TimerSpec sweepSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    FirstCopyThenSplitFn(long latenessMillis, Duration horizon) {
+      this.latenessMillis = latenessMillis;
+      this.dedup = new StreamDedup(horizon);
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, RawUnionValue> element,
+        @StateId("bound") ValueState<Long> boundState,
+        @StateId("proposed") ValueState<Long> proposedState,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
+        @TimerId("adopt") Timer adopt,
+        @TimerId("hold") Timer hold,
+        @TimerId("sweep") Timer sweep,
+        MultiOutputReceiver out) {
+      RawUnionValue value = element.getValue();
+      long bound = Bound.read(boundState, hold);
+      if (value.getUnionTag() == TICK) {
+        Bound.propose((Long) value.getValue(), bound, proposedState, adopt);
+        return;
+      }
+      Event event = (Event) value.getValue();
+      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
+        Bound.route(event, bound, latenessMillis, late, out);
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      dedup.flushCounters();
+    }
+
+    @OnTimer("adopt")
+    public void onAdopt(
+        OnTimerContext c,
+        @StateId("bound") ValueState<Long> boundState,
+        @StateId("proposed") ValueState<Long> proposedState,
+        @TimerId("hold") Timer hold) {
+      Bound.adopt(c.fireTimestamp().getMillis(), boundState, proposedState, hold);
+    }
+
+    @OnTimer("sweep")
+    public void onSweep(
+        OnTimerContext c,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
+        @TimerId("sweep") Timer sweep) {
+      StreamDedup.sweep(c.fireTimestamp().getMillis(), seen, slots, sweepAt, sweep);
+    }
+
+    @OnTimer("hold")
+    public void onHold() {
+      // The watermark reached the end of time: no more input, nothing to hold.
+    }
+
+    /** The hold timer's output timestamp (the bound) may be earlier than the element. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE / 16);
+    }
+  }
+
+  /** A shard's bound: read, proposed by a tick, adopted by the shard's own timer, applied. */
+  private static final class Bound {
+    private static final long END = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
+
+    private Bound() {}
+
+    /** The adopted bound; on the shard's first element, MIN with the output held there. */
+    static long read(ValueState<Long> boundState, Timer hold) {
+      Long stored = boundState.read();
+      if (stored != null) {
+        return stored;
+      }
+      boundState.write(MIN);
+      holdAt(hold, MIN);
+      return MIN;
+    }
+
+    /** A tick's bound: adopted at {@code tick - 1 ms} once the shard's watermark has passed it. */
+    static void propose(long tick, long bound, ValueState<Long> proposedState, Timer adopt) {
+      long at = Math.min(tick, END) - 1;
+      Long proposed = proposedState.read();
+      if (at > bound && (proposed == null || at > proposed)) {
+        proposedState.write(at);
+        adopt.withNoOutputTimestamp().set(new Instant(at));
+      }
+    }
+
+    static void adopt(
+        long reached, ValueState<Long> boundState, ValueState<Long> proposedState, Timer hold) {
       Long stored = boundState.read();
       if (stored == null || reached > stored) {
         boundState.write(reached);
@@ -464,20 +631,19 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       proposedState.clear();
     }
 
-    @OnTimer("hold")
-    public void onHold() {
-      // The watermark reached the end of time: no more input, nothing to hold.
+    static void route(
+        Event event, long bound, long latenessMillis, Counter late, DoFn.MultiOutputReceiver out) {
+      if (event.timestampMillis() + latenessMillis < bound) {
+        late.inc();
+        out.get(LATE).output(event);
+      } else {
+        out.get(ON_TIME).output(event);
+      }
     }
 
-    private static void holdAt(Timer hold, long bound) {
+    /** Holds the step's output watermark at {@code bound} (a timer at the end of time). */
+    static void holdAt(Timer hold, long bound) {
       hold.withOutputTimestamp(new Instant(bound)).set(new Instant(END));
-    }
-
-    /** The hold timer's output timestamp (the bound) may be earlier than the element. */
-    @Override
-    @SuppressWarnings("deprecation")
-    public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE / 16);
     }
   }
 }
