@@ -6,8 +6,12 @@ import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
 import dev.kappabeam.transforms.events.Events;
 import dev.kappabeam.transforms.events.StreamDedup;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.Objects;
+import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -438,10 +442,7 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
 
     @StateId("bound")
-    private final StateSpec<ValueState<Long>> boundSpec = StateSpecs.value(VarLongCoder.of());
-
-    @StateId("proposed")
-    private final StateSpec<ValueState<Long>> proposedSpec = StateSpecs.value(VarLongCoder.of());
+    private final StateSpec<ValueState<Bound>> boundSpec = StateSpecs.value(Bound.CODER);
 
     @TimerId("adopt")
     private final TimerSpec adoptSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
@@ -456,27 +457,25 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @ProcessElement
     public void process(
         @Element KV<Integer, RawUnionValue> element,
-        @StateId("bound") ValueState<Long> boundState,
-        @StateId("proposed") ValueState<Long> proposedState,
+        @StateId("bound") ValueState<Bound> boundState,
         @TimerId("adopt") Timer adopt,
         @TimerId("hold") Timer hold,
         MultiOutputReceiver out) {
       RawUnionValue value = element.getValue();
-      long bound = Bound.read(boundState, hold);
+      Bound bound = Bound.read(boundState, hold);
       if (value.getUnionTag() == TICK) {
-        Bound.propose((Long) value.getValue(), bound, proposedState, adopt);
+        bound.propose((Long) value.getValue(), boundState, adopt);
         return;
       }
-      Bound.route((Event) value.getValue(), bound, latenessMillis, late, out);
+      bound.route((Event) value.getValue(), latenessMillis, late, out);
     }
 
     @OnTimer("adopt")
     public void onAdopt(
         OnTimerContext c,
-        @StateId("bound") ValueState<Long> boundState,
-        @StateId("proposed") ValueState<Long> proposedState,
+        @StateId("bound") ValueState<Bound> boundState,
         @TimerId("hold") Timer hold) {
-      Bound.adopt(c.fireTimestamp().getMillis(), boundState, proposedState, hold);
+      Bound.adopt(c.fireTimestamp().getMillis(), boundState, hold);
     }
 
     @OnTimer("hold")
@@ -504,20 +503,13 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
 
     @StateId("bound")
-    private final StateSpec<ValueState<Long>> boundSpec = StateSpecs.value(VarLongCoder.of());
-
-    @StateId("proposed")
-    private final StateSpec<ValueState<Long>> proposedSpec = StateSpecs.value(VarLongCoder.of());
+    private final StateSpec<ValueState<Bound>> boundSpec = StateSpecs.value(Bound.CODER);
 
     @StateId("seen")
     private final StateSpec<MapState<String, Integer>> seenSpec = StreamDedup.seenSpec();
 
-    @StateId("slots")
-    private final StateSpec<MapState<Long, StreamDedup.IdChain>> slotsSpec =
-        StreamDedup.slotsSpec();
-
-    @StateId("sweepAt")
-    private final StateSpec<ValueState<Long>> sweepAtSpec = StreamDedup.sweepAtSpec();
+    @StateId("index")
+    private final StateSpec<ValueState<StreamDedup.SweepIndex>> indexSpec = StreamDedup.indexSpec();
 
     @TimerId("adopt")
     private final TimerSpec adoptSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
@@ -536,24 +528,22 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @ProcessElement
     public void process(
         @Element KV<Integer, RawUnionValue> element,
-        @StateId("bound") ValueState<Long> boundState,
-        @StateId("proposed") ValueState<Long> proposedState,
+        @StateId("bound") ValueState<Bound> boundState,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
-        @StateId("sweepAt") ValueState<Long> sweepAt,
+        @StateId("index") ValueState<StreamDedup.SweepIndex> index,
         @TimerId("adopt") Timer adopt,
         @TimerId("hold") Timer hold,
         @TimerId("sweep") Timer sweep,
         MultiOutputReceiver out) {
       RawUnionValue value = element.getValue();
-      long bound = Bound.read(boundState, hold);
+      Bound bound = Bound.read(boundState, hold);
       if (value.getUnionTag() == TICK) {
-        Bound.propose((Long) value.getValue(), bound, proposedState, adopt);
+        bound.propose((Long) value.getValue(), boundState, adopt);
         return;
       }
       Event event = (Event) value.getValue();
-      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
-        Bound.route(event, bound, latenessMillis, late, out);
+      if (dedup.firstCopy(event, seen, index, sweep)) {
+        bound.route(event, latenessMillis, late, out);
       }
     }
 
@@ -565,20 +555,18 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @OnTimer("adopt")
     public void onAdopt(
         OnTimerContext c,
-        @StateId("bound") ValueState<Long> boundState,
-        @StateId("proposed") ValueState<Long> proposedState,
+        @StateId("bound") ValueState<Bound> boundState,
         @TimerId("hold") Timer hold) {
-      Bound.adopt(c.fireTimestamp().getMillis(), boundState, proposedState, hold);
+      Bound.adopt(c.fireTimestamp().getMillis(), boundState, hold);
     }
 
     @OnTimer("sweep")
     public void onSweep(
         OnTimerContext c,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
-        @StateId("sweepAt") ValueState<Long> sweepAt,
+        @StateId("index") ValueState<StreamDedup.SweepIndex> index,
         @TimerId("sweep") Timer sweep) {
-      StreamDedup.sweep(c.fireTimestamp().getMillis(), seen, slots, sweepAt, sweep);
+      StreamDedup.sweep(c.fireTimestamp().getMillis(), seen, index, sweep);
     }
 
     @OnTimer("hold")
@@ -594,45 +582,60 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     }
   }
 
-  /** A shard's bound: read, proposed by a tick, adopted by the shard's own timer, applied. */
-  private static final class Bound {
+  /**
+   * A shard's watermark bound and the bound a tick proposed (waiting for the shard's own timer), in
+   * one immutable state value: a runner binds each state a step declares for every element.
+   */
+  static final class Bound {
     private static final long END = GlobalWindow.INSTANCE.maxTimestamp().getMillis();
 
-    private Bound() {}
+    /** No proposal waiting: below every proposal. */
+    private static final long NONE = Long.MIN_VALUE;
 
-    /** The adopted bound; on the shard's first element, MIN with the output held there. */
-    static long read(ValueState<Long> boundState, Timer hold) {
-      Long stored = boundState.read();
+    static final Coder<Bound> CODER = new BoundCoder();
+
+    /** The adopted bound: events more than the lateness behind it are late. */
+    final long bound;
+
+    final long proposed;
+
+    Bound(long bound, long proposed) {
+      this.bound = bound;
+      this.proposed = proposed;
+    }
+
+    /** The shard's bound; on its first element, MIN with the output held there. */
+    static Bound read(ValueState<Bound> state, Timer hold) {
+      Bound stored = state.read();
       if (stored != null) {
         return stored;
       }
-      boundState.write(MIN);
+      Bound initial = new Bound(MIN, NONE);
+      state.write(initial);
       holdAt(hold, MIN);
-      return MIN;
+      return initial;
     }
 
     /** A tick's bound: adopted at {@code tick - 1 ms} once the shard's watermark has passed it. */
-    static void propose(long tick, long bound, ValueState<Long> proposedState, Timer adopt) {
+    void propose(long tick, ValueState<Bound> state, Timer adopt) {
       long at = Math.min(tick, END) - 1;
-      Long proposed = proposedState.read();
-      if (at > bound && (proposed == null || at > proposed)) {
-        proposedState.write(at);
+      if (at > bound && at > proposed) {
+        state.write(new Bound(bound, at));
         adopt.withNoOutputTimestamp().set(new Instant(at));
       }
     }
 
-    static void adopt(
-        long reached, ValueState<Long> boundState, ValueState<Long> proposedState, Timer hold) {
-      Long stored = boundState.read();
-      if (stored == null || reached > stored) {
-        boundState.write(reached);
+    static void adopt(long reached, ValueState<Bound> state, Timer hold) {
+      Bound stored = state.read();
+      long bound = stored == null ? MIN : stored.bound;
+      if (reached > bound) {
+        bound = reached;
         holdAt(hold, reached);
       }
-      proposedState.clear();
+      state.write(new Bound(bound, NONE));
     }
 
-    static void route(
-        Event event, long bound, long latenessMillis, Counter late, DoFn.MultiOutputReceiver out) {
+    void route(Event event, long latenessMillis, Counter late, DoFn.MultiOutputReceiver out) {
       if (event.timestampMillis() + latenessMillis < bound) {
         late.inc();
         out.get(LATE).output(event);
@@ -645,5 +648,21 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     static void holdAt(Timer hold, long bound) {
       hold.withOutputTimestamp(new Instant(bound)).set(new Instant(END));
     }
+  }
+
+  private static final class BoundCoder extends AtomicCoder<Bound> {
+    @Override
+    public void encode(Bound value, OutputStream out) throws IOException {
+      VarLongCoder.of().encode(value.bound, out);
+      VarLongCoder.of().encode(value.proposed, out);
+    }
+
+    @Override
+    public Bound decode(InputStream in) throws IOException {
+      return new Bound(VarLongCoder.of().decode(in), VarLongCoder.of().decode(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
   }
 }
