@@ -255,8 +255,12 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @StateId("seen")
     private final StateSpec<MapState<String, Integer>> seenSpec = StreamDedup.seenSpec();
 
-    @StateId("index")
-    private final StateSpec<ValueState<StreamDedup.SweepIndex>> indexSpec = StreamDedup.indexSpec();
+    @StateId("slots")
+    private final StateSpec<MapState<Long, StreamDedup.IdChain>> slotsSpec =
+        StreamDedup.slotsSpec();
+
+    @StateId("sweepAt")
+    private final StateSpec<ValueState<Long>> sweepAtSpec = StreamDedup.sweepAtSpec();
 
     @TimerId("sweep")
     private final TimerSpec sweepSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
@@ -269,11 +273,12 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     public void process(
         @Element KV<Integer, Event> element,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("index") ValueState<StreamDedup.SweepIndex> index,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep,
         OutputReceiver<Event> out) {
       Event event = element.getValue();
-      if (dedup.firstCopy(event, seen, index, sweep)) {
+      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
         out.output(event);
       }
     }
@@ -287,10 +292,11 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     public void onSweep(
         OnTimerContext context,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("index") ValueState<StreamDedup.SweepIndex> index,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep) {
       // fireTimestamp(), not timestamp(): the latter is the output time
-      StreamDedup.sweep(context.fireTimestamp().getMillis(), seen, index, sweep);
+      StreamDedup.sweep(context.fireTimestamp().getMillis(), seen, slots, sweepAt, sweep);
     }
   }
 

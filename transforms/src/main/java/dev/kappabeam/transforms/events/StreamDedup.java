@@ -26,9 +26,9 @@ import org.joda.time.Instant;
 
 /**
  * The streaming de-duplication of one hash bucket of event_ids, as a building block for a stateful
- * {@code DoFn} keyed by {@link #bucketOf}: the {@code DoFn} declares the two state cells and the
- * timer ({@link #seenSpec}, {@link #indexSpec}, one event-time timer) and hands them to {@link
- * #firstCopy} per event and to {@link #sweep} when the timer fires.
+ * {@code DoFn} keyed by {@link #bucketOf}: the {@code DoFn} declares the state cells and the timer
+ * ({@link #seenSpec}, {@link #slotsSpec}, {@link #sweepAtSpec}, one event-time timer) and hands
+ * them to {@link #firstCopy} per event and to {@link #sweep} when the timer fires.
  *
  * <p>Per bucket: a map from each id seen to its first copy's content hash, and the ids again per
  * sweep slot (the end of the slot holding the first copy's event time plus the horizon; a slot is
@@ -85,16 +85,24 @@ public final class StreamDedup implements Serializable {
     return StateSpecs.map(StringUtf8Coder.of(), VarIntCoder.of());
   }
 
-  public static StateSpec<ValueState<SweepIndex>> indexSpec() {
-    return StateSpecs.value(SweepIndex.CODER);
+  public static StateSpec<MapState<Long, IdChain>> slotsSpec() {
+    return StateSpecs.map(VarLongCoder.of(), IdChain.CODER);
+  }
+
+  public static StateSpec<ValueState<Long>> sweepAtSpec() {
+    return StateSpecs.value(VarLongCoder.of());
   }
 
   /**
    * True for the first copy of its id (remembered until its slot is swept), false for a copy (then
-   * counted). The sweep timer is moved when the event opens a slot earlier than every other.
+   * counted).
    */
   public boolean firstCopy(
-      Event event, MapState<String, Integer> seen, ValueState<SweepIndex> index, Timer sweep) {
+      Event event,
+      MapState<String, Integer> seen,
+      MapState<Long, IdChain> slots,
+      ValueState<Long> sweepAt,
+      Timer sweep) {
     int hash = event.hashCode();
     Integer first = seen.computeIfAbsent(event.eventId(), id -> hash).read();
     if (first != null) {
@@ -105,33 +113,46 @@ public final class StreamDedup implements Serializable {
       return false;
     }
     long due = slotEnd(event.timestampMillis());
-    SweepIndex before = index.read();
-    SweepIndex after = SweepIndex.with(before, due, event.eventId());
-    if (before == null || due < before.earliest()) {
-      sweep.withNoOutputTimestamp().set(new Instant(due));
+    IdChain ids = slots.get(due).read();
+    if (ids == null) {
+      Long at = sweepAt.read();
+      if (at == null || due < at) {
+        sweep.withNoOutputTimestamp().set(new Instant(due));
+        sweepAt.write(due);
+      }
     }
-    index.write(after);
+    slots.put(due, new IdChain(event.eventId(), ids));
     return true;
   }
 
   /** The sweep timer fired at {@code now}: forgets the ids of every slot due by then. */
   public static void sweep(
-      long now, MapState<String, Integer> seen, ValueState<SweepIndex> index, Timer sweep) {
-    SweepIndex before = index.read();
-    for (SweepIndex slot = before; slot != null; slot = slot.older) {
-      if (slot.due <= now) {
-        for (IdChain c = slot.ids; c != null; c = c.next) {
-          seen.remove(c.id);
-        }
+      long now,
+      MapState<String, Integer> seen,
+      MapState<Long, IdChain> slots,
+      ValueState<Long> sweepAt,
+      Timer sweep) {
+    long next = Long.MAX_VALUE;
+    List<Long> done = new ArrayList<>();
+    for (Long due : slots.keys().read()) {
+      if (due <= now) {
+        done.add(due);
+      } else {
+        next = Math.min(next, due);
       }
     }
-    SweepIndex after = SweepIndex.keptAfter(before, now);
-    if (after == null) {
-      index.clear();
+    for (Long due : done) {
+      for (IdChain c = slots.get(due).read(); c != null; c = c.next) {
+        seen.remove(c.id);
+      }
+      slots.remove(due);
+    }
+    if (next == Long.MAX_VALUE) {
+      sweepAt.clear();
       return;
     }
-    index.write(after);
-    sweep.withNoOutputTimestamp().set(new Instant(after.earliest()));
+    sweep.withNoOutputTimestamp().set(new Instant(next));
+    sweepAt.write(next);
   }
 
   /** Adds the bundle's duplicates to the counters: each increment looks up a thread-local. */
@@ -157,117 +178,6 @@ public final class StreamDedup implements Serializable {
     }
     long t = eventTime + horizon;
     return Math.floorDiv(t + slot - 1, slot) * slot;
-  }
-
-  /**
-   * A bucket's ids per sweep slot, newest slot first: one state value instead of a map and a cell
-   * for the earliest slot (a runner binds each state a step declares for every element). Immutable:
-   * adding an id to the newest slot makes one new node in front of the older ones, which is what
-   * nearly every event does (event time moves forward); an out-of-order event copies the nodes in
-   * front of its slot. A sweep copies the slots it keeps. So a checkpoint being written never sees
-   * a value change.
-   */
-  public static final class SweepIndex {
-    static final Coder<SweepIndex> CODER = new SweepIndexCoder();
-
-    final long due;
-    final IdChain ids;
-    final @Nullable SweepIndex older;
-
-    /** The earliest due of this slot and the older ones (the last node's). */
-    final long earliest;
-
-    SweepIndex(long due, IdChain ids, @Nullable SweepIndex older) {
-      this.due = due;
-      this.ids = ids;
-      this.older = older;
-      this.earliest = older == null ? due : older.earliest;
-    }
-
-    long earliest() {
-      return earliest;
-    }
-
-    /** {@code index} (null: empty) with {@code id} added to the slot ending at {@code due}. */
-    static SweepIndex with(@Nullable SweepIndex index, long due, String id) {
-      if (index == null || due > index.due) {
-        return new SweepIndex(due, new IdChain(id, null), index);
-      }
-      if (due == index.due) {
-        return new SweepIndex(due, new IdChain(id, index.ids), index.older);
-      }
-      // An out-of-order event: copy the newer slots in front of its own (no recursion: a replay
-      // whose watermark lags may hold many slots).
-      List<SweepIndex> newer = new ArrayList<>();
-      SweepIndex rest = index;
-      while (rest != null && rest.due > due) {
-        newer.add(rest);
-        rest = rest.older;
-      }
-      SweepIndex result =
-          rest != null && rest.due == due
-              ? new SweepIndex(due, new IdChain(id, rest.ids), rest.older)
-              : new SweepIndex(due, new IdChain(id, null), rest);
-      return inFront(newer, result);
-    }
-
-    /** Without the slots that end at or before {@code now}; null when none is left. */
-    static @Nullable SweepIndex keptAfter(@Nullable SweepIndex index, long now) {
-      if (index == null || index.earliest > now) {
-        return index;
-      }
-      List<SweepIndex> kept = new ArrayList<>();
-      for (SweepIndex s = index; s != null && s.due > now; s = s.older) {
-        kept.add(s);
-      }
-      return inFront(kept, null);
-    }
-
-    /** Copies of {@code newer} (newest first) in front of {@code older}. */
-    private static @Nullable SweepIndex inFront(
-        List<SweepIndex> newer, @Nullable SweepIndex older) {
-      SweepIndex result = older;
-      for (int i = newer.size() - 1; i >= 0; i--) {
-        SweepIndex s = newer.get(i);
-        result = new SweepIndex(s.due, s.ids, result);
-      }
-      return result;
-    }
-  }
-
-  /** An index as its slot count, then per slot, newest first, its end and its chain. */
-  private static final class SweepIndexCoder extends AtomicCoder<SweepIndex> {
-    @Override
-    public void encode(SweepIndex value, OutputStream out) throws IOException {
-      int n = 0;
-      for (SweepIndex s = value; s != null; s = s.older) {
-        n++;
-      }
-      VarIntCoder.of().encode(n, out);
-      for (SweepIndex s = value; s != null; s = s.older) {
-        VarLongCoder.of().encode(s.due, out);
-        IdChain.CODER.encode(s.ids, out);
-      }
-    }
-
-    @Override
-    public SweepIndex decode(InputStream in) throws IOException {
-      int n = VarIntCoder.of().decode(in);
-      long[] dues = new long[n];
-      IdChain[] ids = new IdChain[n];
-      for (int i = 0; i < n; i++) {
-        dues[i] = VarLongCoder.of().decode(in);
-        ids[i] = IdChain.CODER.decode(in);
-      }
-      SweepIndex index = null;
-      for (int i = n - 1; i >= 0; i--) {
-        index = new SweepIndex(dues[i], ids[i], index);
-      }
-      return index;
-    }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 
   /**

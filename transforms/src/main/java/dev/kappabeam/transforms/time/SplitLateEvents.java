@@ -508,8 +508,12 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @StateId("seen")
     private final StateSpec<MapState<String, Integer>> seenSpec = StreamDedup.seenSpec();
 
-    @StateId("index")
-    private final StateSpec<ValueState<StreamDedup.SweepIndex>> indexSpec = StreamDedup.indexSpec();
+    @StateId("slots")
+    private final StateSpec<MapState<Long, StreamDedup.IdChain>> slotsSpec =
+        StreamDedup.slotsSpec();
+
+    @StateId("sweepAt")
+    private final StateSpec<ValueState<Long>> sweepAtSpec = StreamDedup.sweepAtSpec();
 
     @TimerId("adopt")
     private final TimerSpec adoptSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
@@ -530,7 +534,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         @Element KV<Integer, RawUnionValue> element,
         @StateId("bound") ValueState<Bound> boundState,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("index") ValueState<StreamDedup.SweepIndex> index,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("adopt") Timer adopt,
         @TimerId("hold") Timer hold,
         @TimerId("sweep") Timer sweep,
@@ -542,7 +547,7 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         return;
       }
       Event event = (Event) value.getValue();
-      if (dedup.firstCopy(event, seen, index, sweep)) {
+      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
         bound.route(event, latenessMillis, late, out);
       }
     }
@@ -564,9 +569,10 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     public void onSweep(
         OnTimerContext c,
         @StateId("seen") MapState<String, Integer> seen,
-        @StateId("index") ValueState<StreamDedup.SweepIndex> index,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
+        @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep) {
-      StreamDedup.sweep(c.fireTimestamp().getMillis(), seen, index, sweep);
+      StreamDedup.sweep(c.fireTimestamp().getMillis(), seen, slots, sweepAt, sweep);
     }
 
     @OnTimer("hold")
