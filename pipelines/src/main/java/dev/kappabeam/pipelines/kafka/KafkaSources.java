@@ -141,8 +141,11 @@ public final class KafkaSources {
    * every id of the log, the late split never moved its bound), and keyed every descriptor by a
    * random key (all partitions could land on one subtask). Flink's own source wrapper gives an
    * unbounded source's watermark as its readers report it, and places split {@code i} on subtask
-   * {@code i % parallelism}. DirectRunner runs an unbounded source through Beam's splittable-DoFn
-   * wrapper, where the splittable KafkaIO read is the one proven (benchmarks/README.md).
+   * {@code i % parallelism}. Elsewhere the splittable KafkaIO read stays: on DirectRunner it is the
+   * read the end-to-end suites were proven with, and with either read a record far behind its own
+   * partition's newest event time (a re-sent old copy) is late or not depending on how far the
+   * other partitions have been read when it is (per-partition watermarks), which each read orders
+   * differently (benchmarks/README.md).
    */
   static boolean readsRangesAsUnboundedSource(PipelineOptions options) {
     String runner = options.getRunner() == null ? "" : options.getRunner().getName();
