@@ -253,8 +253,11 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     private final StreamDedup dedup;
 
     @StateId("seen")
-    private final StateSpec<MapState<String, StreamDedup.FirstSeen>> seenSpec =
-        StreamDedup.seenSpec();
+    private final StateSpec<MapState<String, Integer>> seenSpec = StreamDedup.seenSpec();
+
+    @StateId("slots")
+    private final StateSpec<MapState<Long, StreamDedup.IdChain>> slotsSpec =
+        StreamDedup.slotsSpec();
 
     @StateId("sweepAt")
     private final StateSpec<ValueState<Long>> sweepAtSpec = StreamDedup.sweepAtSpec();
@@ -269,12 +272,13 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @ProcessElement
     public void process(
         @Element KV<Integer, Event> element,
-        @StateId("seen") MapState<String, StreamDedup.FirstSeen> seen,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep,
         OutputReceiver<Event> out) {
       Event event = element.getValue();
-      if (dedup.firstCopy(event, seen, sweepAt, sweep)) {
+      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
         out.output(event);
       }
     }
@@ -287,11 +291,12 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @OnTimer("sweep")
     public void onSweep(
         OnTimerContext context,
-        @StateId("seen") MapState<String, StreamDedup.FirstSeen> seen,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep) {
       // fireTimestamp(), not timestamp(): the latter is the output time
-      StreamDedup.sweep(context.fireTimestamp().getMillis(), seen, sweepAt, sweep);
+      StreamDedup.sweep(context.fireTimestamp().getMillis(), seen, slots, sweepAt, sweep);
     }
   }
 

@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -21,22 +20,23 @@ import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.Timer;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
  * The streaming de-duplication of one hash bucket of event_ids, as a building block for a stateful
  * {@code DoFn} keyed by {@link #bucketOf}: the {@code DoFn} declares the state cells and the timer
- * ({@link #seenSpec}, {@link #sweepAtSpec}, one event-time timer) and hands them to {@link
- * #firstCopy} per event and to {@link #sweep} when the timer fires.
+ * ({@link #seenSpec}, {@link #slotsSpec}, {@link #sweepAtSpec}, one event-time timer) and hands
+ * them to {@link #firstCopy} per event and to {@link #sweep} when the timer fires.
  *
- * <p>Per bucket: a map from each id seen to its first copy's content hash and the end of its sweep
- * slot (the end of the slot holding the first copy's event time plus the horizon; a slot is {@value
- * #SWEEP_SLOTS_PER_HORIZON}th of the horizon), and the earliest slot end. The first copy passes;
- * later copies are counted as duplicates (and as conflicting when their content differs). One
- * event-time timer per bucket, at its earliest slot end, forgets the ids due by then. Per event:
- * one map access, the earliest slot end read, and the timer moved only when the event's slot ends
- * before every other of the bucket. Counters ({@code duplicates_removed}, {@code
+ * <p>Per bucket: a map from each id seen to its first copy's content hash, and the ids again per
+ * sweep slot (the end of the slot holding the first copy's event time plus the horizon; a slot is
+ * {@value #SWEEP_SLOTS_PER_HORIZON}th of the horizon). The first copy passes; later copies are
+ * counted as duplicates (and as conflicting when their content differs). One event-time timer per
+ * bucket, at its earliest slot, forgets that slot's ids: a sweep touches only the ids it forgets.
+ * Per event: the map access, the slot's list, and the timer only when the event opens a slot
+ * earlier than every other of the bucket. Counters ({@code duplicates_removed}, {@code
  * duplicates_conflicting}) are added once per bundle ({@link #flushCounters}).
  */
 public final class StreamDedup implements Serializable {
@@ -81,8 +81,12 @@ public final class StreamDedup implements Serializable {
     return (eventId.hashCode() * 0x9E3779B9) >>> (32 - BUCKET_BITS);
   }
 
-  public static StateSpec<MapState<String, FirstSeen>> seenSpec() {
-    return StateSpecs.map(StringUtf8Coder.of(), FirstSeen.CODER);
+  public static StateSpec<MapState<String, Integer>> seenSpec() {
+    return StateSpecs.map(StringUtf8Coder.of(), VarIntCoder.of());
+  }
+
+  public static StateSpec<MapState<Long, IdChain>> slotsSpec() {
+    return StateSpecs.map(VarLongCoder.of(), IdChain.CODER);
   }
 
   public static StateSpec<ValueState<Long>> sweepAtSpec() {
@@ -91,48 +95,57 @@ public final class StreamDedup implements Serializable {
 
   /**
    * True for the first copy of its id (remembered until its slot is swept), false for a copy (then
-   * counted). The sweep timer moves only when the event's slot ends before every other's.
+   * counted).
    */
   public boolean firstCopy(
-      Event event, MapState<String, FirstSeen> seen, ValueState<Long> sweepAt, Timer sweep) {
+      Event event,
+      MapState<String, Integer> seen,
+      MapState<Long, IdChain> slots,
+      ValueState<Long> sweepAt,
+      Timer sweep) {
     int hash = event.hashCode();
-    long due = slotEnd(event.timestampMillis());
-    FirstSeen first = seen.computeIfAbsent(event.eventId(), id -> new FirstSeen(hash, due)).read();
+    Integer first = seen.computeIfAbsent(event.eventId(), id -> hash).read();
     if (first != null) {
       removed++;
-      if (first.hash != hash) {
+      if (first != hash) {
         conflicts++;
       }
       return false;
     }
-    Long at = sweepAt.read();
-    if (at == null || due < at) {
-      sweep.withNoOutputTimestamp().set(new Instant(due));
-      sweepAt.write(due);
+    long due = slotEnd(event.timestampMillis());
+    IdChain ids = slots.get(due).read();
+    if (ids == null) {
+      Long at = sweepAt.read();
+      if (at == null || due < at) {
+        sweep.withNoOutputTimestamp().set(new Instant(due));
+        sweepAt.write(due);
+      }
     }
+    slots.put(due, new IdChain(event.eventId(), ids));
     return true;
   }
 
-  /**
-   * The sweep timer fired at {@code now}: forgets every id whose slot ended by then, and sets the
-   * timer at the earliest slot end left. A sweep reads the bucket's ids once: about {@value
-   * #SWEEP_SLOTS_PER_HORIZON} visits per id over its life, against a second map's lookup and update
-   * per event when the ids were also kept per slot.
-   */
+  /** The sweep timer fired at {@code now}: forgets the ids of every slot due by then. */
   public static void sweep(
-      long now, MapState<String, FirstSeen> seen, ValueState<Long> sweepAt, Timer sweep) {
+      long now,
+      MapState<String, Integer> seen,
+      MapState<Long, IdChain> slots,
+      ValueState<Long> sweepAt,
+      Timer sweep) {
     long next = Long.MAX_VALUE;
-    List<String> done = new ArrayList<>();
-    for (Map.Entry<String, FirstSeen> e : seen.entries().read()) {
-      long due = e.getValue().due;
+    List<Long> done = new ArrayList<>();
+    for (Long due : slots.keys().read()) {
       if (due <= now) {
-        done.add(e.getKey());
-      } else if (due < next) {
-        next = due;
+        done.add(due);
+      } else {
+        next = Math.min(next, due);
       }
     }
-    for (String id : done) {
-      seen.remove(id);
+    for (Long due : done) {
+      for (IdChain c = slots.get(due).read(); c != null; c = c.next) {
+        seen.remove(c.id);
+      }
+      slots.remove(due);
     }
     if (next == Long.MAX_VALUE) {
       sweepAt.clear();
@@ -168,31 +181,48 @@ public final class StreamDedup implements Serializable {
   }
 
   /**
-   * What a bucket remembers of an id: its first copy's content hash (to count a copy with other
-   * content as conflicting) and when the id is forgotten (the end of its sweep slot). Immutable.
+   * The ids of one sweep slot, newest first, as an immutable chain: an id is added by making a new
+   * head, never by changing a stored value, which a checkpoint being written may still be reading
+   * (Flink's heap state with {@code --fasterCopy} hands out the stored objects themselves).
    */
-  public static final class FirstSeen {
-    static final Coder<FirstSeen> CODER = new FirstSeenCoder();
+  public static final class IdChain {
+    static final Coder<IdChain> CODER = new IdChainCoder();
 
-    final int hash;
-    final long due;
+    final String id;
+    final @Nullable IdChain next;
 
-    FirstSeen(int hash, long due) {
-      this.hash = hash;
-      this.due = due;
+    IdChain(String id, @Nullable IdChain next) {
+      this.id = id;
+      this.next = next;
     }
   }
 
-  private static final class FirstSeenCoder extends AtomicCoder<FirstSeen> {
+  /** A chain as its length and its ids, newest first (no recursion, however long). */
+  private static final class IdChainCoder extends AtomicCoder<IdChain> {
     @Override
-    public void encode(FirstSeen value, OutputStream out) throws IOException {
-      VarIntCoder.of().encode(value.hash, out);
-      VarLongCoder.of().encode(value.due, out);
+    public void encode(IdChain value, OutputStream out) throws IOException {
+      int n = 0;
+      for (IdChain c = value; c != null; c = c.next) {
+        n++;
+      }
+      VarIntCoder.of().encode(n, out);
+      for (IdChain c = value; c != null; c = c.next) {
+        StringUtf8Coder.of().encode(c.id, out);
+      }
     }
 
     @Override
-    public FirstSeen decode(InputStream in) throws IOException {
-      return new FirstSeen(VarIntCoder.of().decode(in), VarLongCoder.of().decode(in));
+    public IdChain decode(InputStream in) throws IOException {
+      int n = VarIntCoder.of().decode(in);
+      String[] ids = new String[n];
+      for (int i = 0; i < n; i++) {
+        ids[i] = StringUtf8Coder.of().decode(in);
+      }
+      IdChain chain = null;
+      for (int i = n - 1; i >= 0; i--) {
+        chain = new IdChain(ids[i], chain);
+      }
+      return chain;
     }
 
     @Override

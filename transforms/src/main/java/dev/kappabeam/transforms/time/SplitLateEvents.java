@@ -506,8 +506,11 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     private final StateSpec<ValueState<Bound>> boundSpec = StateSpecs.value(Bound.CODER);
 
     @StateId("seen")
-    private final StateSpec<MapState<String, StreamDedup.FirstSeen>> seenSpec =
-        StreamDedup.seenSpec();
+    private final StateSpec<MapState<String, Integer>> seenSpec = StreamDedup.seenSpec();
+
+    @StateId("slots")
+    private final StateSpec<MapState<Long, StreamDedup.IdChain>> slotsSpec =
+        StreamDedup.slotsSpec();
 
     @StateId("sweepAt")
     private final StateSpec<ValueState<Long>> sweepAtSpec = StreamDedup.sweepAtSpec();
@@ -530,7 +533,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     public void process(
         @Element KV<Integer, RawUnionValue> element,
         @StateId("bound") ValueState<Bound> boundState,
-        @StateId("seen") MapState<String, StreamDedup.FirstSeen> seen,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("adopt") Timer adopt,
         @TimerId("hold") Timer hold,
@@ -543,7 +547,7 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         return;
       }
       Event event = (Event) value.getValue();
-      if (dedup.firstCopy(event, seen, sweepAt, sweep)) {
+      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
         bound.route(event, latenessMillis, late, out);
       }
     }
@@ -564,10 +568,11 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @OnTimer("sweep")
     public void onSweep(
         OnTimerContext c,
-        @StateId("seen") MapState<String, StreamDedup.FirstSeen> seen,
+        @StateId("seen") MapState<String, Integer> seen,
+        @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep) {
-      StreamDedup.sweep(c.fireTimestamp().getMillis(), seen, sweepAt, sweep);
+      StreamDedup.sweep(c.fireTimestamp().getMillis(), seen, slots, sweepAt, sweep);
     }
 
     @OnTimer("hold")
