@@ -291,35 +291,26 @@ public final class BoundedDedup {
     private static final int PRIMER = 1;
     private static final int WITH_DEAD_LETTERS = 2;
 
-    /** One block per list ({@link Blocks}): the flags, the events, the dead letters if any. */
     @Override
     public void encode(Bucketed value, OutputStream out) throws IOException {
-      Blocks.write(
-          out,
-          block -> {
-            boolean dead = !value.deadLetters.isEmpty();
-            block.write((value.primer ? PRIMER : 0) | (dead ? WITH_DEAD_LETTERS : 0));
-            EVENTS.encode(value.events, block);
-            if (dead) {
-              DEAD_LETTERS.encode(value.deadLetters, block);
-            }
-          });
+      boolean dead = !value.deadLetters.isEmpty();
+      out.write((value.primer ? PRIMER : 0) | (dead ? WITH_DEAD_LETTERS : 0));
+      EVENTS.encode(value.events, out);
+      if (dead) {
+        DEAD_LETTERS.encode(value.deadLetters, out);
+      }
     }
 
     @Override
     public Bucketed decode(InputStream in) throws IOException {
-      return Blocks.read(
-          in,
-          block -> {
-            int flags = block.read();
-            if (flags < 0) {
-              throw new CoderException("truncated bucket list");
-            }
-            List<Event> events = EVENTS.decode(block);
-            List<DeadLetter> dead =
-                (flags & WITH_DEAD_LETTERS) != 0 ? DEAD_LETTERS.decode(block) : List.of();
-            return new Bucketed((flags & PRIMER) != 0, events, dead);
-          });
+      int flags = in.read();
+      if (flags < 0) {
+        throw new CoderException("truncated bucket list");
+      }
+      List<Event> events = EVENTS.decode(in);
+      List<DeadLetter> dead =
+          (flags & WITH_DEAD_LETTERS) != 0 ? DEAD_LETTERS.decode(in) : List.of();
+      return new Bucketed((flags & PRIMER) != 0, events, dead);
     }
 
     @Override

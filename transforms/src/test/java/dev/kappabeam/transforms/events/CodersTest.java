@@ -85,35 +85,6 @@ class CodersTest {
   }
 
   @Test
-  void bucketListsAreSelfDelimitingBlocksAndATruncatedOneFailsLoudly() throws Exception {
-    // Lists larger than the coder's first buffer, two in one stream, as a runner writes them.
-    java.util.List<Event> many = new java.util.ArrayList<>();
-    for (int i = 0; i < 5_000; i++) {
-      many.add(new Event("e-" + i, "u-" + (i % 97), EventType.VIEW, null, null, i));
-    }
-    BoundedDedup.Bucketed big = new BoundedDedup.Bucketed(false, many, java.util.List.of());
-    BoundedDedup.Bucketed small =
-        new BoundedDedup.Bucketed(true, many.subList(0, 1), java.util.List.of());
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    BoundedDedup.Bucketed.CODER.encode(big, out);
-    BoundedDedup.Bucketed.CODER.encode(small, out);
-    byte[] bytes = out.toByteArray();
-    java.io.InputStream in = new java.io.ByteArrayInputStream(bytes);
-    org.junit.jupiter.api.Assertions.assertEquals(
-        many, BoundedDedup.Bucketed.CODER.decode(in).events);
-    BoundedDedup.Bucketed second = BoundedDedup.Bucketed.CODER.decode(in);
-    org.junit.jupiter.api.Assertions.assertTrue(second.primer);
-    org.junit.jupiter.api.Assertions.assertEquals(many.subList(0, 1), second.events);
-    org.junit.jupiter.api.Assertions.assertEquals(-1, in.read());
-
-    java.io.InputStream cut =
-        new java.io.ByteArrayInputStream(java.util.Arrays.copyOf(bytes, bytes.length / 3));
-    org.junit.jupiter.api.Assertions.assertThrows(
-        org.apache.beam.sdk.coders.CoderException.class,
-        () -> BoundedDedup.Bucketed.CODER.decode(cut));
-  }
-
-  @Test
   void recordAndDeadLetterCodersRoundTrip() throws Exception {
     SourceRecord r =
         new SourceRecord(
