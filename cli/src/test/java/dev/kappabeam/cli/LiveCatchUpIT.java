@@ -52,10 +52,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Kappa and Lambda go live by themselves on DirectRunner and on Flink ({@code [local]}): {@code kb
- * reprocess} cuts over and {@code kb speed} (open-ended) rebases readers once the job has caught up
- * (the shared {@code CatchUp} rule over what the job reports reading), on a topic that goes quiet
- * after the backlog and on one that keeps receiving events; the result equals the oracle. A Flink
- * reprocess whose controller is killed mid-way resumes and cuts over.
+ * reprocess} cuts over, and {@code kb batch} then {@code kb speed} (open-ended), both on the case's
+ * runner, rebase readers once the speed job has caught up (the shared {@code CatchUp} rule over
+ * what the job reports reading), on a topic that goes quiet after the backlog and on one that keeps
+ * receiving events; the result equals the oracle. A Flink reprocess whose controller is killed
+ * mid-way resumes and cuts over.
  */
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class LiveCatchUpIT {
@@ -140,7 +141,11 @@ class LiveCatchUpIT {
     String topic = uniqueTopic("live-sp-" + runner);
     Workload w = new Workload(topic, busy);
     w.produceBacklog();
-    kbOk("batch", "--view", VIEW.name(), "--topic", topic);
+    // The batch view on the same runner as the speed layer: both Lambda layers on Flink in its
+    // cases.
+    kbOk(
+        with(runnerArgs(runner), "batch", "--view", VIEW.name(), "--topic", topic)
+            .toArray(String[]::new));
     w.produceMore(300);
 
     w.startTrickle();
