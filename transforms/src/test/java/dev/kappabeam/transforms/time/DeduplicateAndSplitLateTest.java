@@ -1,6 +1,10 @@
 package dev.kappabeam.transforms.time;
 
 import static dev.kappabeam.transforms.TestRecords.at;
+import static dev.kappabeam.transforms.time.SplitLateEventsTest.add;
+import static dev.kappabeam.transforms.time.SplitLateEventsTest.ids;
+import static dev.kappabeam.transforms.time.SplitLateEventsTest.idsOf;
+import static dev.kappabeam.transforms.time.SplitLateEventsTest.stamped;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -19,11 +23,7 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TimestampedValue;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.Rule;
@@ -50,29 +50,6 @@ public class DeduplicateAndSplitLateTest {
 
   private static SplitLateEvents fused() {
     return SplitLateEvents.withAllowedLateness(LATENESS).afterDeduplication(HORIZON);
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"}) // TestStream.addElements takes generic varargs
-  private static TestStream.Builder<Event> add(TestStream.Builder<Event> stream, List<Event> es) {
-    TimestampedValue<Event>[] rest = new TimestampedValue[es.size() - 1];
-    for (int i = 1; i < es.size(); i++) {
-      rest[i - 1] = stamped(es.get(i));
-    }
-    return stream.addElements(stamped(es.get(0)), rest);
-  }
-
-  private static TimestampedValue<Event> stamped(Event e) {
-    return TimestampedValue.of(e, new Instant(e.timestampMillis()));
-  }
-
-  private static PCollection<String> idsOf(PCollection<Event> events, String name) {
-    return events.apply(name, MapElements.into(TypeDescriptors.strings()).via(Event::eventId));
-  }
-
-  private static List<String> ids(List<Event> events) {
-    List<String> out = new ArrayList<>();
-    events.forEach(e -> out.add(e.eventId()));
-    return out;
   }
 
   /** {@code n} events at {@code ts} + i seconds. */

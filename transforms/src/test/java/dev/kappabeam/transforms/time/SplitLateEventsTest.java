@@ -46,7 +46,8 @@ public class SplitLateEventsTest {
     return new Event(id, "u-1", EventType.VIEW, null, null, ts.getMillis());
   }
 
-  private static TimestampedValue<Event> stamped(Event e) {
+  /** An event stamped with its event time (shared with {@link DeduplicateAndSplitLateTest}). */
+  static TimestampedValue<Event> stamped(Event e) {
     return TimestampedValue.of(e, new Instant(e.timestampMillis()));
   }
 
@@ -70,7 +71,7 @@ public class SplitLateEventsTest {
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"}) // TestStream.addElements takes generic varargs
-  private static TestStream.Builder<Event> add(TestStream.Builder<Event> stream, List<Event> es) {
+  static TestStream.Builder<Event> add(TestStream.Builder<Event> stream, List<Event> es) {
     TimestampedValue<Event>[] rest = new TimestampedValue[es.size() - 1];
     for (int i = 1; i < es.size(); i++) {
       rest[i - 1] = stamped(es.get(i));
@@ -82,13 +83,13 @@ public class SplitLateEventsTest {
     return TestStream.create(EventCoder.of());
   }
 
-  private static List<String> ids(List<Event> events) {
+  static List<String> ids(List<Event> events) {
     List<String> out = new ArrayList<>();
     events.forEach(e -> out.add(e.eventId()));
     return out;
   }
 
-  private static PCollection<String> idsOf(PCollection<Event> events, String name) {
+  static PCollection<String> idsOf(PCollection<Event> events, String name) {
     return events.apply(
         name,
         org.apache.beam.sdk.transforms.MapElements.into(TypeDescriptors.strings())
