@@ -111,13 +111,24 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
 
   @Override
   public void validate() {
+    validate(kafka);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    display(builder, kafka, ranges);
+  }
+
+  /** Both range sources' {@code validate}. */
+  static void validate(KafkaClientConfig kafka) {
     if (kafka == null) {
       throw new IllegalArgumentException("bootstrap servers are required");
     }
   }
 
-  @Override
-  public void populateDisplayData(DisplayData.Builder builder) {
+  /** Both range sources' display data: the cluster, the properties file's path, the ranges. */
+  static void display(
+      DisplayData.Builder builder, KafkaClientConfig kafka, List<PartitionRange> ranges) {
     builder.add(DisplayData.item("bootstrapServers", kafka.bootstrapServers()));
     kafka.file().ifPresent(f -> builder.add(DisplayData.item("kafkaConfigFile", f)));
     builder.add(DisplayData.item("ranges", ranges.toString()));

@@ -108,16 +108,12 @@ public final class KafkaRangeUnboundedSource
 
   @Override
   public void validate() {
-    if (kafka == null) {
-      throw new IllegalArgumentException("bootstrap servers are required");
-    }
+    KafkaRangeSource.validate(kafka);
   }
 
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
-    builder.add(DisplayData.item("bootstrapServers", kafka.bootstrapServers()));
-    kafka.file().ifPresent(f -> builder.add(DisplayData.item("kafkaConfigFile", f)));
-    builder.add(DisplayData.item("ranges", ranges.toString()));
+    KafkaRangeSource.display(builder, kafka, ranges);
   }
 
   /** Each partition's next offset to read and newest event time read (millis; MIN if none). */
