@@ -82,7 +82,9 @@ class SparkStreamingLimitsIT {
                 Duration.standardSeconds(10)));
     RuntimeException e = assertThrows(RuntimeException.class, p::run);
     assertTrue(causes(e).contains("cannot yet be used with timers in the SparkRunner"), causes(e));
-    assertTrue(causes(e).contains("DeduplicateEvents$FirstCopy"), causes(e));
+    // The first stateful step it meets: the de-duplication and late split's (its clock or the
+    // bucket step, whichever the translation visits first).
+    assertTrue(causes(e).contains("transforms.time.SplitLateEvents$"), causes(e));
   }
 
   /** Drained streaming: the splittable Kafka read is rejected first. */
