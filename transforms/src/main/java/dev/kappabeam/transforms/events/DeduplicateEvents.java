@@ -234,13 +234,6 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         && !ExperimentalOptions.hasExperiment(options, "beam_fn_api");
   }
 
-  /** Hash buckets of the streaming de-duplication ({@link StreamDedup#BUCKETS}). */
-  static final int STREAM_BUCKETS = StreamDedup.BUCKETS;
-
-  static int streamBucket(String eventId) {
-    return StreamDedup.bucketOf(eventId);
-  }
-
   static final class StreamBucketFn extends DoFn<Event, KV<Integer, Event>> {
     @ProcessElement
     public void process(@Element Event e, OutputReceiver<KV<Integer, Event>> out) {

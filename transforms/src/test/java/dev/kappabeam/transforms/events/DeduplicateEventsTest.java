@@ -85,9 +85,9 @@ public class DeduplicateEventsTest {
   /** Ids of one hash bucket of the streaming de-duplication, distinct, beginning with prefix. */
   private static List<String> idsOfOneBucket(String prefix, int n) {
     List<String> out = new java.util.ArrayList<>();
-    int bucket = DeduplicateEvents.streamBucket(prefix + 0);
+    int bucket = StreamDedup.bucketOf(prefix + 0);
     for (int i = 0; out.size() < n; i++) {
-      if (DeduplicateEvents.streamBucket(prefix + i) == bucket) {
+      if (StreamDedup.bucketOf(prefix + i) == bucket) {
         out.add(prefix + i);
       }
     }
@@ -219,10 +219,10 @@ public class DeduplicateEventsTest {
   @Test
   public void idsOfOneStreamBucketKeepSpreadHashCodes() {
     java.util.Map<Integer, java.util.Set<Integer>> lowBitsPerBucket = new java.util.HashMap<>();
-    int[] perBucket = new int[DeduplicateEvents.STREAM_BUCKETS];
+    int[] perBucket = new int[StreamDedup.BUCKETS];
     for (int i = 0; i < 400_000; i++) {
       String id = String.format("e-%08d", i);
-      int b = DeduplicateEvents.streamBucket(id);
+      int b = StreamDedup.bucketOf(id);
       perBucket[b]++;
       lowBitsPerBucket.computeIfAbsent(b, k -> new java.util.HashSet<>()).add(id.hashCode() & 1023);
     }
