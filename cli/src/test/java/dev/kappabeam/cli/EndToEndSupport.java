@@ -152,6 +152,21 @@ final class EndToEndSupport {
     }
   }
 
+  /**
+   * Whether an open-ended run's published counters have settled on {@code records}: every record
+   * read and every one accounted for (read = accepted + dead-lettered + duplicates removed + late).
+   * The job publishes a snapshot per tick, taken while later steps may still hold records that the
+   * read already counted; a test waits for this before it compares the counters with the oracle.
+   */
+  static boolean settledOn(VersionCounters.Snapshot c, long records) {
+    return c.get(CounterNames.READ) == records
+        && c.get(CounterNames.ACCEPTED)
+                + c.get(CounterNames.DEAD_LETTERED)
+                + c.get(CounterNames.DUPLICATES_REMOVED)
+                + c.get(CounterNames.LATE)
+            == records;
+  }
+
   static void assertCounters(Map<String, Long> expected, InProcessKb.Result run, String what) {
     Map<String, Long> actual = run.counters();
     Map<String, Long> selected = new LinkedHashMap<>();
