@@ -323,6 +323,28 @@ public final class Bench {
     return rc;
   }
 
+  /**
+   * Waits (up to a minute) until the machine is idle before a system starts, so that work left
+   * behind by the one before (the serving store compacting what it just wrote, a JVM exiting, the
+   * broker flushing) is not charged to the next. Quiet: under 15% of all CPUs busy over a second.
+   */
+  private void awaitQuietMachine(String system) throws InterruptedException {
+    long start = System.nanoTime();
+    double busy = SelfStats.machineBusy(1_000);
+    while (busy > 0.15 && System.nanoTime() - start < 60_000_000_000L) {
+      busy = SelfStats.machineBusy(1_000);
+    }
+    double waited = (System.nanoTime() - start) / 1e9;
+    if (busy > 0.15) {
+      out.printf(
+          "%s: machine still %.0f%% busy after %.0f s; its figures may be low%n",
+          system, busy * 100, waited);
+    } else if (waited > 1.5) {
+      out.printf(
+          "%s: waited %.1f s for a quiet machine (%.0f%% busy)%n", system, waited, busy * 100);
+    }
+  }
+
   private int runSize(StackState st, ViewStore store, int n, boolean capOnly, Path dir)
       throws Exception {
     out.println();
@@ -348,6 +370,7 @@ public final class Bench {
     String runId = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
     int rc = 0;
     for (String system : todo) {
+      awaitQuietMachine(system);
       String version = "bench_" + system.replace('-', '_') + "_" + n;
       List<String> jvm = new ArrayList<>(jvmOptions());
       if (system.equals(profile)) {

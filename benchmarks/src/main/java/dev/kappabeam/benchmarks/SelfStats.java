@@ -21,6 +21,34 @@ final class SelfStats {
     return -1;
   }
 
+  /**
+   * The machine's busy fraction (all CPUs, 0..1) over {@code millis}, from the first line of
+   * /proc/stat: everything but idle and iowait. -1 where there is no /proc/stat.
+   */
+  static double machineBusy(long millis) throws InterruptedException {
+    long[] a = cpuTicks();
+    Thread.sleep(millis);
+    long[] b = cpuTicks();
+    if (a == null || b == null || b[0] <= a[0]) {
+      return -1;
+    }
+    return (double) ((b[0] - a[0]) - (b[1] - a[1])) / (b[0] - a[0]);
+  }
+
+  /** {total, idle + iowait} jiffies of all CPUs, or null. */
+  private static long[] cpuTicks() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < f.length; i++) {
+        total += Long.parseLong(f[i]);
+      }
+      return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /** Peak resident set size (VmHWM) in KiB from /proc/self/status, or -1 where there is none. */
   static long peakRssKb() {
     return statusField(Path.of("/proc/self/status"), "VmHWM:");
