@@ -2,6 +2,7 @@ package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.serving.StoreConfig;
+import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,31 +17,31 @@ final class LambdaSupport {
   static final class Logic {
     @Option(
         names = "--allowed-lateness",
-        defaultValue = "PT1H",
+        defaultValue = LogicDefaults.ALLOWED_LATENESS,
         description = "Allowed lateness of the speed job (default ${DEFAULT-VALUE}).")
     String allowedLateness;
 
     @Option(
         names = "--max-out-of-orderness",
-        defaultValue = "PT10S",
+        defaultValue = LogicDefaults.MAX_OUT_OF_ORDERNESS,
         description = "Watermark bound of the speed job (default ${DEFAULT-VALUE}).")
     String maxOutOfOrderness;
 
     @Option(
         names = "--dedup-horizon",
-        defaultValue = "PT1H",
+        defaultValue = LogicDefaults.DEDUP_HORIZON,
         description = "Streaming dedup horizon (default ${DEFAULT-VALUE}).")
     String dedupHorizon;
 
     @Option(
         names = "--session-gap",
-        defaultValue = "PT30M",
+        defaultValue = LogicDefaults.SESSION_GAP,
         description = "Session gap (default ${DEFAULT-VALUE}).")
     String sessionGap;
 
     @Option(
         names = "--exclude-types",
-        defaultValue = "",
+        defaultValue = LogicDefaults.EXCLUDE_TYPES,
         description = "Event types left out of the views.")
     String excludeTypes;
 

@@ -13,6 +13,7 @@ import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
@@ -122,10 +123,14 @@ final class ReprocessCommand implements Callable<Integer> {
   boolean noCutover;
 
   // Logic parameters: null = not given (a resumed version then keeps the ones it was started with).
-  @Option(names = "--max-out-of-orderness", description = "Watermark bound (default PT10S).")
+  @Option(
+      names = "--max-out-of-orderness",
+      description = "Watermark bound (default " + LogicDefaults.MAX_OUT_OF_ORDERNESS + ").")
   String maxOutOfOrderness;
 
-  @Option(names = "--allowed-lateness", description = "Allowed lateness (default PT1H).")
+  @Option(
+      names = "--allowed-lateness",
+      description = "Allowed lateness (default " + LogicDefaults.ALLOWED_LATENESS + ").")
   String allowedLateness;
 
   @Option(
@@ -133,10 +138,14 @@ final class ReprocessCommand implements Callable<Integer> {
       description = "Early panes every this much processing time.")
   String earlyFiringInterval;
 
-  @Option(names = "--dedup-horizon", description = "Streaming dedup horizon (default PT1H).")
+  @Option(
+      names = "--dedup-horizon",
+      description = "Streaming dedup horizon (default " + LogicDefaults.DEDUP_HORIZON + ").")
   String dedupHorizon;
 
-  @Option(names = "--session-gap", description = "Session gap (default PT30M).")
+  @Option(
+      names = "--session-gap",
+      description = "Session gap (default " + LogicDefaults.SESSION_GAP + ").")
   String sessionGap;
 
   @Option(names = "--exclude-types", description = "Event types left out of the views.")
@@ -504,14 +513,15 @@ final class ReprocessCommand implements Callable<Integer> {
   /** The Beam flags for the logic parameters, defaults filled in. */
   private List<String> logicArgs() {
     List<String> args = new ArrayList<>();
-    args.add("--maxOutOfOrderness=" + orDefault(maxOutOfOrderness, "PT10S"));
-    args.add("--allowedLateness=" + orDefault(allowedLateness, "PT1H"));
+    args.add(
+        "--maxOutOfOrderness=" + orDefault(maxOutOfOrderness, LogicDefaults.MAX_OUT_OF_ORDERNESS));
+    args.add("--allowedLateness=" + orDefault(allowedLateness, LogicDefaults.ALLOWED_LATENESS));
     if (earlyFiringInterval != null) {
       args.add("--earlyFiringInterval=" + earlyFiringInterval);
     }
-    args.add("--dedupHorizon=" + orDefault(dedupHorizon, "PT1H"));
-    args.add("--sessionGap=" + orDefault(sessionGap, "PT30M"));
-    args.add("--excludeTypes=" + orDefault(excludeTypes, ""));
+    args.add("--dedupHorizon=" + orDefault(dedupHorizon, LogicDefaults.DEDUP_HORIZON));
+    args.add("--sessionGap=" + orDefault(sessionGap, LogicDefaults.SESSION_GAP));
+    args.add("--excludeTypes=" + orDefault(excludeTypes, LogicDefaults.EXCLUDE_TYPES));
     return args;
   }
 

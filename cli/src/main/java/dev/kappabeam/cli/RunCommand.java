@@ -17,6 +17,7 @@ import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.Views;
@@ -103,13 +104,13 @@ final class RunCommand implements Runnable {
 
   @Option(
       names = "--max-out-of-orderness",
-      defaultValue = "PT10S",
+      defaultValue = LogicDefaults.MAX_OUT_OF_ORDERNESS,
       description = "Watermark bound (default ${DEFAULT-VALUE}).")
   String maxOutOfOrderness;
 
   @Option(
       names = "--allowed-lateness",
-      defaultValue = "PT1H",
+      defaultValue = LogicDefaults.ALLOWED_LATENESS,
       description = "Allowed lateness (default ${DEFAULT-VALUE}).")
   String allowedLateness;
 
@@ -120,19 +121,19 @@ final class RunCommand implements Runnable {
 
   @Option(
       names = "--dedup-horizon",
-      defaultValue = "PT1H",
+      defaultValue = LogicDefaults.DEDUP_HORIZON,
       description = "Streaming dedup horizon (default ${DEFAULT-VALUE}).")
   String dedupHorizon;
 
   @Option(
       names = "--session-gap",
-      defaultValue = "PT30M",
+      defaultValue = LogicDefaults.SESSION_GAP,
       description = "Session gap (default ${DEFAULT-VALUE}).")
   String sessionGap;
 
   @Option(
       names = "--exclude-types",
-      defaultValue = "",
+      defaultValue = LogicDefaults.EXCLUDE_TYPES,
       description = "Event types left out of the views.")
   String excludeTypes;
 

@@ -1,6 +1,7 @@
 package dev.kappabeam.transforms.events;
 
 import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.time.Timestamps;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.BooleanCoder;
@@ -54,7 +55,8 @@ import org.joda.time.Instant;
  * }</pre>
  */
 public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCollection<Event>> {
-  public static final Duration DEFAULT_HORIZON = Duration.standardHours(1);
+  public static final Duration DEFAULT_HORIZON =
+      LogicDefaults.duration(LogicDefaults.DEDUP_HORIZON);
 
   private final Duration horizon;
 

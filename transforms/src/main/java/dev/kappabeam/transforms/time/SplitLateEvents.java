@@ -1,6 +1,7 @@
 package dev.kappabeam.transforms.time;
 
 import dev.kappabeam.transforms.CounterNames;
+import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.events.DeduplicateEvents;
 import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.EventCoder;
@@ -75,7 +76,8 @@ import org.joda.time.Instant;
  * }</pre>
  */
 public final class SplitLateEvents extends PTransform<PCollection<Event>, PCollectionTuple> {
-  public static final Duration DEFAULT_LATENESS = Duration.standardHours(1);
+  public static final Duration DEFAULT_LATENESS =
+      LogicDefaults.duration(LogicDefaults.ALLOWED_LATENESS);
   public static final TupleTag<Event> ON_TIME = new TupleTag<Event>("onTime") {};
   public static final TupleTag<Event> LATE = new TupleTag<Event>("late") {};
 

@@ -1,5 +1,6 @@
 package dev.kappabeam.transforms.views;
 
+import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.events.DeduplicateEvents;
 import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.time.SplitLateEvents;
@@ -17,7 +18,8 @@ import org.joda.time.Duration;
  * Immutable; {@code withX} returns a copy and rejects invalid values with a message.
  */
 public final class ViewParameters implements Serializable {
-  public static final Duration DEFAULT_SESSION_GAP = Duration.standardMinutes(30);
+  public static final Duration DEFAULT_SESSION_GAP =
+      LogicDefaults.duration(LogicDefaults.SESSION_GAP);
 
   private final Duration allowedLateness;
   private final @Nullable Duration earlyFiringInterval;
