@@ -121,6 +121,10 @@ class LiveCatchUpIT {
           () -> it.store.readAll(VIEW, version).equals(w.oracle()),
           controller);
       assertRows(VIEW, w.oracle(), "oracle", it.store.readAll(VIEW, version), version);
+      // Readers get it through kb serve.
+      try (ServedViews served = ServedViews.start(it.stack, version)) {
+        served.assertLive(VIEW, version, w.oracle());
+      }
 
       // A rollback retires the new version; its job stops itself.
       kbOk("rollback", "--view", VIEW.name());
@@ -172,6 +176,9 @@ class LiveCatchUpIT {
           () -> lambda.read(it.store, VIEW).equals(w.oracle()),
           speed);
       assertRows(VIEW, w.oracle(), "oracle", lambda.read(it.store, VIEW), "batch + speed");
+      try (ServedViews served = ServedViews.start(it.stack, "lambda-" + topic)) {
+        served.assertLambda(VIEW, w.oracle());
+      }
 
       // The next batch and speed retire this speed version: its job stops itself.
       kbOk("batch", "--view", VIEW.name());
