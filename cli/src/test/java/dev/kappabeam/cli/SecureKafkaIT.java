@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -102,7 +103,7 @@ class SecureKafkaIT {
    * the job): the live view and the merged Lambda view equal the oracle.
    */
   @Test
-  void reprocessAndLambdaOverSaslSslEqualTheOracleOnDirectRunner() {
+  void reprocessAndLambdaOverSaslSslEqualTheOracleOnDirectRunner() throws Exception {
     String topic = uniqueTopic("secflows");
     Oracle.Result expected = produceWorkload(topic);
     ViewDefinition activity = Views.ACTIVITY_PER_MINUTE;
@@ -133,6 +134,17 @@ class SecureKafkaIT {
     assertFalse(
         Arrays.asList(line.trim().split("\\s+")).contains("?"),
         "the lag reader authenticated (\"?\" = Kafka unreadable):\n" + status);
+    // kb serve over the same listener: its lag reader authenticates too, and it serves the view.
+    try (ServedViews served = ServedViews.start(connectionArgs(), "secure-sr1")) {
+      Map<String, Object> sr1 =
+          served.versions().stream()
+              .filter(v -> activity.name().equals(v.get("view")) && "sr1".equals(v.get("version")))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("sr1 in kb serve's /api/versions"));
+      assertEquals(null, sr1.get("lag_error"), "kb serve read the lag over SASL_SSL: " + sr1);
+      assertEquals(0L, ((Number) sr1.get("lag")).longValue(), "caught up: " + sr1);
+      served.assertLive(activity, "sr1", expected.rows(activity));
+    }
 
     ViewDefinition sessions = Views.USER_SESSIONS;
     kbOk("batch", "--view", sessions.name(), "--topic", topic);

@@ -47,17 +47,22 @@ final class ServedViews implements AutoCloseable {
     this.port = port;
   }
 
-  /** Starts {@code kb serve} on a free loopback port and waits until it answers. */
+  /** Starts {@code kb serve} over the stack on a free loopback port and waits until it answers. */
   static ServedViews start(LocalStack stack, String name) throws Exception {
+    return start(EndToEndSupport.kbArgs(stack), name);
+  }
+
+  /** The same with these connection flags (a secured Kafka listener, say) instead. */
+  static ServedViews start(List<String> connection, String name) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     Path dir = Files.createDirectories(Path.of("target", "it-logs"));
     File log = dir.resolve("serve-" + name + ".log").toFile();
-    Process p =
-        EndToEndSupport.startKbProcess(
-            EndToEndSupport.kbArgs(stack, "serve", "--port", Integer.toString(port)), log);
+    List<String> args = new ArrayList<>(List.of("serve", "--port", Integer.toString(port)));
+    args.addAll(connection);
+    Process p = EndToEndSupport.startKbProcess(args, log);
     ServedViews served = new ServedViews(p, port);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
@@ -89,6 +94,11 @@ final class ServedViews implements AutoCloseable {
   /** {@code GET path}: the parsed JSON object of a 200 answer. */
   Map<String, Object> get(String path) throws IOException, InterruptedException {
     return JSON.readValue(body(path), new TypeReference<Map<String, Object>>() {});
+  }
+
+  /** {@code GET /api/versions}: one object per registered version, lag and counters included. */
+  List<Map<String, Object>> versions() throws IOException, InterruptedException {
+    return JSON.readValue(body("/api/versions"), new TypeReference<List<Map<String, Object>>>() {});
   }
 
   /**
