@@ -1,5 +1,7 @@
 package dev.kappabeam.pipelines.kafka;
 
+import dev.kappabeam.pipelines.runner.RunnerSupport;
+import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.transforms.events.SourceRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +12,6 @@ import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.io.kafka.KafkaSourceDescriptor;
-import org.apache.beam.sdk.options.ExperimentalOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -134,23 +135,23 @@ public final class KafkaSources {
   }
 
   /**
-   * Whether a drained run reads its ranges as an {@link org.apache.beam.sdk.io.UnboundedSource}: on
-   * Flink (classic, not portable). Beam 2.62's Flink runner runs KafkaIO's splittable read of
-   * descriptors with an output watermark that stays at the minimum until every partition is read
-   * (measured: no window of a 4M-event replay fired before its last 12 s, the de-duplication kept
-   * every id of the log, the late split never moved its bound), and keyed every descriptor by a
-   * random key (all partitions could land on one subtask). Flink's own source wrapper gives an
-   * unbounded source's watermark as its readers report it, and places split {@code i} on subtask
-   * {@code i % parallelism}. Elsewhere the splittable KafkaIO read stays: on DirectRunner it is the
-   * read the end-to-end suites were proven with, and with either read a record far behind its own
-   * partition's newest event time (a re-sent old copy) is late or not depending on how far the
-   * other partitions have been read when it is (per-partition watermarks), which each read orders
-   * differently (benchmarks/README.md).
+   * Whether a drained run reads its ranges as an {@link org.apache.beam.sdk.io.UnboundedSource}:
+   * where the runner's {@link RunnerSupport} says so (Flink, classic). Beam 2.62's Flink runner
+   * runs KafkaIO's splittable read of descriptors with an output watermark that stays at the
+   * minimum until every partition is read (measured: no window of a 4M-event replay fired before
+   * its last 12 s, the de-duplication kept every id of the log, the late split never moved its
+   * bound), and keyed every descriptor by a random key (all partitions could land on one subtask).
+   * Elsewhere the splittable KafkaIO read stays: on DirectRunner it is the read the end-to-end
+   * suites were proven with, and with either read a record far behind its own partition's newest
+   * event time (a re-sent old copy) is late or not depending on how far the other partitions have
+   * been read when it is (per-partition watermarks), which each read orders differently
+   * (benchmarks/README.md).
    */
   static boolean readsRangesAsUnboundedSource(PipelineOptions options) {
-    String runner = options.getRunner() == null ? "" : options.getRunner().getName();
-    return runner.equals("org.apache.beam.runners.flink.FlinkRunner")
-        && !ExperimentalOptions.hasExperiment(options, "beam_fn_api");
+    String runner = options.getRunner() == null ? "" : options.getRunner().getSimpleName();
+    return RunnerSupports.find(runner)
+        .map(s -> s.readsDrainedRangesAsUnboundedSource(options))
+        .orElse(false);
   }
 
   /** Bounded read of {@code [start, end)} of each partition. */

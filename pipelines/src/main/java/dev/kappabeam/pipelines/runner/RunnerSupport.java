@@ -4,6 +4,7 @@ import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
  * What kappa-beam knows about one Beam runner: the flags it runs with unless the caller sets them,
@@ -35,5 +36,15 @@ public interface RunnerSupport {
    */
   default Optional<String> refusal(KappaBeamOptions options) {
     return Optional.empty();
+  }
+
+  /**
+   * Whether a drained streaming run reads its offset ranges as an unbounded source (kappa-beam's
+   * own {@code KafkaRangeUnboundedSource}) instead of KafkaIO's splittable read of descriptors: for
+   * a runner whose watermark or placement of the splittable read does not suit a replay (see {@code
+   * KafkaSources.drained}). Default: the splittable read.
+   */
+  default boolean readsDrainedRangesAsUnboundedSource(PipelineOptions options) {
+    return false;
   }
 }

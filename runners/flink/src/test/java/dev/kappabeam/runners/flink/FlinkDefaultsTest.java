@@ -23,6 +23,57 @@ class FlinkDefaultsTest {
         RunnerSupports.withDefaults(List.of("--runner=FlinkRunner")));
   }
 
+  /**
+   * The classic runner reads a drained replay's ranges as an unbounded source; portable does not.
+   */
+  @Test
+  void drainedRangesAreReadAsAnUnboundedSourceOnTheClassicRunnerOnly() {
+    var flink = RunnerSupports.find("FlinkRunner").orElseThrow();
+    assertTrue(
+        flink.readsDrainedRangesAsUnboundedSource(
+            PipelineOptionsFactory.fromArgs("--runner=FlinkRunner").create()));
+    assertFalse(
+        flink.readsDrainedRangesAsUnboundedSource(
+            PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--experiments=beam_fn_api")
+                .create()));
+  }
+
+  /** What that means for a drained pipeline built for Flink: the unbounded range source. */
+  @Test
+  void aDrainedReplayBuiltForFlinkReadsItsRangesWithTheUnboundedSource() {
+    List<String> steps = new java.util.ArrayList<>();
+    for (String runner : List.of("--runner=FlinkRunner")) {
+      org.apache.beam.sdk.Pipeline p =
+          org.apache.beam.sdk.Pipeline.create(PipelineOptionsFactory.fromArgs(runner).create());
+      p.apply(
+          "Drained",
+          dev.kappabeam.pipelines.kafka.KafkaSources.drained(
+              dev.kappabeam.pipelines.kafka.KafkaClientConfig.of("b:9092"),
+              List.of(new dev.kappabeam.pipelines.kafka.PartitionRange("t", 0, 0, 10)),
+              org.joda.time.Duration.standardSeconds(10)));
+      p.traverseTopologically(
+          new org.apache.beam.sdk.Pipeline.PipelineVisitor.Defaults() {
+            @Override
+            public void visitPrimitiveTransform(
+                org.apache.beam.sdk.runners.TransformHierarchy.Node node) {
+              steps.add(runner + " " + node.getFullName());
+            }
+          });
+    }
+    // Read.from(an unbounded source): Beam expands it into its SDF wrapper, which the classic
+    // FlinkRunner turns back into Flink's source when it runs the pipeline.
+    assertTrue(
+        steps.stream()
+            .anyMatch(
+                s ->
+                    s.startsWith("--runner=FlinkRunner Drained/ReadKafkaRanges/")
+                        && s.contains("UnboundedSourceAsSDFWrapper")),
+        String.join("\n", steps));
+    assertFalse(
+        steps.stream().anyMatch(s -> s.startsWith("--runner=FlinkRunner Drained/Partitions")),
+        String.join("\n", steps));
+  }
+
   @Test
   void keepsTheCallersChoice() {
     List<String> off = List.of("--runner=FlinkRunner", "--fasterCopy=false");
