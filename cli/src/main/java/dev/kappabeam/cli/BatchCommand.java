@@ -30,7 +30,7 @@ import picocli.CommandLine.Unmatched;
     mixinStandardHelpOptions = true)
 final class BatchCommand implements Runnable {
   @Mixin Connections connections;
-  @Mixin LambdaSupport.Logic logic;
+  @Mixin LogicFlags logic;
   @Mixin OutageGrace outageGrace;
 
   @Option(
@@ -91,11 +91,10 @@ final class BatchCommand implements Runnable {
               "--stop-offsets",
               LambdaRegistry.formatOffsets(offsets),
               "--lambda-partials"));
-      args.addAll(logic.args());
       args.add(outageGrace.forwardArg());
       long started = System.nanoTime();
       try {
-        LambdaSupport.kbRun(connections, args, beamArgs);
+        LambdaSupport.kbRun(connections, args, logic, beamArgs);
       } catch (RuntimeException e) {
         for (String n : names) {
           lambda.batchEnded(n, id, LambdaRegistry.FAILED);

@@ -13,14 +13,12 @@ import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
-import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -122,34 +120,8 @@ final class ReprocessCommand implements Callable<Integer> {
       description = "Only build and catch up; cut over with kb cutover.")
   boolean noCutover;
 
-  // Logic parameters: null = not given (a resumed version then keeps the ones it was started with).
-  @Option(
-      names = "--max-out-of-orderness",
-      description = "Watermark bound (default " + LogicDefaults.MAX_OUT_OF_ORDERNESS + ").")
-  String maxOutOfOrderness;
-
-  @Option(
-      names = "--allowed-lateness",
-      description = "Allowed lateness (default " + LogicDefaults.ALLOWED_LATENESS + ").")
-  String allowedLateness;
-
-  @Option(
-      names = "--early-firing-interval",
-      description = "Early panes every this much processing time.")
-  String earlyFiringInterval;
-
-  @Option(
-      names = "--dedup-horizon",
-      description = "Streaming dedup horizon (default " + LogicDefaults.DEDUP_HORIZON + ").")
-  String dedupHorizon;
-
-  @Option(
-      names = "--session-gap",
-      description = "Session gap (default " + LogicDefaults.SESSION_GAP + ").")
-  String sessionGap;
-
-  @Option(names = "--exclude-types", description = "Event types left out of the views.")
-  String excludeTypes;
+  // Logic flags: when none is given, a resumed version keeps the ones it was started with.
+  @Mixin LogicFlags logic;
 
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
@@ -183,7 +155,7 @@ final class ReprocessCommand implements Callable<Integer> {
 
     Optional<RegisteredVersion> existing = registry.get(view.name(), version);
     Optional<String> live = registry.live(view.name());
-    List<String> logic = logicArgs();
+    LogicFlags logic = this.logic;
     boolean resume = false;
     RegisteredVersion row;
     if (existing.isPresent() && existing.get().status() != Status.DROPPED) {
@@ -229,7 +201,7 @@ final class ReprocessCommand implements Callable<Integer> {
       }
       topic = e.topic();
       from = e.startPoint();
-      if (logicGiven()) {
+      if (LogicFlags.anyGiven(spec)) {
         String fp = fingerprint(view, options(logic, e.consumerGroup()));
         if (!fp.equals(e.fingerprint())) {
           throw new IllegalArgumentException(
@@ -242,7 +214,7 @@ final class ReprocessCommand implements Callable<Integer> {
                   + "); resume it without logic flags, or pick a new version");
         }
       } else {
-        logic = Arrays.asList(e.jobArgs().split(" "));
+        logic = LogicFlags.fromRecorded(e.jobArgs());
       }
       resume = true;
       row = e;
@@ -294,7 +266,7 @@ final class ReprocessCommand implements Callable<Integer> {
                   params.fingerprint(),
                   code,
                   CodeVersion.fingerprint(view.name(), params.fingerprint(), code),
-                  String.join(" ", logic),
+                  LogicFlags.recorded(o),
                   null,
                   null,
                   null,
@@ -494,38 +466,7 @@ final class ReprocessCommand implements Callable<Integer> {
     }
   }
 
-  private boolean logicGiven() {
-    for (String name :
-        List.of(
-            "--max-out-of-orderness",
-            "--allowed-lateness",
-            "--early-firing-interval",
-            "--dedup-horizon",
-            "--session-gap",
-            "--exclude-types")) {
-      if (spec.commandLine().getParseResult().hasMatchedOption(name)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** The Beam flags for the logic parameters, defaults filled in. */
-  private List<String> logicArgs() {
-    List<String> args = new ArrayList<>();
-    args.add(
-        "--maxOutOfOrderness=" + orDefault(maxOutOfOrderness, LogicDefaults.MAX_OUT_OF_ORDERNESS));
-    args.add("--allowedLateness=" + orDefault(allowedLateness, LogicDefaults.ALLOWED_LATENESS));
-    if (earlyFiringInterval != null) {
-      args.add("--earlyFiringInterval=" + earlyFiringInterval);
-    }
-    args.add("--dedupHorizon=" + orDefault(dedupHorizon, LogicDefaults.DEDUP_HORIZON));
-    args.add("--sessionGap=" + orDefault(sessionGap, LogicDefaults.SESSION_GAP));
-    args.add("--excludeTypes=" + orDefault(excludeTypes, LogicDefaults.EXCLUDE_TYPES));
-    return args;
-  }
-
-  private KappaBeamOptions options(List<String> logic, String group) {
+  private KappaBeamOptions options(LogicFlags logic, String group) {
     List<String> args = RunCommand.runnerArgs(beamArgs);
     args.add("--bootstrapServers=" + connections.bootstrapServers());
     args.addAll(connections.pipelineKafkaArgs());
@@ -539,24 +480,22 @@ final class ReprocessCommand implements Callable<Integer> {
     args.add(outageGrace.pipelineArg());
     args.add("--viewVersion=" + version);
     args.add("--views=" + viewName);
-    args.addAll(logic);
     args.add("--consumerGroup=" + group);
     args.add("--runId=" + runId);
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
-    return PipelineOptionsFactory.fromArgs(
-            RunnerSupports.withDefaults(args, Optional.of(connections.dataDir()))
-                .toArray(new String[0]))
-        .withValidation()
-        .as(KappaBeamOptions.class);
+    KappaBeamOptions o =
+        PipelineOptionsFactory.fromArgs(
+                RunnerSupports.withDefaults(args, Optional.of(connections.dataDir()))
+                    .toArray(new String[0]))
+            .withValidation()
+            .as(KappaBeamOptions.class);
+    logic.applyTo(o);
+    return o;
   }
 
   private static String fingerprint(ViewDefinition view, KappaBeamOptions o) {
     String params = KappaBeamPipeline.parameters(o).fingerprint();
     return CodeVersion.fingerprint(view.name(), params, CodeVersion.of(ReferenceViews.class));
-  }
-
-  private static String orDefault(String v, String d) {
-    return v == null ? d : v;
   }
 
   private static void cancelQuietly(PipelineResult result) {

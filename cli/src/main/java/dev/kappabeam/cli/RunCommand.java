@@ -17,7 +17,6 @@ import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
-import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.Views;
@@ -102,40 +101,7 @@ final class RunCommand implements Runnable {
               + " idempotent sink makes the replay land exactly.")
   boolean resume;
 
-  @Option(
-      names = "--max-out-of-orderness",
-      defaultValue = LogicDefaults.MAX_OUT_OF_ORDERNESS,
-      description = "Watermark bound (default ${DEFAULT-VALUE}).")
-  String maxOutOfOrderness;
-
-  @Option(
-      names = "--allowed-lateness",
-      defaultValue = LogicDefaults.ALLOWED_LATENESS,
-      description = "Allowed lateness (default ${DEFAULT-VALUE}).")
-  String allowedLateness;
-
-  @Option(
-      names = "--early-firing-interval",
-      description = "Early panes every this much processing time.")
-  String earlyFiringInterval;
-
-  @Option(
-      names = "--dedup-horizon",
-      defaultValue = LogicDefaults.DEDUP_HORIZON,
-      description = "Streaming dedup horizon (default ${DEFAULT-VALUE}).")
-  String dedupHorizon;
-
-  @Option(
-      names = "--session-gap",
-      defaultValue = LogicDefaults.SESSION_GAP,
-      description = "Session gap (default ${DEFAULT-VALUE}).")
-  String sessionGap;
-
-  @Option(
-      names = "--exclude-types",
-      defaultValue = LogicDefaults.EXCLUDE_TYPES,
-      description = "Event types left out of the views.")
-  String excludeTypes;
+  @Mixin LogicFlags logic;
 
   @Option(
       names = "--consumer-group",
@@ -387,14 +353,6 @@ final class RunCommand implements Runnable {
     args.add(outageGrace.pipelineArg());
     args.add("--viewVersion=" + version);
     args.add("--views=" + views);
-    args.add("--maxOutOfOrderness=" + maxOutOfOrderness);
-    args.add("--allowedLateness=" + allowedLateness);
-    if (earlyFiringInterval != null) {
-      args.add("--earlyFiringInterval=" + earlyFiringInterval);
-    }
-    args.add("--dedupHorizon=" + dedupHorizon);
-    args.add("--sessionGap=" + sessionGap);
-    args.add("--excludeTypes=" + excludeTypes);
     if (consumerGroup != null) {
       args.add("--consumerGroup=" + consumerGroup);
     }
@@ -410,11 +368,14 @@ final class RunCommand implements Runnable {
     args.add("--lambdaPartials=" + lambdaPartials);
     args.add("--runId=" + runId);
     args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
-    return PipelineOptionsFactory.fromArgs(
-            RunnerSupports.withDefaults(args, java.util.Optional.of(connections.dataDir()))
-                .toArray(new String[0]))
-        .withValidation()
-        .as(KappaBeamOptions.class);
+    KappaBeamOptions o =
+        PipelineOptionsFactory.fromArgs(
+                RunnerSupports.withDefaults(args, java.util.Optional.of(connections.dataDir()))
+                    .toArray(new String[0]))
+            .withValidation()
+            .as(KappaBeamOptions.class);
+    logic.applyTo(o);
+    return o;
   }
 
   static void ensureOutputTopics(KappaBeamOptions o) {
@@ -533,7 +494,7 @@ final class RunCommand implements Runnable {
                   params,
                   code,
                   CodeVersion.fingerprint(v.name(), params, code),
-                  logicArgs(o),
+                  LogicFlags.recorded(o),
                   null,
                   null,
                   null,
@@ -543,19 +504,6 @@ final class RunCommand implements Runnable {
                   null)));
     }
     return out;
-  }
-
-  private static String logicArgs(KappaBeamOptions o) {
-    List<String> args = new ArrayList<>();
-    args.add("--maxOutOfOrderness=" + o.getMaxOutOfOrderness());
-    args.add("--allowedLateness=" + o.getAllowedLateness());
-    if (o.getEarlyFiringInterval() != null && !o.getEarlyFiringInterval().isBlank()) {
-      args.add("--earlyFiringInterval=" + o.getEarlyFiringInterval());
-    }
-    args.add("--dedupHorizon=" + o.getDedupHorizon());
-    args.add("--sessionGap=" + o.getSessionGap());
-    args.add("--excludeTypes=" + (o.getExcludeTypes() == null ? "" : o.getExcludeTypes()));
-    return String.join(" ", args);
   }
 
   private PipelineResult.State waitWithProgress(

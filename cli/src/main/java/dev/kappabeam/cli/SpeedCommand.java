@@ -34,7 +34,7 @@ import picocli.CommandLine.Unmatched;
     mixinStandardHelpOptions = true)
 final class SpeedCommand implements Runnable {
   @Mixin Connections connections;
-  @Mixin LambdaSupport.Logic logic;
+  @Mixin LogicFlags logic;
   @Mixin OutageGrace outageGrace;
 
   @Option(
@@ -129,7 +129,6 @@ final class SpeedCommand implements Runnable {
       args.add("--resume");
       System.err.println("kb: restarting " + version + ": replaying from the cutoff");
     }
-    args.addAll(logic.args());
     args.add(outageGrace.forwardArg());
     String runId = java.util.UUID.randomUUID().toString();
     args.add("--run-id");
@@ -140,7 +139,7 @@ final class SpeedCommand implements Runnable {
             + " de-duplication%n",
         version, cutoff.id(), cutoff.offsetsText(), primer);
     if (drain) {
-      LambdaSupport.kbRun(connections, args, beamArgs);
+      LambdaSupport.kbRun(connections, args, logic, beamArgs);
       rebase(lambda, selected, cutoff);
       return;
     }
@@ -151,7 +150,7 @@ final class SpeedCommand implements Runnable {
         new Thread(
             () -> {
               try {
-                LambdaSupport.kbRun(connections, args, beamArgs);
+                LambdaSupport.kbRun(connections, args, logic, beamArgs);
               } catch (RuntimeException e) {
                 failure.set(e);
               }
