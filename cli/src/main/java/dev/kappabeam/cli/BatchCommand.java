@@ -1,6 +1,7 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import java.util.ArrayList;
@@ -75,26 +76,21 @@ final class BatchCommand implements Runnable {
           String.join(", ", names),
           LambdaRegistry.formatOffsets(offsets),
           offsets.values().stream().mapToLong(Long::longValue).sum());
-      List<String> args = new ArrayList<>();
-      args.addAll(
-          List.of(
-              "--mode",
-              "historical",
-              "--topic",
+      RunCommand run =
+          RunCommand.inner(
+              connections,
+              outageGrace,
+              logic,
+              beamArgs,
+              RunMode.HISTORICAL,
               t,
-              "--version",
               version,
-              "--views",
-              LambdaSupport.names(selected),
-              "--start-from",
-              "earliest",
-              "--stop-offsets",
-              LambdaRegistry.formatOffsets(offsets),
-              "--lambda-partials"));
-      args.add(outageGrace.forwardArg());
+              LambdaSupport.names(selected));
+      run.stopOffsets = LambdaRegistry.formatOffsets(offsets);
+      run.lambdaPartials = true;
       long started = System.nanoTime();
       try {
-        LambdaSupport.kbRun(connections, args, logic, beamArgs);
+        run.run();
       } catch (RuntimeException e) {
         for (String n : names) {
           lambda.batchEnded(n, id, LambdaRegistry.FAILED);

@@ -1,6 +1,7 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.StoreConfigs;
 import dev.kappabeam.serving.JdbcPassword;
 import dev.kappabeam.serving.StoreConfig;
@@ -148,10 +149,24 @@ final class Connections {
     return kafka().clientConfig(Map.of());
   }
 
-  /** The pipeline option naming the properties file, read by each worker: never its contents. */
-  List<String> pipelineKafkaArgs() {
+  /**
+   * Sets the connections on a job's options: the broker, the Kafka properties file (its path, read
+   * by each worker: never its contents), the serving store, and where the workers read its password
+   * (the file, or the variable: the workers of a local run share this process's environment; on a
+   * cluster, set it there or use a file). Never the password.
+   */
+  void applyTo(KappaBeamOptions o) {
     kafka();
-    return kafkaConfigFile().map(f -> List.of("--kafkaConfigFile=" + f)).orElse(List.of());
+    o.setBootstrapServers(bootstrapServers());
+    kafkaConfigFile().ifPresent(f -> o.setKafkaConfigFile(f.toString()));
+    o.setJdbcUrl(requireJdbcUrl());
+    o.setJdbcUser(jdbcUser());
+    JdbcPassword source = jdbcPasswordSource();
+    if (source.file().isPresent()) {
+      o.setJdbcPasswordFile(source.file().get().toString());
+    } else {
+      o.setJdbcPasswordEnv(PASSWORD_ENV);
+    }
   }
 
   private static Map<String, String> readKafkaConfig(Path file) {
@@ -201,19 +216,6 @@ final class Connections {
   /** The serving store, password by reference. */
   StoreConfig store() {
     return StoreConfig.of(requireJdbcUrl(), jdbcUser(), jdbcPasswordSource());
-  }
-
-  /**
-   * The pipeline options naming where workers read the password: the file, or the variable (the
-   * workers of a local run share this process's environment; on a cluster, set it there or use a
-   * file). Never the password.
-   */
-  List<String> pipelinePasswordArgs() {
-    JdbcPassword source = jdbcPasswordSource();
-    if (source.file().isPresent()) {
-      return List.of("--jdbcPasswordFile=" + source.file().get());
-    }
-    return List.of("--jdbcPasswordEnv=" + PASSWORD_ENV);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.pipelines.options.ServingStoreOptions;
 import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.ViewStoreException;
@@ -39,14 +40,9 @@ final class OutageGrace {
             + "'");
   }
 
-  /** The kb flag that hands this grace to another kb command. */
-  String forwardArg() {
-    return "--outage-grace=" + duration();
-  }
-
-  /** The Beam flag that hands it to the job's workers. */
-  String pipelineArg() {
-    return "--outageGrace=" + duration();
+  /** Hands the grace to the job's workers (its pipeline options). */
+  void applyTo(ServingStoreOptions o) {
+    o.setOutageGrace(duration().toString());
   }
 
   /** {@code store} riding out outages for this grace. */

@@ -4,6 +4,7 @@ import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.pipelines.options.StoreConfigs;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.serving.CodeVersion;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -467,30 +467,16 @@ final class ReprocessCommand implements Callable<Integer> {
   }
 
   private KappaBeamOptions options(LogicFlags logic, String group) {
-    List<String> args = RunCommand.runnerArgs(beamArgs);
-    args.add("--bootstrapServers=" + connections.bootstrapServers());
-    args.addAll(connections.pipelineKafkaArgs());
-    args.add("--topic=" + topic);
-    args.add("--mode=STREAMING");
-    args.add("--startFrom=earliest");
-    args.add("--drainWhenCaughtUp=false");
-    args.add("--jdbcUrl=" + connections.requireJdbcUrl());
-    args.add("--jdbcUser=" + connections.jdbcUser());
-    args.addAll(connections.pipelinePasswordArgs());
-    args.add(outageGrace.pipelineArg());
-    args.add("--viewVersion=" + version);
-    args.add("--views=" + viewName);
-    args.add("--consumerGroup=" + group);
-    args.add("--runId=" + runId);
-    args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
     KappaBeamOptions o =
-        PipelineOptionsFactory.fromArgs(
-                RunnerSupports.withDefaults(args, Optional.of(connections.dataDir()))
-                    .toArray(new String[0]))
-            .withValidation()
-            .as(KappaBeamOptions.class);
-    logic.applyTo(o);
-    return o;
+        RunCommand.beamOptions(beamArgs, RunMode.STREAMING, false, connections, outageGrace, logic);
+    o.setTopic(topic);
+    o.setStartFrom("earliest");
+    o.setViewVersion(version);
+    o.setViews(viewName);
+    o.setConsumerGroup(group);
+    o.setRunId(runId);
+    o.setJobName(RunCommand.jobName(topic, version));
+    return RunCommand.validated(o);
   }
 
   private static String fingerprint(ViewDefinition view, KappaBeamOptions o) {

@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.PipelineOptionsValidator;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -86,7 +87,7 @@ final class RunCommand implements Runnable {
       names = "--start-from",
       defaultValue = "earliest",
       description = "earliest | latest | ISO-8601 instant (default ${DEFAULT-VALUE}).")
-  String startFrom;
+  String startFrom = "earliest";
 
   @Option(
       names = "--stop-at",
@@ -108,50 +109,60 @@ final class RunCommand implements Runnable {
       description = "Consumer group (default kappa-beam.<topic>.<version>).")
   String consumerGroup;
 
-  @Option(
-      names = "--stop-offsets",
-      hidden = true,
-      description =
-          "Historical: per-partition stop offsets partition:offset,... (kb batch's cutoff).")
+  // Set by the kb commands that start a run in this process (kb batch, kb speed; see inner), not
+  // flags of kb run.
+
+  /** Historical: per-partition stop offsets partition:offset,... (kb batch's cutoff). */
   String stopOffsets;
 
-  @Option(
-      names = "--start-offsets",
-      hidden = true,
-      description =
-          "Streaming: the consumer group starts (or, with --resume, restarts) at these"
-              + " per-partition offsets partition:offset,... (kb speed: the Lambda cutoff).")
+  /**
+   * Streaming: the consumer group starts (or, with resume, restarts) at these per-partition offsets
+   * partition:offset,... (kb speed: before the Lambda cutoff, to prime the de-duplication).
+   */
   String startOffsets;
 
-  @Option(
-      names = "--count-from-offsets",
-      hidden = true,
-      description =
-          "Streaming: records before these per-partition offsets only prime the de-duplication"
-              + " (kb speed: the Lambda cutoff; the group starts earlier, see --start-offsets).")
+  /** Streaming: records before these per-partition offsets only prime the de-duplication. */
   String countFromOffsets;
 
-  @Option(
-      names = "--primed-until",
-      hidden = true,
-      description =
-          "With --count-from-offsets: the newest event time before them; counted events up to it"
-              + " wait for the watermark so that their copy before the cutoff is seen first.")
+  /**
+   * With countFromOffsets: the newest event time before them; counted events up to it wait for the
+   * watermark so that their copy before the cutoff is seen first.
+   */
   String primedUntil;
 
-  @Option(
-      names = "--lambda-partials",
-      hidden = true,
-      description = "Write Lambda partial rows (kb batch, kb speed).")
+  /** Write Lambda partial rows (kb batch, kb speed). */
   boolean lambdaPartials;
 
-  @Option(
-      names = "--run-id",
-      hidden = true,
-      description = "Identifies this run's rows in kb_read_progress (kb speed reads them back).")
+  /** Identifies this run's rows in kb_read_progress (kb speed reads them back). */
   String runId = java.util.UUID.randomUUID().toString();
 
   @Unmatched List<String> beamArgs = new ArrayList<>();
+
+  /**
+   * A kb run that another command starts in this process (kb batch, kb speed): the fields a command
+   * line fills, set directly; the caller sets the rest (offsets, partials, resume) and calls {@link
+   * #run}.
+   */
+  static RunCommand inner(
+      Connections connections,
+      OutageGrace outageGrace,
+      LogicFlags logic,
+      List<String> beamArgs,
+      RunMode mode,
+      String topic,
+      String version,
+      String views) {
+    RunCommand run = new RunCommand();
+    run.connections = connections;
+    run.outageGrace = outageGrace;
+    run.logic = logic;
+    run.beamArgs = new ArrayList<>(beamArgs);
+    run.mode = mode;
+    run.topic = topic;
+    run.version = version;
+    run.views = views;
+    return run;
+  }
 
   @Override
   public void run() {
@@ -324,58 +335,75 @@ final class RunCommand implements Runnable {
     }
   }
 
+  /**
+   * The job's options: the Beam flags given (runner and its tuning, plus the runner's defaults for
+   * this run's mode, which is all a runner default depends on) parsed as Beam parses them, then
+   * kappa-beam's own options set with their typed setters and validated.
+   */
   private KappaBeamOptions options() {
-    List<String> args = runnerArgs(beamArgs);
-    args.add("--bootstrapServers=" + connections.bootstrapServers());
-    args.addAll(connections.pipelineKafkaArgs());
-    args.add("--topic=" + topic);
-    args.add("--mode=" + mode.name());
-    args.add(
-        "--startFrom="
-            + (mode == RunMode.STREAMING && !drainWhenCaughtUp && isTimestamp(startFrom)
-                ? "earliest"
-                : startFrom));
-    if (stopAt != null) {
-      if (mode != RunMode.HISTORICAL) {
-        throw new IllegalArgumentException(
-            "--stop-at is for historical runs; streaming runs use --drain-when-caught-up");
-      }
-      args.add("--stopAt=" + stopAt);
+    if (stopAt != null && mode != RunMode.HISTORICAL) {
+      throw new IllegalArgumentException(
+          "--stop-at is for historical runs; streaming runs use --drain-when-caught-up");
     }
     if (drainWhenCaughtUp && mode != RunMode.STREAMING) {
       throw new IllegalArgumentException(
           "--drain-when-caught-up is for streaming runs; a historical run always ends on its own");
     }
+    KappaBeamOptions o =
+        beamOptions(beamArgs, mode, drainWhenCaughtUp, connections, outageGrace, logic);
+    o.setTopic(topic);
+    o.setStartFrom(
+        mode == RunMode.STREAMING && !drainWhenCaughtUp && isTimestamp(startFrom)
+            ? "earliest"
+            : startFrom);
+    o.setStopAt(stopAt);
+    o.setViewVersion(version);
+    o.setViews(views);
+    o.setConsumerGroup(consumerGroup);
+    o.setStopOffsets(stopOffsets);
+    o.setCountFromOffsets(countFromOffsets);
+    o.setPrimedUntil(primedUntil);
+    o.setLambdaPartials(lambdaPartials);
+    o.setRunId(runId);
+    o.setJobName(jobName(topic, version));
+    return validated(o);
+  }
+
+  /**
+   * The options every kb job starts from: {@code beamArgs} (with DirectRunner by default) and the
+   * runner's defaults for a run of this mode, parsed by Beam; then the connections, the outage
+   * grace and the logic set on them.
+   */
+  static KappaBeamOptions beamOptions(
+      List<String> beamArgs,
+      RunMode mode,
+      boolean drainWhenCaughtUp,
+      Connections connections,
+      OutageGrace outageGrace,
+      LogicFlags logic) {
+    List<String> args = runnerArgs(beamArgs);
+    // The run's shape, which the runner's defaults depend on (RunnerSupport.defaultFlags).
+    args.add("--mode=" + mode.name());
     args.add("--drainWhenCaughtUp=" + drainWhenCaughtUp);
-    args.add("--jdbcUrl=" + connections.requireJdbcUrl());
-    args.add("--jdbcUser=" + connections.jdbcUser());
-    args.addAll(connections.pipelinePasswordArgs());
-    args.add(outageGrace.pipelineArg());
-    args.add("--viewVersion=" + version);
-    args.add("--views=" + views);
-    if (consumerGroup != null) {
-      args.add("--consumerGroup=" + consumerGroup);
-    }
-    if (stopOffsets != null) {
-      args.add("--stopOffsets=" + stopOffsets);
-    }
-    if (countFromOffsets != null) {
-      args.add("--countFromOffsets=" + countFromOffsets);
-    }
-    if (primedUntil != null) {
-      args.add("--primedUntil=" + primedUntil);
-    }
-    args.add("--lambdaPartials=" + lambdaPartials);
-    args.add("--runId=" + runId);
-    args.add("--jobName=kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version);
     KappaBeamOptions o =
         PipelineOptionsFactory.fromArgs(
                 RunnerSupports.withDefaults(args, java.util.Optional.of(connections.dataDir()))
                     .toArray(new String[0]))
-            .withValidation()
             .as(KappaBeamOptions.class);
+    connections.applyTo(o);
+    outageGrace.applyTo(o);
     logic.applyTo(o);
     return o;
+  }
+
+  /** {@code o} once Beam's required-option checks passed. */
+  static KappaBeamOptions validated(KappaBeamOptions o) {
+    PipelineOptionsValidator.validate(KappaBeamOptions.class, o);
+    return o;
+  }
+
+  static String jobName(String topic, String version) {
+    return "kb-" + topic.replaceAll("[^A-Za-z0-9-]", "-") + "-" + version;
   }
 
   static void ensureOutputTopics(KappaBeamOptions o) {

@@ -2,6 +2,7 @@ package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.kafka.DedupPrimer;
+import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.views.ViewDefinition;
@@ -100,46 +101,37 @@ final class SpeedCommand implements Runnable {
     DedupPrimer.Primer primed = primer(cutoff);
     Map<TopicPartition, Long> primerStart = primed.start();
     long primer = DedupPrimer.primerRecords(primerStart, toPartitions(cutoff));
-    List<String> args = new ArrayList<>();
-    args.addAll(
-        List.of(
-            "--mode",
-            "streaming",
-            "--topic",
+    RunCommand run =
+        RunCommand.inner(
+            connections,
+            outageGrace,
+            logic,
+            beamArgs,
+            RunMode.STREAMING,
             cutoff.topic(),
-            "--version",
             version,
-            "--views",
-            LambdaSupport.names(selected),
-            "--start-offsets",
-            LambdaRegistry.formatOffsets(byPartition(primerStart)),
-            "--count-from-offsets",
-            cutoff.offsetsText(),
-            "--primed-until",
-            primed.newest().map(java.time.Instant::toString).orElse(MIN_EVENT_TIME),
-            "--lambda-partials"));
-    if (drain) {
-      args.add("--drain-when-caught-up");
-    }
+            LambdaSupport.names(selected));
+    run.startOffsets = LambdaRegistry.formatOffsets(byPartition(primerStart));
+    run.countFromOffsets = cutoff.offsetsText();
+    run.primedUntil = primed.newest().map(java.time.Instant::toString).orElse(MIN_EVENT_TIME);
+    run.lambdaPartials = true;
+    run.drainWhenCaughtUp = drain;
     if (exists) {
       // A restart replays from the cutoff into the same tables: a stopped job's window state is
       // gone, and panes of a continuation would carry only the new events (the sink keeps the
       // larger pane per key). The speed layer only holds the log since the cutoff, so this is
       // cheap; the idempotent upserts make the replay land exactly.
-      args.add("--resume");
+      run.resume = true;
       System.err.println("kb: restarting " + version + ": replaying from the cutoff");
     }
-    args.add(outageGrace.forwardArg());
-    String runId = java.util.UUID.randomUUID().toString();
-    args.add("--run-id");
-    args.add(runId);
+    String runId = run.runId;
     java.time.Duration hold = RegistryCommands.duration(caughtUpFor, "--caught-up-for");
     System.err.printf(
         "kb: speed %s from cutoff %d (%s); reads %,d records before it only to prime"
             + " de-duplication%n",
         version, cutoff.id(), cutoff.offsetsText(), primer);
     if (drain) {
-      LambdaSupport.kbRun(connections, args, logic, beamArgs);
+      run.run();
       rebase(lambda, selected, cutoff);
       return;
     }
@@ -150,7 +142,7 @@ final class SpeedCommand implements Runnable {
         new Thread(
             () -> {
               try {
-                LambdaSupport.kbRun(connections, args, logic, beamArgs);
+                run.run();
               } catch (RuntimeException e) {
                 failure.set(e);
               }

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kappabeam.pipelines.options.ServingStoreOptions;
 import dev.kappabeam.serving.StoreOutageException;
 import java.sql.SQLException;
 import java.time.Duration;
 import org.apache.beam.sdk.Pipeline.PipelineExecutionException;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -24,8 +26,9 @@ class OutageGraceTest {
     assertEquals(Duration.ofMinutes(2), parse().duration());
     OutageGrace set = parse("--outage-grace", "PT20S");
     assertEquals(Duration.ofSeconds(20), set.duration());
-    assertEquals("--outageGrace=PT20S", set.pipelineArg());
-    assertEquals("--outage-grace=PT20S", set.forwardArg());
+    ServingStoreOptions o = PipelineOptionsFactory.create().as(ServingStoreOptions.class);
+    set.applyTo(o);
+    assertEquals("PT20S", o.getOutageGrace());
   }
 
   @Test
