@@ -1,6 +1,5 @@
 package dev.kappabeam.transforms.views;
 
-import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.events.Event;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,13 +10,9 @@ import java.util.Objects;
 import java.util.Set;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Combine;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -26,7 +21,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * the union of user sets, so a batch partial and a speed partial give the exact answer. Counts and
  * sums saturate at {@link Sums#SATURATED} instead of overflowing.
  */
-public final class ActivityStats implements Serializable {
+public final class ActivityStats
+    implements Serializable, SaturatingCombineFn.Accumulator<ActivityStats> {
   long events;
   final Set<String> users;
   long revenueCents;
@@ -57,6 +53,7 @@ public final class ActivityStats implements Serializable {
     return revenueCents;
   }
 
+  @Override
   public ActivityStats add(Event e) {
     events = Sums.add(events, 1);
     users.add(e.userId());
@@ -64,6 +61,7 @@ public final class ActivityStats implements Serializable {
     return this;
   }
 
+  @Override
   public ActivityStats merge(ActivityStats other) {
     events = Sums.add(events, other.events);
     users.addAll(other.users);
@@ -72,6 +70,7 @@ public final class ActivityStats implements Serializable {
   }
 
   /** Whether a count or sum reached {@link Sums#SATURATED}. */
+  @Override
   public boolean isSaturated() {
     return events == Sums.SATURATED || revenueCents == Sums.SATURATED;
   }
@@ -105,51 +104,14 @@ public final class ActivityStats implements Serializable {
    * Combines events into {@link ActivityStats}; counts {@code sums_saturated} when a partial
    * saturates.
    */
-  public static final class Fn extends Combine.CombineFn<Event, ActivityStats, ActivityStats> {
-    private final Counter saturated =
-        Metrics.counter(CounterNames.NAMESPACE, CounterNames.SUMS_SATURATED);
-
+  public static final class Fn extends SaturatingCombineFn<ActivityStats> {
     @Override
-    public ActivityStats createAccumulator() {
+    protected ActivityStats empty() {
       return new ActivityStats();
     }
 
     @Override
-    public ActivityStats addInput(ActivityStats acc, Event e) {
-      boolean before = acc.isSaturated();
-      acc.add(e);
-      if (!before && acc.isSaturated()) {
-        saturated.inc();
-      }
-      return acc;
-    }
-
-    @Override
-    public ActivityStats mergeAccumulators(Iterable<ActivityStats> accs) {
-      ActivityStats out = new ActivityStats();
-      boolean before = false;
-      for (ActivityStats a : accs) {
-        before |= a.isSaturated();
-        out.merge(a);
-      }
-      if (!before && out.isSaturated()) {
-        saturated.inc();
-      }
-      return out;
-    }
-
-    @Override
-    public ActivityStats extractOutput(ActivityStats acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<ActivityStats> getAccumulatorCoder(CoderRegistry r, Coder<Event> in) {
-      return StatsCoder.INSTANCE;
-    }
-
-    @Override
-    public Coder<ActivityStats> getDefaultOutputCoder(CoderRegistry r, Coder<Event> in) {
+    protected Coder<ActivityStats> coder() {
       return StatsCoder.INSTANCE;
     }
   }

@@ -1,6 +1,5 @@
 package dev.kappabeam.transforms.views;
 
-import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.events.Event;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,11 +7,7 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Combine;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -20,7 +15,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * and revenue. Partials merge by adding; the count and the sum saturate at {@link Sums#SATURATED}
  * instead of overflowing.
  */
-public final class ItemStats implements Serializable {
+public final class ItemStats implements Serializable, SaturatingCombineFn.Accumulator<ItemStats> {
   long purchases;
   long revenueCents;
 
@@ -39,12 +34,14 @@ public final class ItemStats implements Serializable {
     return revenueCents;
   }
 
+  @Override
   public ItemStats add(Event e) {
     purchases = Sums.add(purchases, 1);
     revenueCents = Sums.add(revenueCents, e.revenueCents());
     return this;
   }
 
+  @Override
   public ItemStats merge(ItemStats other) {
     purchases = Sums.add(purchases, other.purchases);
     revenueCents = Sums.add(revenueCents, other.revenueCents);
@@ -52,6 +49,7 @@ public final class ItemStats implements Serializable {
   }
 
   /** Whether a count or sum reached {@link Sums#SATURATED}. */
+  @Override
   public boolean isSaturated() {
     return purchases == Sums.SATURATED || revenueCents == Sums.SATURATED;
   }
@@ -77,51 +75,14 @@ public final class ItemStats implements Serializable {
    * Combines purchase events into {@link ItemStats}; counts {@code sums_saturated} when a partial
    * saturates.
    */
-  public static final class Fn extends Combine.CombineFn<Event, ItemStats, ItemStats> {
-    private final Counter saturated =
-        Metrics.counter(CounterNames.NAMESPACE, CounterNames.SUMS_SATURATED);
-
+  public static final class Fn extends SaturatingCombineFn<ItemStats> {
     @Override
-    public ItemStats createAccumulator() {
+    protected ItemStats empty() {
       return new ItemStats();
     }
 
     @Override
-    public ItemStats addInput(ItemStats acc, Event e) {
-      boolean before = acc.isSaturated();
-      acc.add(e);
-      if (!before && acc.isSaturated()) {
-        saturated.inc();
-      }
-      return acc;
-    }
-
-    @Override
-    public ItemStats mergeAccumulators(Iterable<ItemStats> accs) {
-      ItemStats out = new ItemStats();
-      boolean before = false;
-      for (ItemStats a : accs) {
-        before |= a.isSaturated();
-        out.merge(a);
-      }
-      if (!before && out.isSaturated()) {
-        saturated.inc();
-      }
-      return out;
-    }
-
-    @Override
-    public ItemStats extractOutput(ItemStats acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<ItemStats> getAccumulatorCoder(CoderRegistry r, Coder<Event> in) {
-      return StatsCoder.INSTANCE;
-    }
-
-    @Override
-    public Coder<ItemStats> getDefaultOutputCoder(CoderRegistry r, Coder<Event> in) {
+    protected Coder<ItemStats> coder() {
       return StatsCoder.INSTANCE;
     }
   }
