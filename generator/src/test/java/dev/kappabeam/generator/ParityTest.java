@@ -50,7 +50,7 @@ class ParityTest {
 
   private static List<GeneratedRecord> workload(long seed, double tooLate) {
     return WorkloadGenerator.seeded(seed)
-        .withCount(800)
+        .withCount(500)
         .withUsers(30)
         .withItems(12)
         .withEventsPerSecond(1)

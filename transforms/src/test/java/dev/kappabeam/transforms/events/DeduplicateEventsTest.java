@@ -167,9 +167,9 @@ public class DeduplicateEventsTest {
   /**
    * A long stream whose buckets sweep while new ids keep arriving (2,400 ids over 40 minutes of
    * event time, four times the horizon, so sweeps start from the fourth batch): the watermark
-   * follows the events batch by batch, so expiry timers fire in the same bundles as first copies and copies; every
-   * copy comes 30 s after its first (well within the 10-minute horizon) and is removed, every first
-   * copy passes, and the counter says so.
+   * follows the events batch by batch, so expiry timers fire in the same bundles as first copies
+   * and copies; every copy comes 30 s after its first (well within the 10-minute horizon) and is
+   * removed, every first copy passes, and the counter says so.
    */
   @Test
   public void streamSweepsWhileIdsArriveLoseNoFirstCopy() {
