@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.kappabeam.devstack.LocalStack;
 import dev.kappabeam.generator.Oracle;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
+import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewDiff;
@@ -149,6 +150,21 @@ final class EndToEndSupport {
         expected.keySet().forEach(k -> got.put(k, s.get(k)));
         assertEquals(expected, got, view.name() + " " + version + ": published counters");
       }
+    }
+  }
+
+  /**
+   * Records the run of {@code version} over {@code topic} (its default consumer group) has reported
+   * reading, from {@code kb_read_progress}: every runner reports there while it runs, where Beam's
+   * counters reach kb only when a Flink job ends. 0 before the first report.
+   */
+  static long recordsRead(StoreConfig config, String topic, String version) {
+    try (ReadProgress progress = new ReadProgress(config)) {
+      return progress.read("kappa-beam." + topic + "." + version, topic, null).values().stream()
+          .mapToLong(ReadProgress.Position::records)
+          .sum();
+    } catch (RuntimeException notYet) {
+      return 0;
     }
   }
 

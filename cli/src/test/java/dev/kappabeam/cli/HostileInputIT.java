@@ -5,6 +5,7 @@ import static dev.kappabeam.cli.EndToEndSupport.assertRows;
 import static dev.kappabeam.cli.EndToEndSupport.expectedCounters;
 import static dev.kappabeam.cli.EndToEndSupport.kbArgs;
 import static dev.kappabeam.cli.EndToEndSupport.kbOk;
+import static dev.kappabeam.cli.EndToEndSupport.recordsRead;
 import static dev.kappabeam.cli.EndToEndSupport.settledOn;
 import static dev.kappabeam.cli.EndToEndSupport.startKbProcess;
 import static dev.kappabeam.cli.EndToEndSupport.uniqueTopic;
@@ -55,6 +56,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hostile records among a generated workload on a topic that allows 4 MB messages, through {@code
@@ -289,13 +292,18 @@ class HostileInputIT {
 
   /**
    * The same hostile records appended to a live topic under an open-ended streaming run ({@code kb
-   * run --mode streaming} in a JVM of its own, DirectRunner, early panes every second): each lands
-   * on the dead-letter topic with its reason, coordinates and headers, the job goes on, its views
-   * reach the oracle of the valid records, and its published counters add up.
+   * run --mode streaming} in a JVM of its own, early panes every second), on DirectRunner and on
+   * Flink ({@code [local]} in kb's JVM, checkpoints on): each lands on the dead-letter topic with
+   * its reason, coordinates and headers, the job goes on, its views reach the oracle of the valid
+   * records and nothing is late; on DirectRunner its published counters add up too (a Flink job's
+   * counters reach kb only when it ends, which this one does not).
    */
-  @Test
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"direct", "flink"})
   @Tag("faults")
-  void hostileRecordsOnALiveTopicLandOnTheDeadLetterTopicAndTheJobGoesOn() throws Exception {
+  void hostileRecordsOnALiveTopicLandOnTheDeadLetterTopicAndTheJobGoesOn(String runner)
+      throws Exception {
+    String version = runner.equals("direct") ? "l1" : "lf1";
     // As in ServingOutageIT: event times two hours old and 6 h of lateness, so that however the
     // reads interleave with the pause before the second half (idle partitions move the watermark
     // on), nothing is late and every window and session has closed once the job has caught up.
@@ -306,7 +314,7 @@ class HostileInputIT {
             .withDedupHorizon(org.joda.time.Duration.standardHours(6));
     Workload w =
         workload(
-            "hostile-live",
+            "hostile-live-" + runner,
             parameters,
             WorkloadGenerator.seeded(12L)
                 .withStart(
@@ -317,28 +325,32 @@ class HostileInputIT {
     List<RecordMetadata> landed = new ArrayList<>(w.produce(0, w.hostileAt()));
     Path logs = Files.createDirectories(Path.of("target", "it-logs"));
     File log = logs.resolve("HostileInputIT-live-" + System.currentTimeMillis() + ".log").toFile();
-    Process run =
-        startKbProcess(
-            kbArgs(
-                it.stack,
-                "run",
-                "--mode",
-                "streaming",
-                "--topic",
-                w.topic(),
-                "--version",
-                "l1",
-                "--early-firing-interval",
-                "PT1S",
-                "--allowed-lateness",
-                "PT6H",
-                "--dedup-horizon",
-                "PT6H"),
-            log);
+    List<String> args =
+        kbArgs(
+            it.stack,
+            "run",
+            "--mode",
+            "streaming",
+            "--topic",
+            w.topic(),
+            "--version",
+            version,
+            "--early-firing-interval",
+            "PT1S",
+            "--allowed-lateness",
+            "PT6H",
+            "--dedup-horizon",
+            "PT6H");
+    if (runner.equals("flink")) {
+      args.addAll(
+          List.of(
+              "--runner=FlinkRunner", "--flinkMaster=[local]", "--data-dir=" + it.stack.dataDir()));
+    }
+    Process run = startKbProcess(args, log);
     try {
       await(
           "the run read the records before the hostile ones",
-          () -> published("l1").get(CounterNames.READ) >= w.hostileAt(),
+          () -> recordsRead(it.config, w.topic(), version) >= w.hostileAt(),
           run,
           log);
       landed.addAll(w.produce(w.hostileAt(), w.sends().size()));
@@ -349,24 +361,29 @@ class HostileInputIT {
           () -> it.kafka.readAll(dlq).size() >= expected.size(),
           run,
           log);
-      assertDeadLetters(it.kafka.readAll(dlq), w.topic(), expected, "live l1");
+      assertDeadLetters(it.kafka.readAll(dlq), w.topic(), expected, "live " + version);
       await(
           "the views equal the oracle of the valid records",
           () ->
               Views.all().stream()
                   .allMatch(
                       v ->
-                          ViewDiff.compare(v, w.oracleValid().rows(v), it.store.readAll(v, "l1"))
+                          ViewDiff.compare(v, w.oracleValid().rows(v), it.store.readAll(v, version))
                               .isEmpty()),
           run,
           log);
-      assertViews(w.oracleValid(), "l1");
+      assertViews(w.oracleValid(), version);
+      assertEquals(List.of(), it.kafka.readAll(w.topic() + ".late"), "nothing late");
+      assertTrue(run.isAlive(), "the job goes on");
+      if (runner.equals("flink")) {
+        return;
+      }
       await(
           "the published counters read every record and add up",
-          () -> settledOn(published("l1"), w.sends().size()),
+          () -> settledOn(published(version), w.sends().size()),
           run,
           log);
-      VersionCounters.Snapshot c = published("l1");
+      VersionCounters.Snapshot c = published(version);
       assertEquals(w.oracleAll().deadLettered(), c.get(CounterNames.DEAD_LETTERED), c.toString());
       assertEquals(w.oracleAll().accepted(), c.get(CounterNames.ACCEPTED), c.toString());
       assertEquals(

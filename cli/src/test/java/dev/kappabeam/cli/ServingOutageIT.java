@@ -7,6 +7,7 @@ import static dev.kappabeam.cli.EndToEndSupport.expectedCounters;
 import static dev.kappabeam.cli.EndToEndSupport.kb;
 import static dev.kappabeam.cli.EndToEndSupport.kbArgs;
 import static dev.kappabeam.cli.EndToEndSupport.kbOk;
+import static dev.kappabeam.cli.EndToEndSupport.recordsRead;
 import static dev.kappabeam.cli.EndToEndSupport.settledOn;
 import static dev.kappabeam.cli.EndToEndSupport.startKbProcess;
 import static dev.kappabeam.cli.EndToEndSupport.uniqueTopic;
@@ -18,7 +19,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.kappabeam.generator.GeneratedRecord;
 import dev.kappabeam.generator.Oracle;
 import dev.kappabeam.generator.WorkloadGenerator;
-import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewDiff;
@@ -446,24 +446,12 @@ class ServingOutageIT {
   /** Waits until the run reported reading {@code atLeast} records (before the outage starts). */
   private static void awaitRead(String topic, String version, long atLeast, Process run, File log)
       throws InterruptedException {
-    String group = "kappa-beam." + topic + "." + version;
-    try (ReadProgress progress = new ReadProgress(it.config)) {
-      await(
-          "the run read " + atLeast + " records",
-          Duration.ofSeconds(90),
-          () -> {
-            try {
-              return progress.read(group, topic, null).values().stream()
-                      .mapToLong(ReadProgress.Position::records)
-                      .sum()
-                  >= atLeast;
-            } catch (RuntimeException e) {
-              return false; // not created yet
-            }
-          },
-          run,
-          log);
-    }
+    await(
+        "the run read " + atLeast + " records",
+        Duration.ofSeconds(90),
+        () -> recordsRead(it.config, topic, version) >= atLeast,
+        run,
+        log);
   }
 
   private static boolean sameRows(ViewDefinition v, Oracle.Result oracle, String version) {
