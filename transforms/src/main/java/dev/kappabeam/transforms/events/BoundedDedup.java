@@ -229,7 +229,7 @@ public final class BoundedDedup {
 
   /** {@link ParseEvents}' parse, then into the bundle's bucket lists. */
   static final class ParseIntoBucketsFn extends DoFn<SourceRecord, KV<Integer, Bucketed>> {
-    private final ParseEvents.CountingParser parser = new ParseEvents.CountingParser();
+    private final ParseEvents.CountingParser parser = new ParseEvents.CountingParser(false);
     private transient Buffer buffer;
 
     @StartBundle

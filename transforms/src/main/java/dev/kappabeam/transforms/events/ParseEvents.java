@@ -11,6 +11,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
@@ -57,12 +58,31 @@ public final class ParseEvents extends PTransform<PCollection<SourceRecord>, PCo
     private final Counter parsed = Metrics.counter(CounterNames.NAMESPACE, CounterNames.PARSED);
     private final Counter deadLettered =
         Metrics.counter(CounterNames.NAMESPACE, CounterNames.DEAD_LETTERED);
+    private final boolean afterSourceParse;
+    private transient EventParser.@Nullable Reader reader;
     private transient long valid;
     private transient long invalid;
 
+    /**
+     * @param afterSourceParse true where the source may have parsed the same record on this thread
+     *     to stamp its event time ({@link EventParser#parseOnce}); false parses with buffers of
+     *     this parser's own
+     */
+    CountingParser(boolean afterSourceParse) {
+      this.afterSourceParse = afterSourceParse;
+    }
+
     /** Parses one record; counted in this parser until {@link #flush}. */
     EventParser.Result parse(SourceRecord record) {
-      EventParser.Result r = EventParser.parseOnce(record.value());
+      EventParser.Result r;
+      if (afterSourceParse) {
+        r = EventParser.parseOnce(record.value());
+      } else {
+        if (reader == null) {
+          reader = new EventParser.Reader();
+        }
+        r = reader.parse(record.value());
+      }
       if (r.isValid()) {
         valid++;
       } else {
@@ -87,7 +107,7 @@ public final class ParseEvents extends PTransform<PCollection<SourceRecord>, PCo
   }
 
   static final class ParseFn extends DoFn<SourceRecord, Event> {
-    private final CountingParser parser = new CountingParser();
+    private final CountingParser parser = new CountingParser(true);
 
     @ProcessElement
     public void process(@Element SourceRecord record, MultiOutputReceiver out) {

@@ -12,6 +12,8 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.PartitioningWindowFn;
+import org.apache.beam.sdk.transforms.windowing.Sessions;
 import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -164,7 +166,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
           continue;
         }
         String key = spec.keyFn.apply(event);
-        BoundedWindow window = assign(spec.windowFn, KV.of(key, event), timestamp);
+        BoundedWindow window = assign(spec.windowFn, key, event, timestamp);
         PreAggregatedCombine.Fold<Object> fold = folds.get(i);
         if (fold.add(key, window, timestamp.getMillis(), event)) {
           drain(i, out);
@@ -198,8 +200,19 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
           new CombineSessions.Partial<>(start, w.end().getMillis(), accumulator));
     }
 
+    /**
+     * The event's window: fixed and session windows computed as their {@code assignWindows} does
+     * (without its context and list per event), any other window fn through {@code assignWindows}.
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static BoundedWindow assign(WindowFn fn, Object element, Instant timestamp) {
+    private static BoundedWindow assign(WindowFn fn, String key, Event event, Instant timestamp) {
+      if (fn instanceof PartitioningWindowFn) {
+        return ((PartitioningWindowFn<?, ?>) fn).assignWindow(timestamp);
+      }
+      if (fn instanceof Sessions) {
+        return new IntervalWindow(timestamp, ((Sessions) fn).getGapDuration());
+      }
+      Object element = KV.of(key, event);
       WindowFn.AssignContext context =
           fn.new AssignContext() {
             @Override

@@ -19,8 +19,18 @@ class EventParserTest {
       "{\"event_id\":\"e-000001\",\"user_id\":\"u-17\",\"type\":\"purchase\",\"item\":\"sku-42\","
           + "\"amount_cents\":1299,\"ts\":\"2026-11-25T10:00:00.123Z\"}";
 
+  /** One Reader for every case of the class: its reused buffers see good and bad input. */
+  private static final EventParser.Reader READER = new EventParser.Reader();
+
+  /** {@link EventParser#parse}, checked against a {@link EventParser.Reader}'s answer. */
   private static EventParser.Result parse(String json) {
-    return EventParser.parse(json.getBytes(StandardCharsets.UTF_8));
+    return parse(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static EventParser.Result parse(byte[] value) {
+    EventParser.Result r = EventParser.parse(value);
+    assertEquals(r.toString(), READER.parse(value).toString(), "a Reader answers as parse does");
+    return r;
   }
 
   private static void assertRejected(String json, ParseError expected) {
@@ -245,9 +255,9 @@ class EventParserTest {
 
   @Test
   void emptyAndNullValuesAreRejected() {
-    assertEquals(ParseError.EMPTY_RECORD, EventParser.parse(null).error());
-    assertEquals("record has no value (a tombstone)", EventParser.parse(null).detail());
-    assertEquals(ParseError.EMPTY_RECORD, EventParser.parse(new byte[0]).error());
+    assertEquals(ParseError.EMPTY_RECORD, parse((byte[]) null).error());
+    assertEquals("record has no value (a tombstone)", parse((byte[]) null).detail());
+    assertEquals(ParseError.EMPTY_RECORD, parse(new byte[0]).error());
   }
 
   private static String purchaseWith(String eventId, String userId, String item, String amount) {
@@ -329,19 +339,19 @@ class EventParserTest {
   void valuesOverOneMebibyteAreTooLargeAndNotParsed() {
     byte[] twoMb = new byte[2 << 20];
     java.util.Arrays.fill(twoMb, (byte) '{');
-    EventParser.Result r = EventParser.parse(twoMb);
+    EventParser.Result r = parse(twoMb);
     assertEquals(ParseError.TOO_LARGE, r.error());
     assertEquals("record value is 2097152 bytes; the limit is 1048576", r.detail());
     byte[] valid = padded(EventParser.MAX_VALUE_BYTES + 1);
-    assertEquals(ParseError.TOO_LARGE, EventParser.parse(valid).error());
+    assertEquals(ParseError.TOO_LARGE, parse(valid).error());
   }
 
   @Test
   void valuesJustUnderTheLimitAreParsed() {
-    assertTrue(EventParser.parse(padded(900 * 1024)).isValid());
-    assertTrue(EventParser.parse(padded(EventParser.MAX_VALUE_BYTES)).isValid());
+    assertTrue(parse(padded(900 * 1024)).isValid());
+    assertTrue(parse(padded(EventParser.MAX_VALUE_BYTES)).isValid());
     byte[] truncated = java.util.Arrays.copyOf(padded(900 * 1024), 900 * 1024 - 10);
-    assertEquals(ParseError.MALFORMED_JSON, EventParser.parse(truncated).error());
+    assertEquals(ParseError.MALFORMED_JSON, parse(truncated).error());
   }
 
   /** A valid view event of exactly {@code size} bytes: an unknown field pads it. */
@@ -367,7 +377,7 @@ class EventParserTest {
       System.arraycopy(value, 0, withBad, 0, at);
       System.arraycopy(bad, 0, withBad, at, bad.length);
       System.arraycopy(value, at, withBad, at + bad.length, value.length - at);
-      EventParser.Result r = EventParser.parse(withBad);
+      EventParser.Result r = parse(withBad);
       assertEquals(ParseError.NOT_UTF8, r.error(), () -> java.util.Arrays.toString(bad));
       assertEquals("record is not valid UTF-8", r.detail());
     }
@@ -386,10 +396,10 @@ class EventParserTest {
   void invalidUtf8IsRejected() {
     byte[] bytes = VALID.getBytes(StandardCharsets.UTF_8);
     bytes[30] = (byte) 0xC3; // a lead byte followed by ASCII: not UTF-8
-    assertEquals(ParseError.NOT_UTF8, EventParser.parse(bytes).error());
+    assertEquals(ParseError.NOT_UTF8, parse(bytes).error());
     assertEquals(
         ParseError.NOT_UTF8,
-        EventParser.parse(new byte[] {(byte) 0xFF, (byte) 0xFE, 0, 1, (byte) 0x80}).error());
+        parse(new byte[] {(byte) 0xFF, (byte) 0xFE, 0, 1, (byte) 0x80}).error());
   }
 
   @Test
@@ -403,9 +413,8 @@ class EventParserTest {
   @Test
   void utf16EncodedJsonIsRejected() {
     byte[] utf16 = VALID.getBytes(StandardCharsets.UTF_16LE);
-    assertEquals(ParseError.NOT_UTF8, EventParser.parse(utf16).error());
-    assertEquals(
-        ParseError.NOT_UTF8, EventParser.parse(VALID.getBytes(StandardCharsets.UTF_16)).error());
+    assertEquals(ParseError.NOT_UTF8, parse(utf16).error());
+    assertEquals(ParseError.NOT_UTF8, parse(VALID.getBytes(StandardCharsets.UTF_16)).error());
   }
 
   @Test
@@ -414,7 +423,7 @@ class EventParserTest {
     for (int i = 0; i < 5_000; i++) {
       byte[] bytes = new byte[random.nextInt(64)];
       random.nextBytes(bytes);
-      EventParser.Result r = EventParser.parse(bytes);
+      EventParser.Result r = parse(bytes);
       assertFalse(r.isValid());
     }
   }
