@@ -48,6 +48,17 @@ import picocli.CommandLine.Command;
 public final class Kb implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  // Read by scripts/kb, which puts the jars on the class path (see ViewCatalog); declared here so
+  // that kb --help documents it and an in-process kb accepts it before the command.
+  @CommandLine.Option(
+      names = "--plugin",
+      paramLabel = "PATH.jar",
+      description = {
+        "A jar of a team's own views (a ViewProvider in its META-INF/services); repeatable, on any",
+        "command. Also KB_PLUGINS=PATH.jar[:PATH.jar...]. kb views catalog lists what is loaded."
+      })
+  java.util.List<String> plugins;
+
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing command");

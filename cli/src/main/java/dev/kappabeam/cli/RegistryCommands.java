@@ -9,8 +9,8 @@ import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
-import dev.kappabeam.transforms.views.Views;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -225,7 +225,7 @@ final class RegistryCommands {
         // A kb run of several views builds them with one job and one consumer group: the group
         // goes only with the last version that uses it.
         List<String> sharing = new ArrayList<>();
-        for (ViewDefinition other : Views.all()) {
+        for (ViewDefinition other : ViewCatalog.current().definitions()) {
           for (RegisteredVersion o : registry.versions(other.name())) {
             boolean self = other.name().equals(v.name()) && o.version().equals(version);
             if (!self
@@ -309,7 +309,8 @@ final class RegistryCommands {
     @Override
     public Integer call() {
       Duration stale = duration(staleAfter, "--stale-after");
-      List<ViewDefinition> views = view == null ? Views.all() : List.of(ViewsCommand.view(view));
+      List<ViewDefinition> views =
+          view == null ? ViewCatalog.current().definitions() : List.of(ViewsCommand.view(view));
       StoreConfig config = store(connections);
       try (ViewRegistry registry = new ViewRegistry(config);
           ViewStore store = new ViewStore(config);

@@ -14,7 +14,6 @@ import dev.kappabeam.serving.StoreConfig;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
-import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import java.time.Duration;
@@ -248,7 +247,7 @@ final class ReprocessCommand implements Callable<Integer> {
       String group = "kappa-beam." + topic + "." + version;
       KappaBeamOptions o = options(logic, group);
       ViewParameters params = KappaBeamPipeline.parameters(o);
-      String code = CodeVersion.of(ReferenceViews.class);
+      String code = RunCommand.codeVersion(view);
       row =
           registry.register(
               new RegisteredVersion(
@@ -481,7 +480,7 @@ final class ReprocessCommand implements Callable<Integer> {
 
   private static String fingerprint(ViewDefinition view, KappaBeamOptions o) {
     String params = KappaBeamPipeline.parameters(o).fingerprint();
-    return CodeVersion.fingerprint(view.name(), params, CodeVersion.of(ReferenceViews.class));
+    return CodeVersion.fingerprint(view.name(), params, RunCommand.codeVersion(view));
   }
 
   private static void cancelQuietly(PipelineResult result) {

@@ -18,6 +18,7 @@ import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.Views;
 import java.util.ArrayList;
@@ -491,15 +492,26 @@ final class RunCommand implements Runnable {
   private boolean stoppedByRegistry;
 
   /**
+   * The code that builds {@code view}, as the registry records it: kappa-beam's logic ({@code
+   * dev.kappabeam.transforms}), and for a plug-in's view also the package of the plug-in's classes,
+   * so a new plug-in build is a new fingerprint.
+   */
+  static String codeVersion(ViewDefinition view) {
+    String code = CodeVersion.of(ReferenceViews.class);
+    Class<?> own = ViewCatalog.implementation(ViewCatalog.current().require(view.name()));
+    return own == null ? code : code + "/" + CodeVersion.of(own);
+  }
+
+  /**
    * Registers the versions this run builds as building (a resumed version keeps its row), with
    * their logic fingerprint; kb cutover makes one live.
    */
   private List<RegisteredVersion> register(
       ViewRegistry registry, KappaBeamOptions o, RunPlan plan, List<ViewDefinition> selected) {
-    String code = CodeVersion.of(ReferenceViews.class);
     String params = plan.parameters().fingerprint();
     List<RegisteredVersion> out = new ArrayList<>();
     for (ViewDefinition v : selected) {
+      String code = codeVersion(v);
       java.util.Optional<RegisteredVersion> existing = registry.get(v.name(), version);
       if (existing.isPresent() && existing.get().status() != RegisteredVersion.Status.DROPPED) {
         out.add(existing.get());

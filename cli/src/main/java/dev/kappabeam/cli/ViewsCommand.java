@@ -3,8 +3,8 @@ package dev.kappabeam.cli;
 import dev.kappabeam.serving.ExportFormat;
 import dev.kappabeam.serving.StoredTable;
 import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
-import dev.kappabeam.transforms.views.Views;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -20,19 +20,20 @@ import picocli.CommandLine.Option;
     name = "views",
     description = "List view versions and export their rows.",
     mixinStandardHelpOptions = true,
-    subcommands = {ViewsCommand.ListViews.class, ViewsCommand.Export.class})
+    subcommands = {
+      ViewsCommand.ListViews.class,
+      ViewsCommand.Export.class,
+      ViewsCommand.Catalog.class
+    })
 final class ViewsCommand {
 
   static ViewStore store(Connections c) {
     return new ViewStore(c.store());
   }
 
+  /** A reference view or a plug-in's, by name. */
   static ViewDefinition view(String name) {
-    return Views.byName(name)
-        .orElseThrow(
-            () ->
-                new IllegalArgumentException(
-                    "unknown view '" + name + "'; known: " + Views.names()));
+    return ViewCatalog.current().require(name).definition();
   }
 
   @Command(
@@ -47,6 +48,36 @@ final class ViewsCommand {
       System.out.println("view\tversion\trows");
       for (StoredTable t : store(connections).listTables()) {
         System.out.println(t.view().name() + "\t" + t.version() + "\t" + t.rows());
+      }
+    }
+  }
+
+  @Command(
+      name = "catalog",
+      description = {
+        "List the views kb can compute: the reference views and those of plug-ins",
+        "(--plugin PATH.jar or KB_PLUGINS, on any kb command)."
+      },
+      mixinStandardHelpOptions = true)
+  static final class Catalog implements Runnable {
+    @Override
+    public void run() {
+      ViewCatalog catalog = ViewCatalog.current();
+      System.out.println("view\torigin\tkind\tkey_columns\tcolumns");
+      for (ViewDefinition v : catalog.definitions()) {
+        StringBuilder columns = new StringBuilder();
+        for (org.apache.beam.sdk.schemas.Schema.Field f : v.schema().getFields()) {
+          columns.append(columns.length() == 0 ? "" : ",");
+          columns.append(f.getName()).append(':').append(f.getType().getTypeName());
+        }
+        System.out.println(
+            String.join(
+                "\t",
+                v.name(),
+                ViewCatalog.origin(catalog.require(v.name())),
+                v.kind().name().toLowerCase(java.util.Locale.ROOT),
+                String.join(",", v.keyColumns()),
+                columns));
       }
     }
   }

@@ -16,6 +16,7 @@ import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.events.CountFrom;
 import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.events.SourceRecord;
+import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.Views;
@@ -99,16 +100,15 @@ public final class KappaBeamPipeline {
     return p.withExcludedTypes(excluded);
   }
 
-  /** The selected views (all when empty). */
+  /**
+   * The selected views (the reference views when empty), by name from {@link
+   * ViewCatalog#current()}: a plug-in's views are taken like the reference views.
+   */
   public static List<ViewDefinition> views(String names) {
     List<ViewDefinition> out = new ArrayList<>();
+    ViewCatalog catalog = ViewCatalog.current();
     for (String n : split(names)) {
-      out.add(
-          Views.byName(n)
-              .orElseThrow(
-                  () ->
-                      new IllegalArgumentException(
-                          "unknown view '" + n + "'; known: " + Views.names())));
+      out.add(catalog.require(n).definition());
     }
     return out.isEmpty() ? Views.all() : out;
   }

@@ -8,8 +8,8 @@ import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
+import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
-import dev.kappabeam.transforms.views.Views;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -70,7 +70,7 @@ final class ServeApi implements AutoCloseable {
   /** {@code GET /api/views}: every view, its live and previous version, and its columns. */
   List<Map<String, Object>> views() {
     List<Map<String, Object>> out = new ArrayList<>();
-    for (ViewDefinition v : Views.all()) {
+    for (ViewDefinition v : ViewCatalog.current().definitions()) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("view", v.name());
       m.put("live_version", registry.live(v.name()).orElse(null));
@@ -91,11 +91,12 @@ final class ServeApi implements AutoCloseable {
   }
 
   static ViewDefinition view(String name) {
-    return Views.byName(name)
+    return ViewCatalog.current()
+        .definition(name)
         .orElseThrow(
             () ->
                 ApiException.badRequest(
-                    "unknown view '" + name + "'; the views are " + Views.names()));
+                    "unknown view '" + name + "'; the views are " + ViewCatalog.current().names()));
   }
 
   /** {@code GET /api/views/{view}}: rows of the live alias (see {@link LiveViewQuery}). */
@@ -250,7 +251,7 @@ final class ServeApi implements AutoCloseable {
       byVersion.put(s.view() + "/" + s.version(), s);
     }
     Map<String, String> live = new LinkedHashMap<>();
-    for (ViewDefinition v : Views.all()) {
+    for (ViewDefinition v : ViewCatalog.current().definitions()) {
       registry.live(v.name()).ifPresent(l -> live.put(v.name(), l));
     }
     List<VersionState> out = new ArrayList<>();
@@ -276,7 +277,7 @@ final class ServeApi implements AutoCloseable {
         }
       }
       ViewStore.TableProgress table = null;
-      Optional<ViewDefinition> def = Views.byName(r.view());
+      Optional<ViewDefinition> def = ViewCatalog.current().definition(r.view());
       if (def.isPresent() && r.status() != Status.DROPPED) {
         try {
           table = store.progress(def.get(), r.version());

@@ -1,8 +1,8 @@
 package dev.kappabeam.serving;
 
+import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewTable;
-import dev.kappabeam.transforms.views.Views;
 import java.io.Writer;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -152,8 +152,9 @@ public final class ViewStore implements AutoCloseable {
 
   /**
    * Every view-version table in the current schema, with its row count, sorted by view (in {@link
-   * Views#all()} order) and version (numbers inside a version compare as numbers: v2 before v10).
-   * Tables whose name is not {@code <known view>__<version>} are not listed.
+   * ViewCatalog#definitions()} order: the reference views first) and version (numbers inside a
+   * version compare as numbers: v2 before v10). Tables whose name is not {@code <known
+   * view>__<version>} are not listed.
    */
   public List<StoredTable> listTables() {
     return withConnection(
@@ -161,7 +162,7 @@ public final class ViewStore implements AutoCloseable {
         c -> {
           Set<String> names = tableNames(c);
           List<StoredTable> out = new ArrayList<>();
-          for (ViewDefinition view : Views.all()) {
+          for (ViewDefinition view : ViewCatalog.current().definitions()) {
             for (String version : versionsIn(names, view)) {
               TableSql sql = new TableSql(view, tableName(view, version));
               try (Statement st = c.createStatement();

@@ -15,14 +15,14 @@ import dev.kappabeam.transforms.time.SplitLateEvents;
 import dev.kappabeam.transforms.time.Timestamps;
 import dev.kappabeam.transforms.views.BoundedViews;
 import dev.kappabeam.transforms.views.CombineSessions;
+import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
+import dev.kappabeam.transforms.views.ViewSpec;
 import dev.kappabeam.transforms.views.ViewTransform;
 import dev.kappabeam.transforms.views.Views;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -67,50 +67,80 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
   public static final TupleTag<DeadLetter> DEAD_LETTERS = ParseEvents.DEAD_LETTERS;
   public static final TupleTag<Event> LATE = SplitLateEvents.LATE;
 
-  private static final Map<String, TupleTag<Row>> VIEW_TAGS = new HashMap<>();
-
-  static {
-    for (ViewDefinition v : Views.all()) {
-      VIEW_TAGS.put(v.name(), new TupleTag<>("view:" + v.name()));
-    }
-  }
-
   private final ViewParameters parameters;
+  private final List<ViewSpec> specs;
   private final List<ViewDefinition> views;
-  private final boolean userSets;
+  private final boolean lambdaPartials;
   private final @Nullable CountFrom countFrom;
 
   private ReferenceViews(
       ViewParameters parameters,
-      List<ViewDefinition> views,
-      boolean userSets,
+      List<ViewSpec> specs,
+      boolean lambdaPartials,
       @Nullable CountFrom countFrom) {
     this.parameters = parameters;
-    this.views = List.copyOf(views);
-    this.userSets = userSets;
+    this.specs = List.copyOf(specs);
+    List<ViewDefinition> definitions = new ArrayList<>();
+    for (ViewSpec spec : specs) {
+      definitions.add(spec.definition());
+    }
+    this.views = List.copyOf(definitions);
+    this.lambdaPartials = lambdaPartials;
     this.countFrom = countFrom;
   }
 
   /** All reference views with the given parameters. */
   public static ReferenceViews of(ViewParameters parameters) {
     return new ReferenceViews(
-        Objects.requireNonNull(parameters, "parameters"), Views.all(), false, null);
+        Objects.requireNonNull(parameters, "parameters"), Views.specs(), false, null);
+  }
+
+  /**
+   * Only these views (others are not computed), found by name in {@link ViewCatalog#current()}:
+   * reference views and those of any {@link dev.kappabeam.transforms.views.ViewProvider}.
+   */
+  public ReferenceViews withViews(List<ViewDefinition> selected) {
+    ViewCatalog catalog = ViewCatalog.current();
+    List<ViewSpec> chosen = new ArrayList<>();
+    for (ViewDefinition view : selected) {
+      chosen.add(catalog.require(view.name()));
+    }
+    return withSpecs(chosen);
   }
 
   /** Only these views (others are not computed). */
-  public ReferenceViews withViews(List<ViewDefinition> selected) {
+  public ReferenceViews withSpecs(List<? extends ViewSpec> selected) {
     if (selected.isEmpty()) {
       throw new IllegalArgumentException("select at least one view of: " + Views.names());
     }
-    return new ReferenceViews(parameters, selected, userSets, countFrom);
+    return new ReferenceViews(parameters, new ArrayList<>(selected), lambdaPartials, countFrom)
+        .checked();
   }
 
   /**
    * Rows of the Lambda partial tables ({@link Views#lambdaPartial}): {@code activity_per_minute}
-   * rows also carry their exact user set, so batch and speed partials merge exactly.
+   * rows also carry their exact user set, so batch and speed partials merge exactly. Refused for a
+   * view with no merge rule.
    */
   public ReferenceViews withUserSets() {
-    return new ReferenceViews(parameters, views, true, countFrom);
+    return new ReferenceViews(parameters, specs, true, countFrom).checked();
+  }
+
+  private ReferenceViews checked() {
+    if (lambdaPartials) {
+      for (ViewSpec spec : specs) {
+        if (Views.lambdaPartial(spec, parameters).isEmpty()) {
+          throw new IllegalArgumentException(
+              "view "
+                  + spec.definition().name()
+                  + " ("
+                  + ViewCatalog.origin(spec)
+                  + ") has no Lambda merge rule: kb batch and kb speed cannot build it; run it"
+                  + " with kb run or kb reprocess (Kappa)");
+        }
+      }
+    }
+    return this;
   }
 
   /**
@@ -120,7 +150,7 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
    */
   public ReferenceViews withCountFrom(CountFrom cutoff) {
     return new ReferenceViews(
-        parameters, views, userSets, Objects.requireNonNull(cutoff, "cutoff"));
+        parameters, specs, lambdaPartials, Objects.requireNonNull(cutoff, "cutoff"));
   }
 
   public ViewParameters parameters() {
@@ -133,7 +163,7 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
 
   /** The output tag of a view's rows. */
   public static TupleTag<Row> rowsOf(ViewDefinition view) {
-    return Objects.requireNonNull(VIEW_TAGS.get(view.name()), view.name());
+    return new TupleTag<>("view:" + view.name());
   }
 
   @Override
@@ -191,8 +221,9 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
       }
       return out;
     }
-    for (ViewDefinition view : views) {
-      out = out.and(rowsOf(view), accepted.apply(stepName(view), transformFor(view)));
+    for (ViewSpec spec : specs) {
+      ViewDefinition view = spec.definition();
+      out = out.and(rowsOf(view), accepted.apply(stepName(view), transformFor(spec)));
     }
     return out;
   }
@@ -241,10 +272,10 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
     List<TupleTag<Row>> tags = new ArrayList<>();
     List<String> names = new ArrayList<>();
     List<ViewTransform<?>> transforms = new ArrayList<>();
-    for (ViewDefinition view : views) {
-      tags.add(rowsOf(view));
-      names.add(stepName(view));
-      transforms.add(transformFor(view));
+    for (ViewSpec spec : specs) {
+      tags.add(rowsOf(spec.definition()));
+      names.add(stepName(spec.definition()));
+      transforms.add(transformFor(spec));
     }
     return BoundedViews.of(tags, names, transforms);
   }
@@ -314,19 +345,10 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
     }
   }
 
-  private ViewTransform<?> transformFor(ViewDefinition view) {
-    switch (view.name()) {
-      case "activity_per_minute":
-        return userSets
-            ? Views.activityPerMinuteWithUsers(parameters)
-            : Views.activityPerMinute(parameters);
-      case "item_revenue_hourly":
-        return Views.itemRevenueHourly(parameters);
-      case "user_sessions":
-        return Views.userSessions(parameters);
-      default:
-        throw new IllegalArgumentException("unknown view " + view + "; known: " + Views.names());
-    }
+  private ViewTransform<?> transformFor(ViewSpec spec) {
+    return lambdaPartials
+        ? Views.lambdaPartial(spec, parameters).orElseThrow()
+        : spec.transform(parameters);
   }
 
   /** {@code activity_per_minute} → {@code ActivityPerMinute}: stable step names. */

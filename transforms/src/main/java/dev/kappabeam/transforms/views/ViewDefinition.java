@@ -51,6 +51,78 @@ public final class ViewDefinition implements Serializable {
     }
   }
 
+  /**
+   * A view with one row per key ({@link Kind#KEYED}): the row whose {@code progressColumn} is
+   * larger wins. For a team's own views ({@link ViewSpec}).
+   *
+   * @param name lower-case letters, digits and single underscores, at most {@value
+   *     #MAX_NAME_LENGTH} characters (the base of the view's table names)
+   * @param schema the row's columns, in the order of the contract; names as for {@code name}
+   * @param keyColumns the columns that identify a row (the upsert key), usually the window start
+   *     and the view's key
+   * @param progressColumn an INT64 column that never decreases from one pane of a key to the next
+   *     (a count of the events in the row)
+   */
+  public static ViewDefinition keyed(
+      String name, Schema schema, List<String> keyColumns, String progressColumn) {
+    return checked(name, schema, keyColumns, Kind.KEYED, progressColumn);
+  }
+
+  /**
+   * A session view ({@link Kind#SESSION}): {@code keyColumns} are the column that groups sessions
+   * (the key) and the session's first event time, and the schema has a DATETIME column {@code
+   * session_end} (its last event time); a session merged by a late event supersedes the rows of the
+   * sessions it spans.
+   */
+  public static ViewDefinition sessions(
+      String name, Schema schema, String partitionColumn, String startColumn, String progress) {
+    ViewDefinition v =
+        checked(name, schema, List.of(partitionColumn, startColumn), Kind.SESSION, progress);
+    for (String time : List.of(startColumn, v.spanEndColumn())) {
+      if (!schema.hasField(time)
+          || schema.getField(time).getType().getTypeName() != Schema.TypeName.DATETIME) {
+        throw new IllegalArgumentException(
+            "session view " + name + " needs a DATETIME column " + time + " in its schema");
+      }
+    }
+    return v;
+  }
+
+  /** Longest view name: its tables are named {@code <name>__<version>}. */
+  public static final int MAX_NAME_LENGTH = 40;
+
+  private static final java.util.regex.Pattern IDENTIFIER =
+      java.util.regex.Pattern.compile("[a-z][a-z0-9]*(_[a-z0-9]+)*");
+
+  private static ViewDefinition checked(
+      String name, Schema schema, List<String> keyColumns, Kind kind, String progressColumn) {
+    Objects.requireNonNull(schema, "schema");
+    if (name == null || name.length() > MAX_NAME_LENGTH || !IDENTIFIER.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "invalid view name '"
+              + name
+              + "': lower-case letters, digits and single underscores, starting with a letter, at"
+              + " most "
+              + MAX_NAME_LENGTH
+              + " characters");
+    }
+    for (Schema.Field f : schema.getFields()) {
+      if (!IDENTIFIER.matcher(f.getName()).matches()) {
+        throw new IllegalArgumentException(
+            "view " + name + ": invalid column name '" + f.getName() + "' (as for view names)");
+      }
+    }
+    if (keyColumns.isEmpty()) {
+      throw new IllegalArgumentException("view " + name + " needs at least one key column");
+    }
+    if (!schema.hasField(progressColumn)
+        || schema.getField(progressColumn).getType().getTypeName() != Schema.TypeName.INT64) {
+      throw new IllegalArgumentException(
+          "view " + name + ": progress column " + progressColumn + " must be an INT64 column");
+    }
+    return new ViewDefinition(name, schema, keyColumns, kind, progressColumn);
+  }
+
   /** The view's name, e.g. {@code activity_per_minute}; also the base of its table names. */
   public String name() {
     return name;

@@ -107,6 +107,91 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
     return view;
   }
 
+  /**
+   * A view of a team's own ({@link ViewSpec}), computed by the same machinery as the reference
+   * views: which de-duplicated, on-time events it takes, its key, its windows (fixed windows for a
+   * {@link ViewDefinition.Kind#KEYED} view, sessions with the run's session gap for a {@link
+   * ViewDefinition.Kind#SESSION} view; lateness and early firings are the run's parameters) and its
+   * aggregation, a mergeable {@code CombineFn} whose result a {@link RowFormat} writes as a row.
+   *
+   * <pre>{@code
+   * ViewTransform.of(PURCHASES_PER_USER_HOURLY, parameters)
+   *     .selecting(Event::isPurchase)
+   *     .keyedBy(Event::userId)
+   *     .fixedWindows(Duration.standardHours(1))
+   *     .aggregating(new ItemStats.Fn(), ItemStats.StatsCoder.of(), MyViews::row);
+   * }</pre>
+   */
+  public static Builder of(ViewDefinition view, ViewParameters parameters) {
+    return new Builder(view, parameters);
+  }
+
+  /** See {@link ViewTransform#of}. */
+  public static final class Builder {
+    private final ViewDefinition view;
+    private final ViewParameters parameters;
+    private SerializableFunction<Event, Boolean> select = e -> true;
+    private SerializableFunction<Event, String> keyFn;
+    private Spec spec;
+
+    private Builder(ViewDefinition view, ViewParameters parameters) {
+      this.view = java.util.Objects.requireNonNull(view, "view");
+      this.parameters = java.util.Objects.requireNonNull(parameters, "parameters");
+    }
+
+    /** Only the events for which {@code select} is true (default: all). */
+    public Builder selecting(SerializableFunction<Event, Boolean> select) {
+      this.select = java.util.Objects.requireNonNull(select, "select");
+      return this;
+    }
+
+    /** The view's key of an event (never null). */
+    public Builder keyedBy(SerializableFunction<Event, String> keyFn) {
+      this.keyFn = java.util.Objects.requireNonNull(keyFn, "keyFn");
+      return this;
+    }
+
+    /** Fixed event-time windows of {@code size}, aligned to the epoch. */
+    public Builder fixedWindows(Duration size) {
+      if (!size.isLongerThan(Duration.ZERO)) {
+        throw new IllegalArgumentException(view.name() + ": window size must be positive");
+      }
+      this.spec = Spec.fixed(size, parameters, "Window", "Aggregate");
+      return this;
+    }
+
+    /** Session windows per key, with the run's session gap. */
+    public Builder sessions() {
+      this.spec = Spec.sessions(parameters, "Window", "Aggregate");
+      return this;
+    }
+
+    /** The view, aggregating each key and window with {@code fn}, formatted by {@code format}. */
+    public <S> ViewTransform<S> aggregating(
+        Combine.CombineFn<Event, ?, S> fn, Coder<S> resultCoder, RowFormat<S> format) {
+      if (keyFn == null || spec == null) {
+        throw new IllegalStateException(
+            view.name() + ": say keyedBy(...) and fixedWindows(...) or sessions() first");
+      }
+      boolean sessionView = view.kind() == ViewDefinition.Kind.SESSION;
+      if (sessionView != spec.sessions) {
+        throw new IllegalArgumentException(
+            view.name()
+                + (sessionView
+                    ? " is a session view (ViewDefinition.sessions): use sessions()"
+                    : " is a keyed view (ViewDefinition.keyed): use fixedWindows(...)"));
+      }
+      return new ViewTransform<>(
+          view,
+          spec,
+          select,
+          keyFn,
+          java.util.Objects.requireNonNull(fn, "fn"),
+          java.util.Objects.requireNonNull(resultCoder, "resultCoder"),
+          java.util.Objects.requireNonNull(format, "format"));
+    }
+  }
+
   @Override
   public PCollection<Row> expand(PCollection<Event> events) {
     PCollection<KV<String, Event>> windowed =

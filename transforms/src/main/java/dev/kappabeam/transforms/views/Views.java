@@ -112,6 +112,60 @@ public final class Views {
     return view.name().equals(ACTIVITY_PER_MINUTE.name()) ? ACTIVITY_PER_MINUTE_PARTIAL : view;
   }
 
+  /**
+   * The reference views as {@link ViewSpec}s, in the order of {@link #all()}: how {@link
+   * ViewCatalog} and the pipelines build them, like any team's views.
+   */
+  public static List<ViewSpec> specs() {
+    return SPECS;
+  }
+
+  private static final List<ViewSpec> SPECS =
+      List.of(
+          new ReferenceSpec(
+              ACTIVITY_PER_MINUTE, Views::activityPerMinute, Views::activityPerMinuteWithUsers),
+          new ReferenceSpec(
+              ITEM_REVENUE_HOURLY, Views::itemRevenueHourly, Views::itemRevenueHourly),
+          new ReferenceSpec(USER_SESSIONS, Views::userSessions, Views::userSessions));
+
+  /**
+   * The view as Lambda batch and speed runs write it, rows from which a batch row and a speed row
+   * of the same key merge exactly ({@link #lambdaPartial(ViewDefinition)}); empty for a view with
+   * no merge rule (a team's views, for now), which {@code kb batch} and {@code kb speed} refuse.
+   */
+  public static java.util.Optional<ViewTransform<?>> lambdaPartial(
+      ViewSpec spec, ViewParameters parameters) {
+    return spec instanceof ReferenceSpec
+        ? java.util.Optional.of(((ReferenceSpec) spec).partial.apply(parameters))
+        : java.util.Optional.empty();
+  }
+
+  /** A reference view: its rows, its composite, and its Lambda partial composite. */
+  private static final class ReferenceSpec implements ViewSpec {
+    private final ViewDefinition view;
+    private final java.util.function.Function<ViewParameters, ViewTransform<?>> transform;
+    private final java.util.function.Function<ViewParameters, ViewTransform<?>> partial;
+
+    ReferenceSpec(
+        ViewDefinition view,
+        java.util.function.Function<ViewParameters, ViewTransform<?>> transform,
+        java.util.function.Function<ViewParameters, ViewTransform<?>> partial) {
+      this.view = view;
+      this.transform = transform;
+      this.partial = partial;
+    }
+
+    @Override
+    public ViewDefinition definition() {
+      return view;
+    }
+
+    @Override
+    public ViewTransform<?> transform(ViewParameters parameters) {
+      return transform.apply(parameters);
+    }
+  }
+
   /** Comma-separated names, for error messages. */
   public static String names() {
     return ALL.stream().map(ViewDefinition::name).collect(Collectors.joining(", "));

@@ -1,0 +1,344 @@
+package dev.kappabeam.cli;
+
+import static dev.kappabeam.cli.EndToEndSupport.kbArgs;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kappabeam.cli.plugintest.OrdersViews;
+import dev.kappabeam.transforms.views.ViewProvider;
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A team's views from a jar of their own ({@link OrdersViews}, packed here with its
+ * META-INF/services entry and put on kb's class path as {@code scripts/kb --plugin} does): kb lists
+ * them, runs them historical and drained streaming on DirectRunner and Flink into the serving
+ * store, and exports their rows, which equal the rows computed here from the records produced.
+ * Without the jar, the view is unknown (exit 2).
+ */
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
+class PluginIT {
+  private static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
+  private static final String VIEW = "purchases_per_user_hourly";
+
+  @TempDir static Path tempDir;
+
+  private static ItStack it;
+  private static Path jar;
+  private static String topic;
+  private static Map<String, String> expected;
+
+  @BeforeAll
+  static void start() throws Exception {
+    it = ItStack.start("PluginIT");
+    jar = pluginJar(tempDir.resolve("orders-views.jar"));
+    topic = EndToEndSupport.uniqueTopic("plugin");
+    it.kafka.admin().createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+    expected = produce();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (it != null) {
+      it.close();
+    }
+  }
+
+  @Test
+  void catalogListsThePluginsViewAfterTheReferenceViews() throws Exception {
+    Run r = kbWithPlugin(List.of("views", "catalog"), false);
+    assertEquals(0, r.exitCode, r.output);
+    List<String> lines = r.output.lines().collect(Collectors.toList());
+    int header = lines.indexOf("view\torigin\tkind\tkey_columns\tcolumns");
+    assertTrue(header >= 0, r.output);
+    assertEquals(
+        List.of("activity_per_minute", "item_revenue_hourly", "user_sessions", VIEW),
+        lines.subList(header + 1, header + 5).stream()
+            .map(l -> l.split("\t")[0])
+            .collect(Collectors.toList()),
+        r.output);
+    assertEquals(
+        VIEW
+            + "\t"
+            + OrdersViews.class.getName()
+            + "\tkeyed\twindow_start,user_id\t"
+            + "window_start:DATETIME,user_id:STRING,purchases:INT64,revenue_cents:INT64",
+        lines.get(header + 4));
+  }
+
+  @Test
+  void withoutThePluginTheViewIsUnknown() {
+    InProcessKb.Result unknown =
+        InProcessKb.run(
+            kbArgs(
+                it.stack,
+                "run",
+                "--mode",
+                "historical",
+                "--topic",
+                topic,
+                "--version",
+                "x2",
+                "--views",
+                VIEW));
+    assertEquals(ExitCodes.USAGE, unknown.exitCode(), unknown.describe());
+    assertTrue(unknown.err().contains("unknown view " + VIEW), unknown.describe());
+  }
+
+  /** scripts/kb checks the jars it is given before anything else (no build, no JVM). */
+  @Test
+  void theLauncherRefusesAMissingPluginJarWithExitTwo() throws Exception {
+    Path kb = Path.of("..", "scripts", "kb").toAbsolutePath().normalize();
+    for (List<String> command :
+        List.of(
+            List.of(
+                "bash", kb.toString(), "--plugin", "/nonexistent/views.jar", "views", "catalog"),
+            List.of("bash", kb.toString(), "views", "catalog", "--plugin=/nonexistent/views.jar"),
+            List.of("bash", kb.toString(), "views", "catalog", "--plugin"))) {
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+      pb.environment().remove("KB_PLUGINS");
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), out);
+      assertEquals(2, p.exitValue(), command + "\n" + out);
+      assertTrue(out.startsWith("kb: error: "), out);
+      assertEquals(1, out.lines().count(), out);
+    }
+    ProcessBuilder env = new ProcessBuilder("bash", kb.toString(), "views", "catalog");
+    env.environment().put("KB_PLUGINS", "/nonexistent/a.jar");
+    Process p = env.redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), out);
+    assertEquals(2, p.exitValue(), out);
+    assertTrue(out.contains("/nonexistent/a.jar"), out);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {"direct historical", "direct streaming", "flink historical", "flink streaming"})
+  void thePluginsViewRunsOnEveryRunnerAndModeAndEqualsItsOracle(String runnerAndMode)
+      throws Exception {
+    String[] parts = runnerAndMode.split(" ");
+    String version = parts[0].charAt(0) + parts[1].substring(0, 1) + "1";
+    List<String> args =
+        new ArrayList<>(List.of("run", "--mode", parts[1], "--topic", topic, "--version", version));
+    args.addAll(List.of("--views", VIEW));
+    if (parts[1].equals("streaming")) {
+      args.add("--drain-when-caught-up");
+    }
+    if (parts[0].equals("flink")) {
+      args.addAll(
+          List.of(
+              "--runner=FlinkRunner", "--flinkMaster=[local]", "--data-dir=" + it.stack.dataDir()));
+    }
+    Run run = kbWithPlugin(args);
+    assertEquals(0, run.exitCode, run.output);
+    assertEquals(expected, exported(version), runnerAndMode);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"direct", "flink"})
+  void aReprocessOfThePluginsViewCatchesUpAndCutsOver(String runner) throws Exception {
+    String version = "r" + runner.charAt(0) + "1";
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "reprocess",
+                "--view",
+                VIEW,
+                "--version",
+                version,
+                "--topic",
+                topic,
+                "--caught-up-for",
+                "PT3S",
+                "--exit-after-cutover"));
+    if (runner.equals("flink")) {
+      args.addAll(
+          List.of(
+              "--runner=FlinkRunner", "--flinkMaster=[local]", "--data-dir=" + it.stack.dataDir()));
+    }
+    Run reprocess = kbWithPlugin(args);
+    assertEquals(0, reprocess.exitCode, reprocess.output);
+    assertTrue(reprocess.output.contains("now reads " + version), reprocess.output);
+    assertEquals(expected, exported(version), runner);
+    Run status = kbWithPlugin(List.of("status", "--view", VIEW));
+    assertEquals(0, status.exitCode, status.output);
+    assertTrue(
+        status.output.lines().anyMatch(l -> l.contains(version) && l.contains("live")),
+        status.output);
+  }
+
+  /** A version's rows, exported by kb, as "hour user" → "purchases revenue". */
+  private static Map<String, String> exported(String version) throws Exception {
+    Path out = tempDir.resolve(version + ".jsonl");
+    Run export =
+        kbWithPlugin(
+            List.of(
+                "views",
+                "export",
+                "--view",
+                VIEW,
+                "--version",
+                version,
+                "--format",
+                "jsonl",
+                "--out",
+                out.toString()));
+    assertEquals(0, export.exitCode, export.output);
+    Map<String, String> actual = new TreeMap<>();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : Files.readAllLines(out)) {
+      JsonNode row = json.readTree(line);
+      actual.put(
+          Instant.parse(row.get("window_start").asText()) + " " + row.get("user_id").asText(),
+          row.get("purchases").asLong() + " " + row.get("revenue_cents").asLong());
+    }
+    return actual;
+  }
+
+  /**
+   * Purchases of four users over three hours (every fifth record a page view, which the view does
+   * not take), one purchase sent twice and one malformed record; returns the view's rows as "hour
+   * user" → "purchases revenue".
+   */
+  private static Map<String, String> produce() {
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    Map<String, long[]> rows = new TreeMap<>();
+    for (int i = 0; i < 60; i++) {
+      String user = "u-" + (i % 4);
+      Instant ts = T0.plus(Duration.ofMinutes(3L * i));
+      boolean purchase = i % 5 != 0;
+      String value =
+          purchase
+              ? "{\"event_id\":\"p-"
+                  + i
+                  + "\",\"user_id\":\""
+                  + user
+                  + "\",\"type\":\"purchase\",\"item\":\"sku-1\",\"amount_cents\":"
+                  + (100 + i)
+                  + ",\"ts\":\""
+                  + ts
+                  + "\"}"
+              : "{\"event_id\":\"p-"
+                  + i
+                  + "\",\"user_id\":\""
+                  + user
+                  + "\",\"type\":\"view\""
+                  + ",\"ts\":\""
+                  + ts
+                  + "\"}";
+      records.add(record(user, value));
+      if (i == 7) {
+        records.add(record(user, value)); // sent twice: counted once
+      }
+      if (purchase) {
+        Instant hour = T0.plus(Duration.ofHours(Duration.between(T0, ts).toHours()));
+        long[] r = rows.computeIfAbsent(hour + " " + user, k -> new long[2]);
+        r[0]++;
+        r[1] += 100 + i;
+      }
+    }
+    records.add(record("u-0", "{not json"));
+    it.kafka.produce(records);
+    Map<String, String> out = new TreeMap<>();
+    rows.forEach((k, v) -> out.put(k, v[0] + " " + v[1]));
+    return out;
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(String key, String value) {
+    return new ProducerRecord<>(
+        topic, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The plug-in's classes and its service entry, in a jar of their own. */
+  private static Path pluginJar(Path jar) throws IOException {
+    Path classes =
+        Path.of(
+                OrdersViews.class
+                    .getResource("/" + OrdersViews.class.getName().replace('.', '/') + ".class")
+                    .getPath())
+            .getParent();
+    try (OutputStream file = Files.newOutputStream(jar);
+        JarOutputStream out = new JarOutputStream(file);
+        Stream<Path> files = Files.list(classes)) {
+      for (Path c : files.collect(Collectors.toList())) {
+        out.putNextEntry(
+            new JarEntry("dev/kappabeam/cli/plugintest/" + c.getFileName().toString()));
+        out.write(Files.readAllBytes(c));
+        out.closeEntry();
+      }
+      out.putNextEntry(new JarEntry("META-INF/services/" + ViewProvider.class.getName()));
+      out.write((OrdersViews.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  private record Run(int exitCode, String output) {}
+
+  /**
+   * kb in a JVM of its own, as {@code scripts/kb --plugin} starts it: kb's class path without this
+   * test's classes, plus the plug-in jar (so the plug-in's classes come from the jar only).
+   */
+  private static Run kbWithPlugin(List<String> args) throws Exception {
+    return kbWithPlugin(kbArgs(it.stack, args.toArray(String[]::new)), false);
+  }
+
+  /** The same; {@code connect}: with the flags that point kb at the stack. */
+  private static Run kbWithPlugin(List<String> args, boolean connect) throws Exception {
+    if (connect) {
+      return kbWithPlugin(args);
+    }
+    String testClasses =
+        Path.of(PluginIT.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString();
+    String classPath =
+        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> !Path.of(e).toAbsolutePath().toString().equals(testClasses))
+                .collect(Collectors.joining(File.pathSeparator))
+            + File.pathSeparator
+            + jar;
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-cp");
+    command.add(classPath);
+    command.add(Kb.class.getName());
+    command.addAll(args);
+    File log = Files.createTempFile(tempDir, "kb", ".log").toFile();
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new AssertionError(
+          "kb " + args + " did not finish:\n" + Files.readString(log.toPath()));
+    }
+    return new Run(p.exitValue(), Files.readString(log.toPath()));
+  }
+}

@@ -1,0 +1,38 @@
+package dev.kappabeam.transforms.views;
+
+/**
+ * One view of the event log as kappa-beam's machinery takes it: the rows it writes ({@link
+ * #definition()}: name, columns, key, how rows replace each other) and how it is computed from
+ * de-duplicated, on-time events with a run's parameters ({@link #transform}). The three reference
+ * views are specs like any other ({@link Views#specs()}); a team's jar adds its own through a
+ * {@link ViewProvider}, and then {@code kb run}, {@code reprocess}, {@code views} and the serving
+ * store take them by name as they take the reference views.
+ *
+ * <pre>{@code
+ * final class PurchasesPerUserHourly implements ViewSpec {
+ *   static final ViewDefinition VIEW = ViewDefinition.keyed("purchases_per_user_hourly",
+ *       Schema.builder().addDateTimeField("window_start").addStringField("user_id")
+ *           .addInt64Field("purchases").addInt64Field("revenue_cents").build(),
+ *       List.of("window_start", "user_id"), "purchases");
+ *
+ *   public ViewDefinition definition() { return VIEW; }
+ *
+ *   public ViewTransform<?> transform(ViewParameters p) {
+ *     return ViewTransform.of(VIEW, p).selecting(Event::isPurchase).keyedBy(Event::userId)
+ *         .fixedWindows(Duration.standardHours(1))
+ *         .aggregating(new ItemStats.Fn(), ItemStats.StatsCoder.of(), PurchasesPerUserHourly::row);
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Limits today: views read the reference event ({@link dev.kappabeam.transforms.events.Event});
+ * windows are fixed or sessions; a team's views have no Lambda merge rule yet, so {@code kb batch}
+ * and {@code kb speed} refuse them (Kappa runs and reprocessing take them).
+ */
+public interface ViewSpec {
+  /** The rows of the view. */
+  ViewDefinition definition();
+
+  /** The view's composite for a run's parameters (lateness, early firings, session gap). */
+  ViewTransform<?> transform(ViewParameters parameters);
+}
