@@ -30,6 +30,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,9 +40,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A team's views from a jar of their own ({@link OrdersViews}, packed here with its
  * META-INF/services entry and put on kb's class path as {@code scripts/kb --plugin} does): kb lists
- * them, runs them historical and drained streaming on DirectRunner and Flink into the serving
- * store, and exports their rows, which equal the rows computed here from the records produced.
- * Without the jar, the view is unknown (exit 2).
+ * them, runs them historical and drained streaming and reprocesses them (with cutover) on
+ * DirectRunner and Flink (the Flink rows tagged "matrix") into the serving store, and exports their
+ * rows, which equal the rows computed here from the records produced. Without the jar, the view is
+ * unknown (exit 2).
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class PluginIT {
@@ -141,31 +143,53 @@ class PluginIT {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(
-      strings = {"direct historical", "direct streaming", "flink historical", "flink streaming"})
-  void thePluginsViewRunsOnEveryRunnerAndModeAndEqualsItsOracle(String runnerAndMode)
-      throws Exception {
-    String[] parts = runnerAndMode.split(" ");
-    String version = parts[0].charAt(0) + parts[1].substring(0, 1) + "1";
-    List<String> args =
-        new ArrayList<>(List.of("run", "--mode", parts[1], "--topic", topic, "--version", version));
-    args.addAll(List.of("--views", VIEW));
-    if (parts[1].equals("streaming")) {
-      args.add("--drain-when-caught-up");
-    }
-    if (parts[0].equals("flink")) {
-      args.addAll(
-          List.of(
-              "--runner=FlinkRunner", "--flinkMaster=[local]", "--data-dir=" + it.stack.dataDir()));
-    }
-    Run run = kbWithPlugin(args);
-    assertEquals(0, run.exitCode, run.output);
-    assertEquals(expected, exported(version), runnerAndMode);
+  @ValueSource(strings = {"historical", "streaming"})
+  void thePluginsViewRunsOnDirectAndEqualsItsOracle(String mode) throws Exception {
+    runsAndEqualsItsOracle("direct", mode);
   }
 
+  /** The Flink rows (tag "matrix": scripts/test-matrix, CI). */
+  @Tag("matrix")
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"direct", "flink"})
-  void aReprocessOfThePluginsViewCatchesUpAndCutsOver(String runner) throws Exception {
+  @ValueSource(strings = {"historical", "streaming"})
+  void thePluginsViewRunsOnFlinkAndEqualsItsOracle(String mode) throws Exception {
+    runsAndEqualsItsOracle("flink", mode);
+  }
+
+  @Test
+  void aReprocessOfThePluginsViewOnDirectCatchesUpAndCutsOver() throws Exception {
+    reprocessCutsOver("direct");
+  }
+
+  @Tag("matrix")
+  @Test
+  void aReprocessOfThePluginsViewOnFlinkCatchesUpAndCutsOver() throws Exception {
+    reprocessCutsOver("flink");
+  }
+
+  private static List<String> runner(String runner) {
+    return runner.equals("flink")
+        ? List.of(
+            "--runner=FlinkRunner", "--flinkMaster=[local]", "--data-dir=" + it.stack.dataDir())
+        : List.of();
+  }
+
+  private static void runsAndEqualsItsOracle(String runner, String mode) throws Exception {
+    String version = runner.charAt(0) + mode.substring(0, 1) + "1";
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run", "--mode", mode, "--topic", topic, "--version", version, "--views", VIEW));
+    if (mode.equals("streaming")) {
+      args.add("--drain-when-caught-up");
+    }
+    args.addAll(runner(runner));
+    Run run = kbWithPlugin(args);
+    assertEquals(0, run.exitCode, run.output);
+    assertEquals(expected, exported(version), runner + " " + mode);
+  }
+
+  private static void reprocessCutsOver(String runner) throws Exception {
     String version = "r" + runner.charAt(0) + "1";
     List<String> args =
         new ArrayList<>(
@@ -180,11 +204,7 @@ class PluginIT {
                 "--caught-up-for",
                 "PT3S",
                 "--exit-after-cutover"));
-    if (runner.equals("flink")) {
-      args.addAll(
-          List.of(
-              "--runner=FlinkRunner", "--flinkMaster=[local]", "--data-dir=" + it.stack.dataDir()));
-    }
+    args.addAll(runner(runner));
     Run reprocess = kbWithPlugin(args);
     assertEquals(0, reprocess.exitCode, reprocess.output);
     assertTrue(reprocess.output.contains("now reads " + version), reprocess.output);
