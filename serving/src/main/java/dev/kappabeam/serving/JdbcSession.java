@@ -3,47 +3,62 @@ package dev.kappabeam.serving;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One cached JDBC connection to the serving store, shared by the registry classes: transactions on
- * it (retried on conflicts with concurrent writers, and through an outage of the store for up to
- * {@link StoreConfig#outageGrace()}), and creation of their own tables (retried when another
- * process created them at the same moment). A failed connection is dropped and reopened on the next
- * call. Thread-safe: calls are serialised.
+ * The serving store's one way to talk to its database, used by every store class ({@link
+ * ViewStore}, {@link ViewRegistry}, {@link LambdaRegistry}, {@link VersionCounters}, {@link
+ * ReadProgress}): one cached connection; transactions on it, retried from scratch with jittered
+ * exponential backoff when they conflict with a concurrent transaction; statements outside a
+ * transaction; creation of tables (retried when another process created them at the same moment). A
+ * lost connection is dropped and the work runs again on a new one until the store answers or the
+ * outage outlasts {@link StoreConfig#outageGrace()} ({@link StoreOutageException}). Work that
+ * committed just before its connection broke may run twice: every caller's work is idempotent
+ * (upserts, absolute values, status changes to a fixed state). Thread-safe: calls are serialised.
  */
 final class JdbcSession implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(JdbcSession.class);
-
   /** Work done on a connection. */
   interface Work<T> {
     T run(Connection c) throws SQLException;
   }
 
   private final StoreConfig config;
+  private final Logger log;
+  private final Set<String> retryable;
   private final OutageRetry outage;
   private Connection cached;
 
-  JdbcSession(StoreConfig config) {
+  /** A session whose transactions are retried on {@link SqlStates#CONFLICT}. */
+  JdbcSession(StoreConfig config, Logger log) {
+    this(config, log, SqlStates.CONFLICT);
+  }
+
+  /** A session whose transactions are retried on the SQL states {@code retryable}. */
+  JdbcSession(StoreConfig config, Logger log, Set<String> retryable) {
     this.config = config;
-    this.outage = new OutageRetry(config.outageGrace(), config.redactedUrl(), LOG);
+    this.log = log;
+    this.retryable = Set.copyOf(retryable);
+    this.outage = new OutageRetry(config.outageGrace(), config.redactedUrl(), log);
+  }
+
+  /** {@link #inTransaction(String, int, Work)} at READ COMMITTED. */
+  <T> T inTransaction(String what, Work<T> work) {
+    return inTransaction(what, Connection.TRANSACTION_READ_COMMITTED, work);
   }
 
   /**
-   * Runs {@code work} in one READ COMMITTED transaction: committed when it returns, rolled back
-   * when it throws. A conflict with a concurrent transaction ({@link SqlStates#CONFLICT}) runs it
-   * again, up to {@link StoreConfig#maxAttempts()} times; a lost connection runs it again on a new
-   * one until the store answers or the outage outlasts the grace ({@link StoreOutageException}).
-   * Work that committed just before its connection broke may run twice: every caller's work is
-   * idempotent (upserts, absolute values, status changes to a fixed state).
+   * Runs {@code work} in one transaction at {@code isolation}: committed when it returns, rolled
+   * back when it throws; run again on a conflict (up to {@link StoreConfig#maxAttempts()} times)
+   * and through an outage (see the class comment).
    */
-  synchronized <T> T inTransaction(String what, Work<T> work) {
+  synchronized <T> T inTransaction(String what, int isolation, Work<T> work) {
     for (int attempt = 1; ; ) {
       try {
         Connection c = connection();
         c.setAutoCommit(false);
-        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+        c.setTransactionIsolation(isolation);
         try {
           T result = work.run(c);
           c.commit();
@@ -62,11 +77,35 @@ final class JdbcSession implements AutoCloseable {
         if (outage.retry(what, e)) {
           continue;
         }
-        if (attempt < config.maxAttempts() && SqlStates.any(e, SqlStates.CONFLICT)) {
-          attempt++;
-          continue;
+        if (attempt >= config.maxAttempts() || !SqlStates.any(e, retryable)) {
+          throw failure(what + (attempt > 1 ? " (attempt " + attempt + ")" : ""), e);
         }
-        throw failure(what, e);
+        log.warn(
+            "{}: attempt {} of {} conflicted with a concurrent transaction ({}); retrying",
+            what,
+            attempt,
+            config.maxAttempts(),
+            e.getSQLState());
+        backOff(attempt);
+        attempt++;
+      }
+    }
+  }
+
+  /** Runs {@code work} outside a transaction (auto-commit), through an outage. */
+  synchronized <T> T withConnection(String what, Work<T> work) {
+    while (true) {
+      try {
+        Connection c = connection();
+        c.setAutoCommit(true);
+        T result = work.run(c);
+        outage.succeeded();
+        return result;
+      } catch (SQLException e) {
+        dropConnection();
+        if (!outage.retry(what, e)) {
+          throw failure(what, e);
+        }
       }
     }
   }
@@ -118,21 +157,33 @@ final class JdbcSession implements AutoCloseable {
     }
   }
 
+  private static void backOff(int attempt) {
+    long cap = Math.min(1000L, 20L << Math.min(attempt - 1, 10));
+    try {
+      Thread.sleep(cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ViewStoreException("interrupted while waiting to retry a transaction", e);
+    }
+  }
+
   /** The store's exception for a failed statement: what, where, the database's message. */
   ViewStoreException failure(String what, SQLException e) {
+    SQLException detail = e.getNextException() != null ? e.getNextException() : e;
     return new ViewStoreException(
         "cannot "
             + what
             + " at "
             + config.redactedUrl()
             + ": "
-            + JdbcUrls.redact(e.getMessage())
+            + JdbcUrls.redact(detail.getMessage())
             + " (SQLState "
-            + e.getSQLState()
+            + detail.getSQLState()
             + ")",
         e);
   }
 
+  /** Closes the connection held between calls, if any. The session stays usable. */
   @Override
   public synchronized void close() {
     dropConnection();

@@ -61,12 +61,12 @@ public final class LambdaRegistry implements AutoCloseable {
       org.slf4j.LoggerFactory.getLogger(LambdaRegistry.class);
 
   private final StoreConfig config;
-  private final OutageRetry outage;
+  private final JdbcSession session;
   private volatile boolean schemaReady;
 
   public LambdaRegistry(StoreConfig config) {
     this.config = config;
-    this.outage = new OutageRetry(config.outageGrace(), config.redactedUrl(), LOG);
+    this.session = new JdbcSession(config, LOG);
   }
 
   /** One cutoff of a view: what its batch run read, and the tables that belong to it. */
@@ -871,48 +871,21 @@ public final class LambdaRegistry implements AutoCloseable {
     return t == null ? null : t.toInstant();
   }
 
-  private interface SqlWork<T> {
-    T apply(Connection c) throws SQLException;
+  /** Runs {@code work} outside a transaction, riding out an outage for the store's grace. */
+  private <T> T run(String what, JdbcSession.Work<T> work) {
+    return session.withConnection(what, work);
   }
 
-  /** Runs {@code work} on a new connection, riding out an outage for the store's grace. */
-  private <T> T run(String what, SqlWork<T> work) {
-    synchronized (outage) {
-      while (true) {
-        try (Connection c = config.connect()) {
-          T out = work.apply(c);
-          outage.succeeded();
-          return out;
-        } catch (SQLException e) {
-          if (!outage.retry(what, e)) {
-            throw new ViewStoreException("cannot " + what + ": " + e.getMessage(), e);
-          }
-        }
-      }
-    }
+  private <T> T inTransaction(String what, JdbcSession.Work<T> work) {
+    return session.inTransaction(what, work);
   }
 
-  private <T> T inTransaction(String what, SqlWork<T> work) {
-    return inTransaction(what, Connection.TRANSACTION_READ_COMMITTED, work);
-  }
-
-  private <T> T inTransaction(String what, int isolation, SqlWork<T> work) {
-    return run(
-        what,
-        c -> {
-          c.setAutoCommit(false);
-          c.setTransactionIsolation(isolation);
-          try {
-            T out = work.apply(c);
-            c.commit();
-            return out;
-          } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-          }
-        });
+  private <T> T inTransaction(String what, int isolation, JdbcSession.Work<T> work) {
+    return session.inTransaction(what, isolation, work);
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    session.close();
+  }
 }

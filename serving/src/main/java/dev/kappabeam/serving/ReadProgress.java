@@ -37,7 +37,10 @@ public final class ReadProgress implements AutoCloseable {
   private boolean schemaReady;
 
   public ReadProgress(StoreConfig config) {
-    this.session = new JdbcSession(Objects.requireNonNull(config, "config"));
+    this.session =
+        new JdbcSession(
+            Objects.requireNonNull(config, "config"),
+            org.slf4j.LoggerFactory.getLogger(ReadProgress.class));
   }
 
   /** What a run has read in one partition, and when it last said so. */

@@ -46,7 +46,10 @@ public final class VersionCounters implements AutoCloseable {
   private boolean schemaReady;
 
   public VersionCounters(StoreConfig config) {
-    this.session = new JdbcSession(Objects.requireNonNull(config, "config"));
+    this.session =
+        new JdbcSession(
+            Objects.requireNonNull(config, "config"),
+            org.slf4j.LoggerFactory.getLogger(VersionCounters.class));
   }
 
   /** The counters of one view version and when they were last published. */

@@ -93,7 +93,10 @@ public final class ViewRegistry implements AutoCloseable {
   private boolean schemaReady;
 
   public ViewRegistry(StoreConfig config) {
-    this.session = new JdbcSession(Objects.requireNonNull(config, "config"));
+    this.session =
+        new JdbcSession(
+            Objects.requireNonNull(config, "config"),
+            org.slf4j.LoggerFactory.getLogger(ViewRegistry.class));
   }
 
   /** The result of a switch: which version is live now, and which was before (may be null). */

@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.apache.beam.sdk.values.Row;
 import org.slf4j.Logger;
@@ -83,12 +82,11 @@ public final class ViewStore implements AutoCloseable {
   }
 
   private final StoreConfig config;
-  private final OutageRetry outage;
-  private Connection cached;
+  private final JdbcSession session;
 
   public ViewStore(StoreConfig config) {
     this.config = Objects.requireNonNull(config, "config");
-    this.outage = new OutageRetry(config.outageGrace(), config.redactedUrl(), LOG);
+    this.session = new JdbcSession(config, LOG, RETRYABLE);
   }
 
   public StoreConfig config() {
@@ -667,54 +665,19 @@ public final class ViewStore implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Connections and transactions
 
-  private interface SqlWork<T> {
-    T run(Connection c) throws SQLException;
-  }
-
   /**
    * The store keeps one connection open between calls (a sink writes one small transaction per
    * bundle, and opening a connection costs more than the transaction); a connection that failed is
    * dropped and the next call opens a new one. Calls are serialized on this store.
    */
-  private Connection connection() throws SQLException {
-    if (cached == null || cached.isClosed()) {
-      cached = config.connect();
-    }
-    return cached;
-  }
-
-  private void dropConnection() {
-    if (cached != null) {
-      try {
-        cached.close();
-      } catch (SQLException e) {
-        // Already broken; a new one is opened on the next call.
-      }
-      cached = null;
-    }
-  }
-
   /** Closes the connection held between calls, if any. The store stays usable. */
   @Override
-  public synchronized void close() {
-    dropConnection();
+  public void close() {
+    session.close();
   }
 
-  private synchronized <T> T withConnection(String what, SqlWork<T> work) {
-    while (true) {
-      try {
-        Connection c = connection();
-        c.setAutoCommit(true);
-        T result = work.run(c);
-        outage.succeeded();
-        return result;
-      } catch (SQLException e) {
-        dropConnection();
-        if (!outage.retry(what, e)) {
-          throw failure(what, e);
-        }
-      }
-    }
+  private <T> T withConnection(String what, JdbcSession.Work<T> work) {
+    return session.withConnection(what, work);
   }
 
   /**
@@ -722,76 +685,7 @@ public final class ViewStore implements AutoCloseable {
    * scratch, with jittered exponential backoff, when the database aborted it for a conflict with a
    * concurrent transaction, or on a new connection when the old one was lost (see the class doc).
    */
-  private synchronized <T> T inTransaction(String what, int isolation, SqlWork<T> work) {
-    for (int attempt = 1; ; ) {
-      try {
-        Connection c = connection();
-        c.setAutoCommit(false);
-        c.setTransactionIsolation(isolation);
-        try {
-          T result = work.run(c);
-          c.commit();
-          outage.succeeded();
-          return result;
-        } catch (SQLException | RuntimeException e) {
-          rollbackQuietly(c, e);
-          throw e;
-        }
-      } catch (SQLException e) {
-        dropConnection();
-        if (outage.retry(what, e)) {
-          continue;
-        }
-        if (!isRetryable(e) || attempt >= config.maxAttempts()) {
-          throw failure(what + (attempt > 1 ? " (attempt " + attempt + ")" : ""), e);
-        }
-        LOG.warn(
-            "{}: attempt {} of {} conflicted with a concurrent transaction ({}); retrying",
-            what,
-            attempt,
-            config.maxAttempts(),
-            e.getSQLState());
-        backOff(attempt);
-        attempt++;
-      }
-    }
-  }
-
-  private static void rollbackQuietly(Connection c, Exception cause) {
-    try {
-      c.rollback();
-    } catch (SQLException rollbackFailed) {
-      cause.addSuppressed(rollbackFailed);
-    }
-  }
-
-  private static boolean isRetryable(SQLException e) {
-    // Batch failures wrap the statement's error; SqlStates looks through the whole chain.
-    return SqlStates.any(e, RETRYABLE);
-  }
-
-  private static void backOff(int attempt) {
-    long cap = Math.min(1000L, 20L << Math.min(attempt - 1, 10));
-    try {
-      Thread.sleep(cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ViewStoreException("interrupted while waiting to retry a transaction", e);
-    }
-  }
-
-  private ViewStoreException failure(String what, SQLException e) {
-    SQLException detail = e.getNextException() != null ? e.getNextException() : e;
-    return new ViewStoreException(
-        "cannot "
-            + what
-            + " at "
-            + config.redactedUrl()
-            + ": "
-            + JdbcUrls.redact(detail.getMessage())
-            + " (SQLState "
-            + detail.getSQLState()
-            + ")",
-        e);
+  private <T> T inTransaction(String what, int isolation, JdbcSession.Work<T> work) {
+    return session.inTransaction(what, isolation, work);
   }
 }
