@@ -616,28 +616,13 @@ public final class LambdaRegistry implements AutoCloseable {
   /** The SQL of {@code <view>_lambda} over these candidate versions (see the class comment). */
   static String lambdaSql(ViewDefinition view, List<String> versions, long sessionGapMillis) {
     ViewDefinition partial = Views.lambdaPartial(view);
-    List<String> cols = partial.schema().getFieldNames();
-    String columns = cols.stream().map(TableSql::q).collect(Collectors.joining(", "));
-    String outer = cols.stream().map(col -> "t." + q(col)).collect(Collectors.joining(", "));
-    List<String> branches = new ArrayList<>();
-    for (String version : versions) {
-      branches.add(
-          "SELECT '"
-              + version
-              + "' AS "
-              + q("kb_version")
-              + ", "
-              + columns
-              + " FROM "
-              + q(ViewStore.tableName(partial, version)));
-    }
     String parts =
         "SELECT "
-            + outer
+            + TableSql.qualifiedColumns(partial, "t")
             + " FROM "
             + q(LIVE)
             + " a JOIN ("
-            + String.join(" UNION ALL ", branches)
+            + TableSql.versionsUnion(partial, versions)
             + ") t ON (t."
             + q("kb_version")
             + " = a."

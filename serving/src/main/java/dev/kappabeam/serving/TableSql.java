@@ -48,6 +48,38 @@ final class TableSql {
     return '"' + identifier + '"';
   }
 
+  /**
+   * The rows of several versions' tables of {@code view} as one relation: each version's columns
+   * with its name in a first column {@code kb_version} ({@code SELECT 'v1' AS "kb_version", ...
+   * FROM "view__v1" UNION ALL ...}); an alias or a Lambda view joins it to its pointer row.
+   */
+  static String versionsUnion(ViewDefinition view, List<String> versions) {
+    String columns =
+        view.schema().getFieldNames().stream()
+            .map(TableSql::q)
+            .collect(java.util.stream.Collectors.joining(", "));
+    List<String> branches = new ArrayList<>();
+    for (String version : versions) {
+      branches.add(
+          "SELECT '"
+              + version
+              + "' AS "
+              + q("kb_version")
+              + ", "
+              + columns
+              + " FROM "
+              + q(ViewStore.tableName(view, version)));
+    }
+    return String.join(" UNION ALL ", branches);
+  }
+
+  /** The view's columns qualified by {@code alias}, in schema order: {@code t."a", t."b"}. */
+  static String qualifiedColumns(ViewDefinition view, String alias) {
+    return view.schema().getFieldNames().stream()
+        .map(col -> alias + "." + q(col))
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
   String createTable() {
     List<String> defs = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {

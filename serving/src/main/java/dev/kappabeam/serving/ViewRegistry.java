@@ -782,29 +782,14 @@ public final class ViewRegistry implements AutoCloseable {
 
   /** The alias's SQL over these versions' tables (see the class comment). */
   static String aliasSql(ViewDefinition view, List<String> versions) {
-    List<String> cols = view.schema().getFieldNames();
-    String columns = cols.stream().map(TableSql::q).collect(Collectors.joining(", "));
-    String outer = cols.stream().map(col -> "t." + q(col)).collect(Collectors.joining(", "));
-    List<String> branches = new ArrayList<>();
-    for (String version : versions) {
-      branches.add(
-          "SELECT '"
-              + version
-              + "' AS "
-              + q("kb_version")
-              + ", "
-              + columns
-              + " FROM "
-              + q(ViewStore.tableName(view, version)));
-    }
     return "CREATE OR REPLACE VIEW "
         + q(view.name())
         + " AS SELECT "
-        + outer
+        + TableSql.qualifiedColumns(view, "t")
         + " FROM "
         + q(ALIASES)
         + " a JOIN ("
-        + String.join(" UNION ALL ", branches)
+        + TableSql.versionsUnion(view, versions)
         + ") t ON t."
         + q("kb_version")
         + " = a."
