@@ -197,26 +197,7 @@ public final class ViewRegistry implements AutoCloseable {
   /** The registered version, if any. */
   public Optional<RegisteredVersion> get(String view, String version) {
     return inTransaction(
-        "read version " + version + " of " + view,
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT "
-                      + COLUMNS
-                      + " FROM "
-                      + q(VERSIONS)
-                      + " WHERE "
-                      + q("view_name")
-                      + " = ? AND "
-                      + q("version")
-                      + " = ?")) {
-            ps.setString(1, view);
-            ps.setString(2, version);
-            try (ResultSet rs = ps.executeQuery()) {
-              return rs.next() ? Optional.of(read(rs)) : Optional.<RegisteredVersion>empty();
-            }
-          }
-        });
+        "read version " + version + " of " + view, c -> select(c, view, version, false));
   }
 
   /**
