@@ -255,17 +255,7 @@ public final class KappaBeamPipeline {
 
   /** An ISO-8601 duration (PT10S, PT1H, P1D) as a Joda duration. */
   public static Duration duration(String iso, String flag) {
-    java.time.Duration d;
-    try {
-      d = java.time.Duration.parse(iso);
-    } catch (java.time.format.DateTimeParseException | NullPointerException e) {
-      throw new IllegalArgumentException(
-          flag + " must be an ISO-8601 duration like PT10S or PT1H, got '" + iso + "'");
-    }
-    if (d.isNegative()) {
-      throw new IllegalArgumentException(flag + " must not be negative, got " + iso);
-    }
-    return Duration.millis(d.toMillis());
+    return dev.kappabeam.transforms.LogicDefaults.duration(iso, flag);
   }
 
   private static List<String> split(String csv) {

@@ -27,6 +27,24 @@ public final class LogicDefaults {
 
   /** One of the constants above as a duration (Joda's own parser takes seconds only). */
   public static Duration duration(String iso) {
-    return Duration.millis(java.time.Duration.parse(iso).toMillis());
+    return duration(iso, "a duration");
+  }
+
+  /**
+   * An ISO-8601 duration given for {@code flag} (java.time's parse: Joda's takes seconds only), or
+   * an error that names the flag: not a duration, or negative.
+   */
+  public static Duration duration(String iso, String flag) {
+    java.time.Duration d;
+    try {
+      d = java.time.Duration.parse(iso);
+    } catch (java.time.format.DateTimeParseException | NullPointerException e) {
+      throw new IllegalArgumentException(
+          flag + " must be an ISO-8601 duration like PT10S or PT1H, got '" + iso + "'");
+    }
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(flag + " must not be negative, got " + iso);
+    }
+    return Duration.millis(d.toMillis());
   }
 }
