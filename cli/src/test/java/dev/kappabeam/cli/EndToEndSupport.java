@@ -56,11 +56,18 @@ final class EndToEndSupport {
   /** The same, with these JVM options (e.g. {@code -Dname=value}) before the main class. */
   static Process startKbProcess(List<String> jvmOptions, List<String> args, java.io.File log)
       throws java.io.IOException {
+    return startKbProcess(System.getProperty("java.class.path"), jvmOptions, args, log);
+  }
+
+  /** The same on another class path (kb's with a plug-in jar, say). */
+  static Process startKbProcess(
+      String classPath, List<String> jvmOptions, List<String> args, java.io.File log)
+      throws java.io.IOException {
     List<String> command = new ArrayList<>();
     command.add(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(classPath);
     command.add(Kb.class.getName());
     command.addAll(args);
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();

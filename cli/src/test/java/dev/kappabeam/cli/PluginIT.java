@@ -214,6 +214,30 @@ class PluginIT {
     assertTrue(
         status.output.lines().anyMatch(l -> l.contains(version) && l.contains("live")),
         status.output);
+    try (ServedViews served =
+        ServedViews.start(kbArgs(it.stack), "plugin-" + runner, pluginClassPath())) {
+      served.assertLive(OrdersViews.PURCHASES_PER_USER_HOURLY, version, expectedRows());
+    }
+  }
+
+  /** {@link #expected} as rows of the view. */
+  private static List<org.apache.beam.sdk.values.Row> expectedRows() {
+    List<org.apache.beam.sdk.values.Row> rows = new ArrayList<>();
+    expected.forEach(
+        (hourAndUser, counts) -> {
+          String[] k = hourAndUser.split(" ");
+          String[] v = counts.split(" ");
+          rows.add(
+              org.apache.beam.sdk.values.Row.withSchema(
+                      OrdersViews.PURCHASES_PER_USER_HOURLY.schema())
+                  .addValues(
+                      new org.joda.time.Instant(Instant.parse(k[0]).toEpochMilli()),
+                      k[1],
+                      Long.parseLong(v[0]),
+                      Long.parseLong(v[1]))
+                  .build());
+        });
+    return rows;
   }
 
   /** A version's rows, exported by kb, as "hour user" → "purchases revenue". */
@@ -337,28 +361,25 @@ class PluginIT {
     if (connect) {
       return kbWithPlugin(args);
     }
-    String testClasses =
-        Path.of(PluginIT.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-            .toString();
-    String classPath =
-        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(e -> !Path.of(e).toAbsolutePath().toString().equals(testClasses))
-                .collect(Collectors.joining(File.pathSeparator))
-            + File.pathSeparator
-            + jar;
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(classPath);
-    command.add(Kb.class.getName());
-    command.addAll(args);
     File log = Files.createTempFile(tempDir, "kb", ".log").toFile();
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
+    Process p = EndToEndSupport.startKbProcess(pluginClassPath(), List.of(), args, log);
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError(
           "kb " + args + " did not finish:\n" + Files.readString(log.toPath()));
     }
     return new Run(p.exitValue(), Files.readString(log.toPath()));
+  }
+
+  /** kb's class path without this test's classes, plus the plug-in jar. */
+  private static String pluginClassPath() throws Exception {
+    String testClasses =
+        Path.of(PluginIT.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString();
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(e -> !Path.of(e).toAbsolutePath().toString().equals(testClasses))
+            .collect(Collectors.joining(File.pathSeparator))
+        + File.pathSeparator
+        + jar;
   }
 }

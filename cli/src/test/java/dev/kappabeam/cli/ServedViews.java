@@ -54,6 +54,12 @@ final class ServedViews implements AutoCloseable {
 
   /** The same with these connection flags (a secured Kafka listener, say) instead. */
   static ServedViews start(List<String> connection, String name) throws Exception {
+    return start(connection, name, System.getProperty("java.class.path"));
+  }
+
+  /** The same on another class path (kb's with a plug-in jar, say). */
+  static ServedViews start(List<String> connection, String name, String classPath)
+      throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -62,7 +68,7 @@ final class ServedViews implements AutoCloseable {
     File log = dir.resolve("serve-" + name + ".log").toFile();
     List<String> args = new ArrayList<>(List.of("serve", "--port", Integer.toString(port)));
     args.addAll(connection);
-    Process p = EndToEndSupport.startKbProcess(args, log);
+    Process p = EndToEndSupport.startKbProcess(classPath, List.of(), args, log);
     ServedViews served = new ServedViews(p, port);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
