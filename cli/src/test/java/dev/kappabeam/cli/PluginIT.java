@@ -97,19 +97,10 @@ class PluginIT {
 
   @Test
   void withoutThePluginTheViewIsUnknown() {
-    InProcessKb.Result unknown =
-        InProcessKb.run(
-            kbArgs(
-                it.stack,
-                "run",
-                "--mode",
-                "historical",
-                "--topic",
-                topic,
-                "--version",
-                "x2",
-                "--views",
-                VIEW));
+    String[] args = {
+      "run", "--mode=historical", "--topic=" + topic, "--version=x2", "--views=" + VIEW
+    };
+    InProcessKb.Result unknown = InProcessKb.run(kbArgs(it.stack, args));
     assertEquals(ExitCodes.USAGE, unknown.exitCode(), unknown.describe());
     assertTrue(unknown.err().contains("unknown view " + VIEW), unknown.describe());
   }
