@@ -45,6 +45,7 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,8 +81,21 @@ class LiveCatchUpIT {
   }
 
   @ParameterizedTest(name = "{0}, busy topic: {1}")
-  @CsvSource({"direct, false", "direct, true", "flink, false", "flink, true"})
+  @CsvSource({"direct, false", "direct, true"})
   void reprocessCutsOverByItselfAndEqualsTheOracle(String runner, boolean busy) throws Exception {
+    reprocessCutsOverByItself(runner, busy);
+  }
+
+  /** The Flink rows (tag "matrix": scripts/test-matrix, CI). */
+  @Tag("matrix")
+  @ParameterizedTest(name = "{0}, busy topic: {1}")
+  @CsvSource({"flink, false", "flink, true"})
+  void reprocessOnFlinkCutsOverByItselfAndEqualsTheOracle(String runner, boolean busy)
+      throws Exception {
+    reprocessCutsOverByItself(runner, busy);
+  }
+
+  private void reprocessCutsOverByItself(String runner, boolean busy) throws Exception {
     String topic = uniqueTopic("live-rp-" + runner);
     Workload w = new Workload(topic, busy);
     w.produceBacklog();
@@ -139,9 +153,22 @@ class LiveCatchUpIT {
   }
 
   @ParameterizedTest(name = "{0}, busy topic: {1}")
-  @CsvSource({"direct, false", "direct, true", "flink, false", "flink, true"})
+  @CsvSource({"direct, false", "direct, true"})
   void openEndedSpeedGoesLiveByItselfAndTheMergedViewEqualsTheOracle(String runner, boolean busy)
       throws Exception {
+    openEndedSpeedGoesLiveByItself(runner, busy);
+  }
+
+  /** The Flink rows (tag "matrix"). */
+  @Tag("matrix")
+  @ParameterizedTest(name = "{0}, busy topic: {1}")
+  @CsvSource({"flink, false", "flink, true"})
+  void openEndedSpeedOnFlinkGoesLiveByItselfAndTheMergedViewEqualsTheOracle(
+      String runner, boolean busy) throws Exception {
+    openEndedSpeedGoesLiveByItself(runner, busy);
+  }
+
+  private void openEndedSpeedGoesLiveByItself(String runner, boolean busy) throws Exception {
     String topic = uniqueTopic("live-sp-" + runner);
     Workload w = new Workload(topic, busy);
     w.produceBacklog();
@@ -192,6 +219,7 @@ class LiveCatchUpIT {
     }
   }
 
+  @Tag("matrix")
   @Test
   void flinkReprocessWhoseControllerIsKilledMidWayResumesAndCutsOver() throws Exception {
     String topic = uniqueTopic("live-kill");
@@ -268,6 +296,7 @@ class LiveCatchUpIT {
    * The same on a Flink session cluster (a MiniCluster with a REST endpoint, as {@code flink run}
    * talks to): the job runs in the cluster, not in kb's process, and still reports its reads.
    */
+  @Tag("matrix")
   @Test
   void flinkSessionClusterReprocessCutsOverByItself() throws Exception {
     String topic = uniqueTopic("live-cluster");

@@ -39,6 +39,7 @@ import org.apache.beam.sdk.util.construction.PipelineOptionsTranslation;
 import org.apache.beam.sdk.util.construction.PipelineTranslation;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -90,6 +91,7 @@ class SecureKafkaIT {
     runBothModesAndCompare("secdirect", "d", List.of());
   }
 
+  @Tag("matrix")
   @Test
   void historicalAndDrainedRunsOverSaslSslEqualTheOracleOnFlink() {
     runBothModesAndCompare(
@@ -165,6 +167,7 @@ class SecureKafkaIT {
    * Spark (historical only: it refuses streaming) in a kb process of its own, with the JDK flags
    * scripts/kb gives Spark on Java 17 (about 10 s here).
    */
+  @Tag("matrix")
   @Test
   void historicalRunOverSaslSslEqualsTheOracleOnSpark() throws Exception {
     String topic = uniqueTopic("secspark");
