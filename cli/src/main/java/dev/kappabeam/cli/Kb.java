@@ -1,5 +1,6 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.kappa.KappaException;
 import dev.kappabeam.pipelines.kafka.KafkaSetupException;
 import dev.kappabeam.serve.ServeCommand;
 import dev.kappabeam.serving.JdbcUrls;
@@ -100,6 +101,11 @@ public final class Kb implements Runnable {
           String message = ex.getMessage();
           if (ex instanceof CliException) {
             code = ((CliException) ex).exitCode;
+          } else if (ex instanceof KappaException) {
+            code =
+                ((KappaException) ex).kind() == KappaException.Kind.CONFLICT
+                    ? ExitCodes.ENVIRONMENT
+                    : ExitCodes.RUN_FAILED;
           } else if (ex instanceof dev.kappabeam.serving.StoreOutageException) {
             code = ExitCodes.RUN_FAILED; // the store was lost for longer than --outage-grace
           } else if (ex instanceof KafkaSetupException

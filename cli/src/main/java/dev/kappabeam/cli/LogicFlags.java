@@ -3,7 +3,6 @@ package dev.kappabeam.cli;
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.options.EventTimeOptions;
 import dev.kappabeam.transforms.LogicDefaults;
-import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -12,8 +11,8 @@ import picocli.CommandLine.Option;
  * The logic flags, everything that changes the answer, declared once for {@code kb run}, {@code kb
  * reprocess}, {@code kb batch} and {@code kb speed} (a picocli mixin), with the defaults of {@link
  * LogicDefaults}. They reach the pipeline through {@link #applyTo}, the typed setters of its
- * options; a version's registry row keeps them as Beam flags ({@link #recorded}), which is how a
- * resumed reprocess gets them back ({@link #fromRecorded}).
+ * options; a version's registry row keeps them as Beam flags ({@link
+ * dev.kappabeam.kappa.RecordedLogic}), which is how a resumed reprocess gets them back.
  */
 final class LogicFlags {
   /** The flags, as a user types them. */
@@ -74,42 +73,6 @@ final class LogicFlags {
     o.setDedupHorizon(dedupHorizon);
     o.setSessionGap(sessionGap);
     o.setExcludeTypes(excludeTypes == null ? "" : excludeTypes);
-  }
-
-  /** The form a version's registry row keeps (its {@code job_args}): Beam flags, one string. */
-  static String recorded(EventTimeOptions o) {
-    List<String> args = new ArrayList<>();
-    args.add("--maxOutOfOrderness=" + o.getMaxOutOfOrderness());
-    args.add("--allowedLateness=" + o.getAllowedLateness());
-    if (o.getEarlyFiringInterval() != null && !o.getEarlyFiringInterval().isBlank()) {
-      args.add("--earlyFiringInterval=" + o.getEarlyFiringInterval());
-    }
-    args.add("--dedupHorizon=" + o.getDedupHorizon());
-    args.add("--sessionGap=" + o.getSessionGap());
-    args.add("--excludeTypes=" + (o.getExcludeTypes() == null ? "" : o.getExcludeTypes()));
-    return String.join(" ", args);
-  }
-
-  /** The logic a version was started with, from its {@link #recorded} form. */
-  static LogicFlags fromRecorded(String jobArgs) {
-    LogicFlags f = new LogicFlags();
-    for (String a : jobArgs.trim().split(" ")) {
-      int eq = a.indexOf('=');
-      if (!a.startsWith("--") || eq < 0) {
-        continue;
-      }
-      String value = a.substring(eq + 1);
-      switch (a.substring(2, eq)) {
-        case "maxOutOfOrderness" -> f.maxOutOfOrderness = value;
-        case "allowedLateness" -> f.allowedLateness = value;
-        case "earlyFiringInterval" -> f.earlyFiringInterval = value;
-        case "dedupHorizon" -> f.dedupHorizon = value;
-        case "sessionGap" -> f.sessionGap = value;
-        case "excludeTypes" -> f.excludeTypes = value;
-        default -> throw new IllegalArgumentException("unknown recorded logic flag " + a);
-      }
-    }
-    return f;
   }
 
   long sessionGapMillis() {

@@ -1,9 +1,7 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.pipelines.options.ServingStoreOptions;
-import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.StoreConfig;
-import dev.kappabeam.serving.ViewStoreException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import picocli.CommandLine.Option;
@@ -48,22 +46,5 @@ final class OutageGrace {
   /** {@code store} riding out outages for this grace. */
   StoreConfig apply(StoreConfig store) {
     return store.withOutageGrace(duration());
-  }
-
-  /**
-   * One line saying why a run failed: the serving store's message when the store is the cause
-   * (outage, refused statement), else the innermost message, credentials masked.
-   */
-  static String cause(Throwable e) {
-    String innermost = null;
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof ViewStoreException && t.getMessage() != null) {
-        return JdbcUrls.redact(t.getMessage());
-      }
-      if (t.getMessage() != null) {
-        innermost = t.getClass().getSimpleName() + ": " + t.getMessage();
-      }
-    }
-    return JdbcUrls.redact(innermost == null ? e.toString() : innermost);
   }
 }

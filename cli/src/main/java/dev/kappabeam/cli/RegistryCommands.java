@@ -1,12 +1,13 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.kappa.JobHost;
+import dev.kappabeam.kappa.Versions;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.RegistryException;
 import dev.kappabeam.serving.StoreConfig;
-import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
 import dev.kappabeam.serving.ViewStore;
 import dev.kappabeam.transforms.views.ViewCatalog;
@@ -14,15 +15,10 @@ import dev.kappabeam.transforms.views.ViewDefinition;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,29 +42,6 @@ final class RegistryCommands {
       throw new IllegalArgumentException(
           flag + " must be an ISO-8601 duration like PT10S, got '" + iso + "'");
     }
-  }
-
-  /** What to tell the operator about the job of a version that was just retired. */
-  static String stopHint(RegisteredVersion v, Duration stale) {
-    String state = JobHost.describe(v, stale);
-    if (!"running".equals(state)) {
-      return v.version() + "'s job: " + state + " (nothing to stop)";
-    }
-    String hint =
-        v.version()
-            + "'s job "
-            + v.jobId()
-            + " (pid "
-            + v.jobPid()
-            + " on "
-            + v.jobHost()
-            + ") stops itself within a few seconds: its kb process sees the version retired";
-    if (v.jobId() != null && v.jobId().startsWith("flink-")) {
-      hint +=
-          "; a job on a remote Flink cluster: flink cancel "
-              + v.jobId().substring("flink-".length());
-    }
-    return hint;
   }
 
   static RuntimeException registryError(RegistryException e) {
@@ -115,7 +88,8 @@ final class RegistryCommands {
                   + JobHost.describe(target, JobHost.DEFAULT_STALE_AFTER)
                   + "); readers will see what it has so far");
         }
-        ViewRegistry.Switch sw = registry.cutover(v, version);
+        Versions.Cutover cut = Versions.cutover(registry, v, version);
+        ViewRegistry.Switch sw = cut.change();
         if (sw.at() == null) {
           System.out.println(v.name() + ": " + version + " is already live");
           return ExitCodes.OK;
@@ -126,10 +100,8 @@ final class RegistryCommands {
                 + " now reads "
                 + version
                 + (sw.previous() == null ? "" : " (" + sw.previous() + " retired)"));
-        if (sw.previous() != null) {
-          registry
-              .get(v.name(), sw.previous())
-              .ifPresent(p -> System.out.println(stopHint(p, JobHost.DEFAULT_STALE_AFTER)));
+        if (cut.previous() != null) {
+          System.out.println(JobHost.stopHint(cut.previous(), JobHost.DEFAULT_STALE_AFTER));
         }
         return ExitCodes.OK;
       } catch (RegistryException e) {
@@ -205,86 +177,24 @@ final class RegistryCommands {
     @Override
     public Integer call() {
       ViewDefinition v = ViewsCommand.view(view);
-      StoreConfig config = store(connections);
-      try (ViewRegistry registry = new ViewRegistry(config);
-          ViewStore store = new ViewStore(config)) {
-        RegisteredVersion r = registry.prepareDrop(v, version, false);
-        if (JobHost.alive(r, JobHost.DEFAULT_STALE_AFTER)) {
-          throw new CliException(
-              ExitCodes.ENVIRONMENT,
-              version
-                  + "'s job "
-                  + r.jobId()
-                  + " still runs (pid "
-                  + r.jobPid()
-                  + " on "
-                  + r.jobHost()
-                  + "); wait for it to stop, then drop");
-        }
-        boolean table = store.dropTable(v, version);
-        // A kb run of several views builds them with one job and one consumer group: the group
-        // goes only with the last version that uses it.
-        List<String> sharing = new ArrayList<>();
-        for (ViewDefinition other : ViewCatalog.current().definitions()) {
-          for (RegisteredVersion o : registry.versions(other.name())) {
-            boolean self = other.name().equals(v.name()) && o.version().equals(version);
-            if (!self
-                && o.status() != RegisteredVersion.Status.DROPPED
-                && r.consumerGroup().equals(o.consumerGroup())) {
-              sharing.add(o.view() + " " + o.version());
-            }
-          }
-        }
-        boolean group = sharing.isEmpty() && deleteGroup(r.consumerGroup());
-        if (sharing.isEmpty() && r.consumerGroup() != null) {
-          try (ReadProgress progress = new ReadProgress(config)) {
-            progress.delete(r.consumerGroup());
-          }
-        }
-        try (VersionCounters counters = new VersionCounters(config)) {
-          counters.delete(v.name(), version);
-        }
-        registry.markDropped(v.name(), version);
+      try {
+        Versions.Dropped d = new Versions(store(connections), connections.kafka()).drop(v, version);
         System.out.println(
             "dropped "
                 + version
                 + " of "
                 + v.name()
                 + ": table "
-                + ViewStore.tableName(v, version)
-                + (table ? " dropped" : " was already gone")
+                + d.table()
+                + (d.tableDropped() ? " dropped" : " was already gone")
                 + ", consumer group "
-                + r.consumerGroup()
-                + (!sharing.isEmpty()
-                    ? " kept (still used by " + String.join(", ", sharing) + ")"
-                    : group ? " deleted" : " was already gone"));
+                + d.consumerGroup()
+                + (!d.groupSharedWith().isEmpty()
+                    ? " kept (still used by " + String.join(", ", d.groupSharedWith()) + ")"
+                    : d.groupDeleted() ? " deleted" : " was already gone"));
         return ExitCodes.OK;
       } catch (RegistryException e) {
         throw registryError(e);
-      }
-    }
-
-    private boolean deleteGroup(String group) {
-      if (group == null) {
-        return false;
-      }
-      try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
-        kafka.admin().deleteConsumerGroups(List.of(group)).all().get(20, TimeUnit.SECONDS);
-        return true;
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof GroupIdNotFoundException) {
-          return false;
-        }
-        throw new CliException(
-            ExitCodes.ENVIRONMENT,
-            "cannot delete consumer group " + group + ": " + e.getCause().getMessage(),
-            e);
-      } catch (TimeoutException e) {
-        throw new CliException(
-            ExitCodes.ENVIRONMENT, "timed out deleting consumer group " + group, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CliException(ExitCodes.ENVIRONMENT, "interrupted", e);
       }
     }
   }

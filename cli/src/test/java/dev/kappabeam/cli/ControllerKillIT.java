@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.kappabeam.generator.GeneratedRecord;
 import dev.kappabeam.generator.Oracle;
 import dev.kappabeam.generator.WorkloadGenerator;
+import dev.kappabeam.kappa.CutoverPauseForTests;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.StoreConfig;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kappabeam.kappa.RecordedLogic;
 import dev.kappabeam.pipelines.KappaBeamPipeline;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.transforms.LogicDefaults;
@@ -48,15 +49,16 @@ class LogicFlagsTest {
     flags.applyTo(o);
     assertEquals("PT6H", o.getAllowedLateness());
     assertEquals("PT1S", o.getEarlyFiringInterval());
-    String recorded = LogicFlags.recorded(o);
+    String recorded = RecordedLogic.of(o);
 
     KappaBeamOptions resumed = options();
-    LogicFlags.fromRecorded(recorded).applyTo(resumed);
-    assertEquals(recorded, LogicFlags.recorded(resumed));
+    RecordedLogic.applyTo(recorded, resumed);
+    assertEquals(recorded, RecordedLogic.of(resumed));
     assertEquals(
         KappaBeamPipeline.parameters(o).fingerprint(),
         KappaBeamPipeline.parameters(resumed).fingerprint());
-    assertThrows(IllegalArgumentException.class, () -> LogicFlags.fromRecorded("--runner=X"));
+    assertThrows(
+        IllegalArgumentException.class, () -> RecordedLogic.applyTo("--runner=X", options()));
   }
 
   /** kb run, reprocess, batch and speed take the same logic flags with the same defaults. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kappabeam.kappa.JobHost;
 import dev.kappabeam.pipelines.options.ServingStoreOptions;
 import dev.kappabeam.serving.StoreOutageException;
 import java.sql.SQLException;
@@ -48,13 +49,13 @@ class OutageGraceTest {
             "the serving store at jdbc:postgresql://db/kb?password=s3cret was unreachable for 21.0"
                 + " s, beyond the outage grace of 20.0 s: cannot apply 3 rows",
             new SQLException("Connection refused", "08001"));
-    String cause = OutageGrace.cause(new PipelineExecutionException(outage));
+    String cause = JobHost.failureCause(new PipelineExecutionException(outage));
     assertTrue(cause.startsWith("the serving store at"), cause);
     assertTrue(cause.contains("beyond the outage grace"), cause);
     assertTrue(!cause.contains("s3cret"), cause);
     // A crash elsewhere: the innermost message, with its type.
     String crash =
-        OutageGrace.cause(
+        JobHost.failureCause(
             new PipelineExecutionException(new IllegalStateException("boom in a DoFn")));
     assertEquals("IllegalStateException: boom in a DoFn", crash);
   }

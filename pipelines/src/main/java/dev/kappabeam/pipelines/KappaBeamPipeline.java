@@ -2,6 +2,7 @@ package dev.kappabeam.pipelines;
 
 import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
+import dev.kappabeam.pipelines.kafka.KafkaSetupException;
 import dev.kappabeam.pipelines.kafka.KafkaSources;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KafkaSourceOptions;
@@ -26,6 +27,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -35,8 +39,10 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.Row;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.joda.time.Duration;
 
 /**
@@ -116,6 +122,36 @@ public final class KappaBeamPipeline {
   public static String consumerGroup(KappaBeamOptions o) {
     String g = o.getConsumerGroup();
     return g == null || g.isBlank() ? "kappa-beam." + o.getTopic() + "." + o.getViewVersion() : g;
+  }
+
+  /**
+   * Creates the run's dead-letter and late topics (as many partitions as its input topic) unless
+   * they exist.
+   *
+   * @throws KafkaSetupException when Kafka refuses or does not answer within 30 s
+   */
+  public static void ensureOutputTopics(KappaBeamOptions o) {
+    try (KafkaOffsets kafka = new KafkaOffsets(kafkaClients(o))) {
+      int partitions = kafka.partitions(o.getTopic()).size();
+      Set<String> existing = kafka.topics();
+      List<NewTopic> missing = new ArrayList<>();
+      for (String t : List.of(deadLetterTopic(o), lateTopic(o))) {
+        if (!existing.contains(t)) {
+          missing.add(new NewTopic(t, partitions, (short) 1));
+        }
+      }
+      if (!missing.isEmpty()) {
+        kafka.admin().createTopics(missing).all().get(30, TimeUnit.SECONDS);
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new KafkaSetupException(
+            "cannot create the dead-letter/late topics: " + e.getMessage(), e);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaSetupException("interrupted while creating the dead-letter/late topics", e);
+    }
   }
 
   public static String deadLetterTopic(KappaBeamOptions o) {

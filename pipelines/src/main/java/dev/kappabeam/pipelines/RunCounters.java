@@ -65,4 +65,11 @@ public final class RunCounters {
     perStep.forEach((key, v) -> out.merge(key.metricName().getName(), v, Long::sum));
     return out;
   }
+
+  /** {@code counters} with {@code read} raised to {@code reported} where the metrics lag behind. */
+  public static Map<String, Long> withRead(Map<String, Long> counters, long reported) {
+    Map<String, Long> out = new java.util.LinkedHashMap<>(counters);
+    out.merge(CounterNames.READ, reported, Math::max);
+    return out;
+  }
 }

@@ -111,7 +111,8 @@ public final class ReferenceViews extends PTransform<PCollection<SourceRecord>, 
   /** Only these views (others are not computed). */
   public ReferenceViews withSpecs(List<? extends ViewSpec> selected) {
     if (selected.isEmpty()) {
-      throw new IllegalArgumentException("select at least one view of: " + ViewCatalog.current().names());
+      throw new IllegalArgumentException(
+          "select at least one view of: " + ViewCatalog.current().names());
     }
     return new ReferenceViews(parameters, new ArrayList<>(selected), lambdaPartials, countFrom)
         .checked();

@@ -15,6 +15,7 @@ import dev.kappabeam.pipelines.RunPlan;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.serving.ReadProgress;
@@ -33,6 +34,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
@@ -77,6 +79,7 @@ public final class ParityFixture implements AutoCloseable {
   private final ViewStore store;
   private final String topic;
   private final Oracle.Result expected;
+  private final List<GeneratedRecord> records;
   private List<GeneratedRecord> heldBack;
 
   private ParityFixture(
@@ -84,12 +87,14 @@ public final class ParityFixture implements AutoCloseable {
       ViewStore store,
       String topic,
       Oracle.Result expected,
-      List<GeneratedRecord> heldBack) {
+      List<GeneratedRecord> records,
+      int produced) {
     this.stack = stack;
     this.store = store;
     this.topic = topic;
     this.expected = expected;
-    this.heldBack = heldBack;
+    this.records = List.copyOf(records);
+    this.heldBack = this.records.subList(produced, records.size());
   }
 
   /** Starts a stack under {@code dir} and produces the workload of {@code count} records. */
@@ -134,8 +139,7 @@ public final class ParityFixture implements AutoCloseable {
       produce(stack.bootstrapServers(), topic, records.subList(0, produced), 0);
       Oracle.Result expected = Oracle.computeFromRecords(records, ViewParameters.defaults());
       assertTrue(expected.duplicates() > 0 && expected.deadLettered() > 0, "oracle: " + expected);
-      return new ParityFixture(
-          stack, store, topic, expected, List.copyOf(records.subList(produced, records.size())));
+      return new ParityFixture(stack, store, topic, expected, records, produced);
     } catch (Exception | Error e) {
       stack.close();
       throw e;
@@ -215,6 +219,36 @@ public final class ParityFixture implements AutoCloseable {
       store.createTable(view, version);
     }
     return KappaBeamPipeline.plan(options);
+  }
+
+  /**
+   * Options of a job over this fixture's topic as an application builds them: the runner flags with
+   * the runner's defaults for the run's shape, the stack's broker and serving store; the caller
+   * sets what the job reads and writes.
+   */
+  public KappaBeamOptions options(List<String> runnerFlags, RunMode mode, boolean drain) {
+    List<String> args = new ArrayList<>(runnerFlags);
+    args.add("--mode=" + mode);
+    args.add("--drainWhenCaughtUp=" + drain);
+    KappaBeamOptions o =
+        PipelineOptionsFactory.fromArgs(
+                RunnerSupports.withDefaults(args, Optional.of(stack.dataDir()))
+                    .toArray(new String[0]))
+            .as(KappaBeamOptions.class);
+    o.setBootstrapServers(stack.bootstrapServers());
+    o.setJdbcUrl(stack.jdbcUrl());
+    o.setJdbcUser(stack.jdbcUser());
+    return o;
+  }
+
+  /** The serving store's connection settings. */
+  public StoreConfig storeConfig() {
+    return StoreConfig.of(stack.jdbcUrl(), stack.jdbcUser(), stack.jdbcPassword());
+  }
+
+  /** The oracle of the whole workload computed with {@code parameters}. */
+  public Oracle.Result expected(ViewParameters parameters) {
+    return Oracle.computeFromRecords(records, parameters);
   }
 
   /** The running local stack (broker and serving database). */

@@ -1,4 +1,4 @@
-package dev.kappabeam.cli;
+package dev.kappabeam.kappa;
 
 import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
@@ -20,9 +20,9 @@ import org.apache.kafka.common.TopicPartition;
  * what the job reported reading ({@link ReadProgress}, live on every runner) and the version's
  * table, feeds them to the shared {@link CatchUp} rule, and formats one progress line.
  */
-final class CatchUpWatch implements AutoCloseable {
+public final class CatchUpWatch implements AutoCloseable {
   /** One tick: the rule's verdict, the read rate and a progress line. */
-  record Tick(CatchUp.Verdict verdict, double rate, String line) {}
+  public record Tick(CatchUp.Verdict verdict, double rate, String line) {}
 
   private final KafkaOffsets kafka;
   private final ReadProgress progress;
@@ -40,7 +40,7 @@ final class CatchUpWatch implements AutoCloseable {
    * @param start where the job starts reading each partition
    * @param table what changes when the version's output changes (e.g. its table's progress)
    */
-  CatchUpWatch(
+  public CatchUpWatch(
       KafkaClientConfig kafkaClients,
       StoreConfig store,
       String topic,
@@ -61,7 +61,7 @@ final class CatchUpWatch implements AutoCloseable {
   }
 
   /** Observes the job once. */
-  Tick tick() {
+  public Tick tick() {
     Map<Integer, Long> end = byPartition(kafka.offsets(partitions, OffsetSpec.latest()));
     Map<Integer, Long> committed = byPartition(kafka.committed(group, partitions));
     Map<Integer, Long> read = new TreeMap<>();

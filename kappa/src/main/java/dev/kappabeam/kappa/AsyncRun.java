@@ -1,4 +1,4 @@
-package dev.kappabeam.cli;
+package dev.kappabeam.kappa;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +21,7 @@ import org.joda.time.Duration;
  * CANCELLED: Beam's {@code FlinkDetachedRunnerResult} on the embedded cluster throws "MiniCluster
  * is not yet running or has already been shut down" as soon as the cancelled job is gone.
  */
-final class AsyncRun implements PipelineResult {
+public final class AsyncRun implements PipelineResult {
   private final CompletableFuture<PipelineResult> started;
   private volatile boolean cancelled;
 
@@ -30,7 +30,7 @@ final class AsyncRun implements PipelineResult {
   }
 
   /** Runs {@code pipeline} on a daemon thread named after it. */
-  static AsyncRun start(Pipeline pipeline, String name) {
+  public static AsyncRun start(Pipeline pipeline, String name) {
     CompletableFuture<PipelineResult> future = new CompletableFuture<>();
     Thread thread =
         new Thread(
@@ -48,12 +48,12 @@ final class AsyncRun implements PipelineResult {
   }
 
   /** Whether the runner's {@code run()} has returned (the job may still run when detached). */
-  boolean launched() {
+  public boolean launched() {
     return started.isDone();
   }
 
   /** The runner's own result once {@code run()} returned, for its job id. */
-  PipelineResult runnerResult() {
+  public PipelineResult runnerResult() {
     return started.getNow(null);
   }
 

@@ -1,9 +1,11 @@
-package dev.kappabeam.cli;
+package dev.kappabeam.kappa;
 
+import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import dev.kappabeam.serving.VersionCounters;
 import dev.kappabeam.serving.ViewRegistry;
+import dev.kappabeam.serving.ViewStoreException;
 import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -26,9 +28,9 @@ import org.apache.beam.sdk.PipelineResult;
  * else. When the registry cannot be reached to record a failure, kb says so on stderr; the job's
  * heartbeat then goes stale and {@code kb status} shows it dead.
  */
-final class JobHost {
+public final class JobHost {
   /** A heartbeat older than this (or a local pid that is gone) means the hosting process died. */
-  static final Duration DEFAULT_STALE_AFTER = Duration.ofSeconds(15);
+  public static final Duration DEFAULT_STALE_AFTER = Duration.ofSeconds(15);
 
   private final ViewRegistry registry;
   private final String jobId;
@@ -44,13 +46,13 @@ final class JobHost {
   }
 
   /** Publishes the job's counters to {@code counters} (for kb serve and its metrics). */
-  JobHost publishingTo(VersionCounters counters) {
+  public JobHost publishingTo(VersionCounters counters) {
     this.counters = counters;
     return this;
   }
 
   /** Publishes the job's current counters for each of its versions; best effort. */
-  void publish(Map<String, Long> values) {
+  public void publish(Map<String, Long> values) {
     if (counters != null) {
       try {
         counters.publish(versions, values);
@@ -61,19 +63,19 @@ final class JobHost {
   }
 
   /** Records that {@code result} builds {@code versions} in this process. */
-  static JobHost started(
+  public static JobHost started(
       ViewRegistry registry, List<RegisteredVersion> versions, String runner, PipelineResult r) {
     String jobId = jobId(runner, r);
     registry.jobStarted(versions, runner, jobId, host(), ProcessHandle.current().pid());
     return new JobHost(registry, jobId, versions);
   }
 
-  String jobId() {
+  public String jobId() {
     return jobId;
   }
 
   /** Beats; false when the job should stop because its versions are retired or dropped. */
-  boolean beat() {
+  public boolean beat() {
     List<RegisteredVersion> versions = registry.heartbeat(jobId);
     return versions.isEmpty()
         || versions.stream()
@@ -81,7 +83,7 @@ final class JobHost {
   }
 
   /** Records the job's end state once. */
-  synchronized void ended(String state) {
+  public synchronized void ended(String state) {
     if (!ended) {
       ended = true;
       try {
@@ -99,17 +101,17 @@ final class JobHost {
    * A stop was asked for (a shutdown hook on Ctrl-C or SIGTERM, about to cancel the job): whatever
    * the job does next is recorded as {@code stopped}, not as a failure.
    */
-  void stopRequested() {
+  public void stopRequested() {
     stopRequested = true;
   }
 
   /** Whether a stop was asked for (see {@link #stopRequested()}). */
-  boolean isStopRequested() {
+  public boolean isStopRequested() {
     return stopRequested;
   }
 
   /** Whether the job's end is recorded already (or being recorded). */
-  synchronized boolean hasEnded() {
+  public synchronized boolean hasEnded() {
     return ended;
   }
 
@@ -119,7 +121,7 @@ final class JobHost {
    * outage for the store's grace first), says so on stderr: the heartbeat stops with this process,
    * so {@code kb status} shows the job dead.
    */
-  synchronized void failed(String cause) {
+  public synchronized void failed(String cause) {
     if (ended) {
       return;
     }
@@ -147,7 +149,7 @@ final class JobHost {
    * Whether the job of a registered version still runs: recorded running, a fresh heartbeat, and,
    * when it is hosted on this machine, its process still exists.
    */
-  static boolean alive(RegisteredVersion v, Duration staleAfter) {
+  public static boolean alive(RegisteredVersion v, Duration staleAfter) {
     if (!v.jobAlive(Instant.now(), staleAfter)) {
       return false;
     }
@@ -158,7 +160,7 @@ final class JobHost {
   }
 
   /** One word for a version's job: running, dead, stopped, done, failed, or none. */
-  static String describe(RegisteredVersion v, Duration staleAfter) {
+  public static String describe(RegisteredVersion v, Duration staleAfter) {
     if (v.jobState() == null) {
       return "none";
     }
@@ -168,7 +170,7 @@ final class JobHost {
     return v.jobState();
   }
 
-  static String host() {
+  public static String host() {
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (UnknownHostException e) {
@@ -190,5 +192,79 @@ final class JobHost {
     return runner.replace("Runner", "").toLowerCase(java.util.Locale.ROOT)
         + "-"
         + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** What to tell the user about stopping {@code v}'s job now that it was retired. */
+  public static String stopHint(RegisteredVersion v, Duration stale) {
+    String state = JobHost.describe(v, stale);
+    if (!"running".equals(state)) {
+      return v.version() + "'s job: " + state + " (nothing to stop)";
+    }
+    String hint =
+        v.version()
+            + "'s job "
+            + v.jobId()
+            + " (pid "
+            + v.jobPid()
+            + " on "
+            + v.jobHost()
+            + ") stops itself within a few seconds: its kb process sees the version retired";
+    if (v.jobId() != null && v.jobId().startsWith("flink-")) {
+      hint +=
+          "; a job on a remote Flink cluster: flink cancel "
+              + v.jobId().substring("flink-".length());
+    }
+    return hint;
+  }
+
+  /**
+   * One line saying why a run failed: the serving store's message when the store is the cause
+   * (outage, refused statement), else the innermost message, credentials masked.
+   */
+  public static String failureCause(Throwable e) {
+    String innermost = null;
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ViewStoreException && t.getMessage() != null) {
+        return JdbcUrls.redact(t.getMessage());
+      }
+      if (t.getMessage() != null) {
+        innermost = t.getClass().getSimpleName() + ": " + t.getMessage();
+      }
+    }
+    return JdbcUrls.redact(innermost == null ? e.toString() : innermost);
+  }
+
+  /**
+   * Registers a JVM shutdown hook (Ctrl-C, SIGTERM) that stops {@code result}'s job and records it
+   * as stopped; {@link #removeHook} takes it back once the job ended otherwise.
+   */
+  public Thread stopOnExit(PipelineResult result) {
+    Thread hook =
+        new Thread(
+            () -> {
+              stopRequested();
+              cancelQuietly(result);
+              ended(RegisteredVersion.STOPPED);
+            });
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
+  }
+
+  /** Removes a hook of {@link #stopOnExit}; a JVM already shutting down runs it anyway. */
+  public static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // The hook runs: a stop was asked for.
+    }
+  }
+
+  /** Cancels the job, best effort (it may have ended, or its runner be gone). */
+  public static void cancelQuietly(PipelineResult result) {
+    try {
+      result.cancel();
+    } catch (Exception e) {
+      // Best effort.
+    }
   }
 }

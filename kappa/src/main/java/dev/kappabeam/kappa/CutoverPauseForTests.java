@@ -1,4 +1,4 @@
-package dev.kappabeam.cli;
+package dev.kappabeam.kappa;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,15 +13,15 @@ import java.nio.file.Path;
  * flag, environment variable or script sets the property; unset, {@link #beforeSwitch} does
  * nothing.
  */
-final class CutoverPauseForTests {
-  static final String PROPERTY = "kb.testOnly.pauseBeforeCutoverSwitch";
+public final class CutoverPauseForTests {
+  public static final String PROPERTY = "kb.testOnly.pauseBeforeCutoverSwitch";
 
   /** The longest pause, so a property set by mistake delays a cutover but never stops it. */
-  static final long LIMIT_MILLIS = 60_000;
+  public static final long LIMIT_MILLIS = 60_000;
 
   private CutoverPauseForTests() {}
 
-  static void beforeSwitch(String version) {
+  public static void beforeSwitch(String version) {
     String file = System.getProperty(PROPERTY);
     if (file == null || file.isBlank()) {
       return;

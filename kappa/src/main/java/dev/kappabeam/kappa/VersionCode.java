@@ -1,0 +1,31 @@
+package dev.kappabeam.kappa;
+
+import dev.kappabeam.serving.CodeVersion;
+import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.views.ViewCatalog;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.ViewParameters;
+
+/**
+ * What the registry records about the code and logic that build a view version: a new build of the
+ * transforms or of the view's plug-in, or other logic parameters, is a new fingerprint, so a
+ * version is never resumed or compared under code other than its own.
+ */
+public final class VersionCode {
+  private VersionCode() {}
+
+  /**
+   * The code that builds {@code view}: kappa-beam's logic ({@code dev.kappabeam.transforms}), and
+   * for a plug-in's view also the package of the plug-in's classes.
+   */
+  public static String of(ViewDefinition view) {
+    String code = CodeVersion.of(ReferenceViews.class);
+    Class<?> own = ViewCatalog.implementation(ViewCatalog.current().require(view.name()));
+    return own == null ? code : code + "/" + CodeVersion.of(own);
+  }
+
+  /** The version fingerprint of {@code view} built with {@code parameters} by this code. */
+  public static String fingerprint(ViewDefinition view, ViewParameters parameters) {
+    return CodeVersion.fingerprint(view.name(), parameters.fingerprint(), of(view));
+  }
+}
