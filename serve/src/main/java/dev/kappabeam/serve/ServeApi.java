@@ -1,5 +1,6 @@
 package dev.kappabeam.serve;
 
+import dev.kappabeam.serving.AliasReads;
 import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.LambdaRegistry;
 import dev.kappabeam.serving.ReadProgress;
@@ -182,9 +183,22 @@ final class ServeApi implements AutoCloseable {
   }
 
   private List<Map<String, Object>> select(LiveViewQuery query) {
+    try (Connection c = connect()) {
+      // H2 may fail a query planned while a cutover replaces the alias: read again (AliasReads).
+      return AliasReads.retrying(() -> select(c, query));
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "cannot read the live alias "
+              + query.view.name()
+              + ": "
+              + JdbcUrls.redact(e.getMessage()),
+          e);
+    }
+  }
+
+  private List<Map<String, Object>> select(Connection c, LiveViewQuery query) throws SQLException {
     List<Schema.Field> fields = query.view.schema().getFields();
-    try (Connection c = connect();
-        PreparedStatement ps = c.prepareStatement(query.sql())) {
+    try (PreparedStatement ps = c.prepareStatement(query.sql())) {
       ps.setQueryTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, queryTimeout.toSeconds())));
       List<Object> params = query.parameters();
       for (int i = 0; i < params.size(); i++) {
@@ -209,13 +223,6 @@ final class ServeApi implements AutoCloseable {
         }
       }
       return out;
-    } catch (SQLException e) {
-      throw new IllegalStateException(
-          "cannot read the live alias "
-              + query.view.name()
-              + ": "
-              + JdbcUrls.redact(e.getMessage()),
-          e);
     }
   }
 

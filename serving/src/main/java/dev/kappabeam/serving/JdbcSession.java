@@ -98,7 +98,7 @@ final class JdbcSession implements AutoCloseable {
       try {
         Connection c = connection();
         c.setAutoCommit(true);
-        T result = work.run(c);
+        T result = AliasReads.retrying(() -> work.run(c));
         outage.succeeded();
         return result;
       } catch (SQLException e) {
