@@ -272,7 +272,7 @@ public final class VersionRun {
    * after an instant (KafkaIO's unbounded read starts a new group at earliest or latest only; a
    * restarted job keeps its position).
    */
-  private void positionGroup() {
+  void positionGroup() {
     if (options.getMode() != RunMode.STREAMING) {
       return;
     }
