@@ -34,6 +34,7 @@ import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -44,6 +45,9 @@ import org.junit.jupiter.api.Timeout;
  * and equal to the oracle with that logic, v1 dropped, and a non-empty v1/v2 difference printed. A
  * second, smaller demo on the same stack creates new versions and takes the alias over.
  */
+// In CI with the matrix (scripts/test-matrix): a minute and a half of the default suite, and the
+// flows it runs are each tested in the default suite on their own.
+@Tag("matrix")
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class DemoIT {
   private static final Pattern TOPIC = Pattern.compile("== 1/10 create topic (demo-\\d+) ");
