@@ -101,6 +101,30 @@ final class DemoCommand implements Callable<Integer> {
     String v2 = "v2_" + id;
     List<String> common = connectionArgs();
     int steps = skipKappa ? 5 : 10;
+    int differing = buildBothWays(topic, v1, batch, common, steps);
+    System.out.println();
+    if (differing > 0) {
+      System.out.println(
+          "kb demo: "
+              + differing
+              + " view(s) differ between streaming and historical runs (see above)");
+      return ExitCodes.DIFFERENT;
+    }
+    System.out.println("kb demo: the streaming and the historical run gave identical views.");
+    if (!skipKappa) {
+      kappa(topic, v1, v2, common);
+    }
+    System.out.println();
+    System.out.printf("kb demo: done in %s. Next:%n", seconds(System.nanoTime() - begun));
+    printNext(topic, v1, batch, v2);
+    return ExitCodes.OK;
+  }
+
+  /**
+   * Steps 1 to 5: a topic with a generated workload, built by a drained streaming run into {@code
+   * v1} and a historical run into {@code batch}; returns how many views differ between the two.
+   */
+  private int buildBothWays(String topic, String v1, String batch, List<String> common, int steps) {
     step(1, steps, "create topic " + topic + " (" + partitions + " partitions)");
     run(
         concat(
@@ -154,20 +178,11 @@ final class DemoCommand implements Callable<Integer> {
         differing++;
       }
     }
-    System.out.println();
-    if (differing > 0) {
-      System.out.println(
-          "kb demo: "
-              + differing
-              + " view(s) differ between streaming and historical runs (see above)");
-      return ExitCodes.DIFFERENT;
-    }
-    System.out.println("kb demo: the streaming and the historical run gave identical views.");
-    if (!skipKappa) {
-      kappa(topic, v1, v2, common);
-    }
-    System.out.println();
-    System.out.printf("kb demo: done in %s. Next:%n", seconds(System.nanoTime() - begun));
+    return differing;
+  }
+
+  /** What to look at next, with the commands. */
+  private void printNext(String topic, String v1, String batch, String v2) {
     System.out.println("  scripts/kb status");
     if (!skipKappa) {
       System.out.println(
@@ -197,7 +212,6 @@ final class DemoCommand implements Callable<Integer> {
         "  dead letters and late events: topics " + topic + ".dlq and " + topic + ".late");
     System.out.println(
         "  scripts/kb local down   (stops the stack; data stays in " + connections.dataDir() + ")");
-    return ExitCodes.OK;
   }
 
   /** Part 2: the logic change of {@link #KAPPA_VIEW}, v1 → v2, the way an operator does it. */
@@ -227,57 +241,11 @@ final class DemoCommand implements Callable<Integer> {
               + EXCLUDED_TYPE
               + ": a streaming job from earliest with its own consumer group and table; it cuts"
               + " over atomically once caught up");
-      long records = records(topic);
-      long started = System.nanoTime();
-      run(
-          concat(
-              List.of(
-                  "reprocess",
-                  "--view",
-                  view,
-                  "--version",
-                  v2,
-                  "--topic",
-                  topic,
-                  "--exclude-types",
-                  EXCLUDED_TYPE,
-                  "--caught-up-for",
-                  caughtUpFor,
-                  "--exit-after-cutover"),
-              common));
-      Duration wall = Duration.ofNanos(System.nanoTime() - started);
-      RegisteredVersion r2 = registry.get(view, v2).orElseThrow();
-      requireLive(registry, view, v2, "after the reprocess");
-      if (r2.startedAt() != null && r2.caughtUpAt() != null) {
-        Duration catchUp = Duration.between(r2.startedAt(), r2.caughtUpAt());
-        System.out.printf(
-            "catch-up: %s replayed %,d records in %s (%,.0f records/s), steady for %s, then cut"
-                + " over; the reprocess command took %s%n",
-            v2,
-            records,
-            seconds(catchUp.toNanos()),
-            records / Math.max(0.001, catchUp.toMillis() / 1000.0),
-            caughtUpFor,
-            seconds(wall.toNanos()));
-      }
+      reprocess(topic, v2, common, registry);
       showLive(store, view);
 
       step(8, 10, "what changed: kb verify --view " + view + " --a " + v1 + " --b " + v2);
-      ViewDiff diff = store.diff(KAPPA_VIEW, v1, v2);
-      if (diff.isEmpty()) {
-        throw new CliException(
-            ExitCodes.RUN_FAILED,
-            "demo: " + v1 + " and " + v2 + " are identical; the logic change had no effect");
-      }
-      String[] lines = diff.format(v1, v2).split("\n");
-      for (int i = 0; i < Math.min(lines.length, DIFF_LINES + 1); i++) {
-        System.out.println(lines[i]);
-      }
-      if (lines.length > DIFF_LINES + 1) {
-        System.out.printf(
-            "  ... %d more (all of them: scripts/kb verify --view %s --a %s --b %s)%n",
-            lines.length - DIFF_LINES - 1, view, v1, v2);
-      }
+      showChange(store, v1, v2);
 
       step(9, 10, "roll back to v1, then forward to v2: kb rollback, kb cutover");
       run(concat(List.of("rollback", "--view", view), common));
@@ -290,6 +258,64 @@ final class DemoCommand implements Callable<Integer> {
       step(10, 10, "drop v1: kb drop --view " + view + " --version " + v1);
       run(concat(List.of("drop", "--view", view, "--version", v1), common));
       run(concat(List.of("status", "--view", view), common));
+    }
+  }
+
+  /** Step 7's command: the reprocess into {@code v2}, then how fast it caught up. */
+  private void reprocess(String topic, String v2, List<String> common, ViewRegistry registry) {
+    String view = KAPPA_VIEW.name();
+    long records = records(topic);
+    long started = System.nanoTime();
+    run(
+        concat(
+            List.of(
+                "reprocess",
+                "--view",
+                view,
+                "--version",
+                v2,
+                "--topic",
+                topic,
+                "--exclude-types",
+                EXCLUDED_TYPE,
+                "--caught-up-for",
+                caughtUpFor,
+                "--exit-after-cutover"),
+            common));
+    Duration wall = Duration.ofNanos(System.nanoTime() - started);
+    RegisteredVersion r2 = registry.get(view, v2).orElseThrow();
+    requireLive(registry, view, v2, "after the reprocess");
+    if (r2.startedAt() != null && r2.caughtUpAt() != null) {
+      Duration catchUp = Duration.between(r2.startedAt(), r2.caughtUpAt());
+      System.out.printf(
+          "catch-up: %s replayed %,d records in %s (%,.0f records/s), steady for %s, then cut"
+              + " over; the reprocess command took %s%n",
+          v2,
+          records,
+          seconds(catchUp.toNanos()),
+          records / Math.max(0.001, catchUp.toMillis() / 1000.0),
+          caughtUpFor,
+          seconds(wall.toNanos()));
+    }
+  }
+
+  /** Step 8: the rows that differ between {@code v1} and {@code v2}, the first few of them. */
+  private static void showChange(ViewStore store, String v1, String v2) {
+    String view = KAPPA_VIEW.name();
+    ViewDiff diff = store.diff(KAPPA_VIEW, v1, v2);
+    if (diff.isEmpty()) {
+      throw new CliException(
+          ExitCodes.RUN_FAILED,
+          "demo: " + v1 + " and " + v2 + " are identical; the logic change had no effect");
+    }
+    String[] lines = diff.format(v1, v2).split("\n");
+    for (int i = 0; i < Math.min(lines.length, DIFF_LINES + 1); i++) {
+      System.out.println(lines[i]);
+    }
+    if (lines.length > DIFF_LINES + 1) {
+      System.out.printf(
+          "  ... %d more (all of them: scripts/kb verify --view %s --a %s --b %s)%n",
+          lines.length - DIFF_LINES - 1, view, v1, v2);
     }
   }
 

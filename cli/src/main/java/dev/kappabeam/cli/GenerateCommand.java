@@ -144,10 +144,28 @@ final class GenerateCommand implements Runnable {
       g = g.withStart(start);
     }
     List<GeneratedRecord> records = g.generate();
+    long t0 = System.nanoTime();
+    produce(records, t0);
+    GenerationSummary summary = GenerationSummary.of(records);
+    System.out.printf(
+        "produced %,d records to %s in %.1f s (seed %d): %s%n",
+        records.size(), topic, (System.nanoTime() - t0) / 1e9, seed, summary.byKind());
+    System.err.println(
+        "kb: event ids "
+            + (records.isEmpty() ? "-" : firstEventId(records))
+            + " ... (--id-prefix sets their prefix)");
+    if (expectedDir != null) {
+      writeExpected(records);
+    }
+  }
+
+  /**
+   * Sends {@code records} in order, at {@code --rate} from {@code t0} if set, and waits for them.
+   */
+  private void produce(List<GeneratedRecord> records, long t0) {
     try (KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
       kafka.partitions(topic);
     }
-    long t0 = System.nanoTime();
     long lastReport = t0;
     try (KafkaProducer<byte[], byte[]> producer = Producers.create(connections.kafka())) {
       Future<RecordMetadata> last = null;
@@ -179,17 +197,6 @@ final class GenerateCommand implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CliException(ExitCodes.ENVIRONMENT, "interrupted", e);
-    }
-    GenerationSummary summary = GenerationSummary.of(records);
-    System.out.printf(
-        "produced %,d records to %s in %.1f s (seed %d): %s%n",
-        records.size(), topic, (System.nanoTime() - t0) / 1e9, seed, summary.byKind());
-    System.err.println(
-        "kb: event ids "
-            + (records.isEmpty() ? "-" : firstEventId(records))
-            + " ... (--id-prefix sets their prefix)");
-    if (expectedDir != null) {
-      writeExpected(records);
     }
   }
 

@@ -1,8 +1,8 @@
 package dev.kappabeam.cli;
 
 import dev.kappabeam.kappa.JobHost;
+import dev.kappabeam.kappa.VersionLag;
 import dev.kappabeam.kappa.Versions;
-import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.serving.ReadProgress;
 import dev.kappabeam.serving.RegisteredVersion;
 import dev.kappabeam.serving.RegisteredVersion.Status;
@@ -16,9 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -225,7 +223,7 @@ final class RegistryCommands {
       try (ViewRegistry registry = new ViewRegistry(config);
           ViewStore store = new ViewStore(config);
           ReadProgress progress = new ReadProgress(config);
-          KafkaOffsets kafka = new KafkaOffsets(connections.kafka())) {
+          VersionLag kafka = VersionLag.of(connections.kafka())) {
         for (ViewDefinition v : views) {
           List<RegisteredVersion> versions = registry.versions(v.name());
           if (versions.isEmpty() && view == null) {
@@ -264,81 +262,68 @@ final class RegistryCommands {
                 rows = String.valueOf(store.progress(v, r.version()).rows());
               }
             }
-            String job = JobHost.describe(r, stale);
-            System.out.printf(
-                format,
-                r.version(),
-                r.displayStatus(),
-                job,
-                lag,
-                rows,
-                r.fingerprint(),
-                r.runner(),
-                time(r.caughtUpAt()),
-                time(r.switchedAt()),
-                r.parameters());
-            if ("dead".equals(job)) {
-              System.out.println(
-                  "    job "
-                      + r.jobId()
-                      + " is dead: no heartbeat since "
-                      + r.heartbeatAt()
-                      + " (pid "
-                      + r.jobPid()
-                      + " on "
-                      + r.jobHost()
-                      + ")"
-                      + (r.status() == Status.BUILDING || r.status() == Status.LIVE
-                          ? "; resume with: kb reprocess --view "
-                              + v.name()
-                              + " --version "
-                              + r.version()
-                          : ""));
-            }
-            if (RegisteredVersion.FAILED.equals(job) && r.jobError() != null) {
-              System.out.println(
-                  "    job "
-                      + r.jobId()
-                      + " failed: "
-                      + r.jobError()
-                      + (r.status() == Status.BUILDING || r.status() == Status.LIVE
-                          ? "; re-run it with kb run ... --resume, or kb reprocess --view "
-                              + v.name()
-                              + " --version "
-                              + r.version()
-                          : ""));
-            }
+            printVersion(format, v, r, JobHost.describe(r, stale), lag, rows);
           }
         }
       }
       return ExitCodes.OK;
     }
 
+    private static void printVersion(
+        String format, ViewDefinition v, RegisteredVersion r, String job, String lag, String rows) {
+      System.out.printf(
+          format,
+          r.version(),
+          r.displayStatus(),
+          job,
+          lag,
+          rows,
+          r.fingerprint(),
+          r.runner(),
+          time(r.caughtUpAt()),
+          time(r.switchedAt()),
+          r.parameters());
+      if ("dead".equals(job)) {
+        System.out.println(
+            "    job "
+                + r.jobId()
+                + " is dead: no heartbeat since "
+                + r.heartbeatAt()
+                + " (pid "
+                + r.jobPid()
+                + " on "
+                + r.jobHost()
+                + ")"
+                + (r.status() == Status.BUILDING || r.status() == Status.LIVE
+                    ? "; resume with: kb reprocess --view " + v.name() + " --version " + r.version()
+                    : ""));
+      }
+      if (RegisteredVersion.FAILED.equals(job) && r.jobError() != null) {
+        System.out.println(
+            "    job "
+                + r.jobId()
+                + " failed: "
+                + r.jobError()
+                + (r.status() == Status.BUILDING || r.status() == Status.LIVE
+                    ? "; re-run it with kb run ... --resume, or kb reprocess --view "
+                        + v.name()
+                        + " --version "
+                        + r.version()
+                    : ""));
+      }
+    }
+
     /**
-     * Records of the topic the version has not read: end offsets minus the further of what its job
-     * reported reading and its group's committed offsets ("-" when it has neither).
+     * Records of the topic the version has not read ({@link VersionLag}, as {@code kb serve} shows
+     * it): "-" when it has read nothing yet, "?" when Kafka does not answer.
      */
-    private static String lag(KafkaOffsets kafka, ReadProgress progress, RegisteredVersion r) {
+    private static String lag(VersionLag kafka, ReadProgress progress, RegisteredVersion r) {
       if (r.topic() == null || r.consumerGroup() == null) {
         return "-";
       }
       try {
-        List<TopicPartition> partitions = kafka.partitions(r.topic());
-        Map<TopicPartition, Long> committed = kafka.committed(r.consumerGroup(), partitions);
-        Map<Integer, ReadProgress.Position> read =
-            progress.read(r.consumerGroup(), r.topic(), null);
-        if (committed.isEmpty() && read.isEmpty()) {
-          return "-";
-        }
-        Map<TopicPartition, Long> end =
-            kafka.offsets(partitions, org.apache.kafka.clients.admin.OffsetSpec.latest());
-        long lag = 0;
-        for (TopicPartition tp : partitions) {
-          ReadProgress.Position p = read.get(tp.partition());
-          long at = Math.max(committed.getOrDefault(tp, 0L), p == null ? 0L : p.nextOffset());
-          lag += Math.max(0, end.get(tp) - at);
-        }
-        return String.valueOf(lag);
+        List<VersionLag.PartitionLag> lag = kafka.lag(r, progress);
+        return VersionLag.nothingRead(lag) ? "-" : String.valueOf(VersionLag.total(lag));
       } catch (RuntimeException e) {
         return "?";
       }

@@ -1,5 +1,6 @@
 package dev.kappabeam.serve;
 
+import dev.kappabeam.kappa.VersionLag;
 import dev.kappabeam.serving.RegisteredVersion.Status;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,7 +105,7 @@ final class Metrics {
                 "gauge",
                 "Consumer lag of the version's group, summed over partitions (records).")
             .sample(id, s.totalLag());
-        for (KafkaLag.PartitionLag l : s.lag()) {
+        for (VersionLag.PartitionLag l : s.lag()) {
           p.family(
                   "kb_consumer_lag_records",
                   "gauge",

@@ -1,5 +1,6 @@
 package dev.kappabeam.serve;
 
+import dev.kappabeam.kappa.VersionLag;
 import dev.kappabeam.serving.AliasReads;
 import dev.kappabeam.serving.JdbcUrls;
 import dev.kappabeam.serving.LambdaRegistry;
@@ -46,7 +47,7 @@ final class ServeApi implements AutoCloseable {
   private final ViewStore store;
   private final ReadProgress progress;
   private final LambdaRegistry lambda;
-  private final KafkaLag kafka;
+  private final VersionLag kafka;
   private final Duration queryTimeout;
   private final Map<String, Rate> rates = new ConcurrentHashMap<>();
 
@@ -62,7 +63,7 @@ final class ServeApi implements AutoCloseable {
     this.kafka =
         backend.bootstrapServers() == null
             ? null
-            : new KafkaLag(backend.bootstrapServers(), backend.kafkaSettings());
+            : new VersionLag(backend.bootstrapServers(), backend.kafkaSettings());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -239,14 +240,14 @@ final class ServeApi implements AutoCloseable {
       RegisteredVersion version,
       boolean live,
       boolean jobAlive,
-      List<KafkaLag.PartitionLag> lag,
+      List<VersionLag.PartitionLag> lag,
       String lagError,
       VersionCounters.Snapshot counters,
       ViewStore.TableProgress table,
       Double recordsPerSecond) {
 
     Long totalLag() {
-      return lag == null ? null : lag.stream().mapToLong(KafkaLag.PartitionLag::lag).sum();
+      return lag == null ? null : VersionLag.total(lag);
     }
   }
 
@@ -264,7 +265,7 @@ final class ServeApi implements AutoCloseable {
     List<VersionState> out = new ArrayList<>();
     for (RegisteredVersion r : registry.versions(null)) {
       String id = r.view() + "/" + r.version();
-      List<KafkaLag.PartitionLag> lag = null;
+      List<VersionLag.PartitionLag> lag = null;
       String lagError = null;
       if (r.status() != Status.DROPPED) {
         if (kafka == null) {
@@ -273,11 +274,7 @@ final class ServeApi implements AutoCloseable {
           lagError = "the version has no topic or consumer group";
         } else {
           try {
-            Map<Integer, Long> read = new java.util.TreeMap<>();
-            progress
-                .read(r.consumerGroup(), r.topic(), null)
-                .forEach((p, pos) -> read.put(p, pos.nextOffset()));
-            lag = kafka.lag(r.topic(), r.consumerGroup(), read);
+            lag = kafka.lag(r, progress);
           } catch (RuntimeException e) {
             lagError = JdbcUrls.redact(String.valueOf(e.getMessage()));
           }
@@ -315,7 +312,7 @@ final class ServeApi implements AutoCloseable {
    * timestamps), else from the group's committed offsets as this server saw them move.
    */
   private Double rate(
-      String id, VersionCounters.Snapshot snap, List<KafkaLag.PartitionLag> lag, Instant now) {
+      String id, VersionCounters.Snapshot snap, List<VersionLag.PartitionLag> lag, Instant now) {
     if (snap.updatedAt() != null && snap.values().containsKey("read")) {
       return rates
           .computeIfAbsent(id + "#read", k -> new Rate(Duration.ZERO))
@@ -366,7 +363,7 @@ final class ServeApi implements AutoCloseable {
       List<Map<String, Object>> partitions = null;
       if (s.lag() != null) {
         partitions = new ArrayList<>();
-        for (KafkaLag.PartitionLag p : s.lag()) {
+        for (VersionLag.PartitionLag p : s.lag()) {
           Map<String, Object> pm = new LinkedHashMap<>();
           pm.put("partition", p.partition());
           pm.put("end_offset", p.endOffset());

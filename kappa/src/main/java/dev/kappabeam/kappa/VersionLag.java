@@ -1,5 +1,9 @@
-package dev.kappabeam.serve;
+package dev.kappabeam.kappa;
 
+import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
+import dev.kappabeam.serving.ReadProgress;
+import dev.kappabeam.serving.RegisteredVersion;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +22,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Lag of a version with a Kafka {@link Admin} client: per partition, the topic's end offset (the
@@ -28,26 +33,30 @@ import org.apache.kafka.common.TopicPartitionInfo;
  * whole retained log is behind), which is where a reprocess from earliest starts. Every call has a
  * short deadline, so a broker that is down makes the API report the error instead of hanging.
  */
-final class KafkaLag implements AutoCloseable {
+public final class VersionLag implements AutoCloseable {
   private static final Duration DEADLINE = Duration.ofSeconds(5);
 
   /**
    * One partition's offsets; {@code committed} is null if the group has committed none, {@code
    * read} null if the job reported no read.
    */
-  record PartitionLag(int partition, long endOffset, Long committed, Long read, long lag) {}
+  public record PartitionLag(
+      int partition, long endOffset, @Nullable Long committed, @Nullable Long read, long lag) {}
 
   private final Admin admin;
 
-  KafkaLag(String bootstrapServers) {
-    this(bootstrapServers, Map.of());
+  /** With the Kafka client settings of {@code kafka} (its properties file, if any). */
+  public static VersionLag of(KafkaClientConfig kafka) {
+    return new VersionLag(
+        kafka.bootstrapServers(),
+        kafka.file().map(f -> KafkaClientConfig.read(Path.of(f))).orElse(Map.of()));
   }
 
   /** {@code settings} (a Kafka client properties file's) overlay the lag reader's defaults. */
-  KafkaLag(String bootstrapServers, Map<String, ?> settings) {
+  public VersionLag(String bootstrapServers, Map<String, ?> settings) {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(AdminClientConfig.CLIENT_ID_CONFIG, "kb-serve");
+    p.put(AdminClientConfig.CLIENT_ID_CONFIG, "kb-lag");
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) DEADLINE.toMillis());
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) DEADLINE.toMillis());
     p.putAll(settings);
@@ -59,7 +68,7 @@ final class KafkaLag implements AutoCloseable {
    * Lag per partition of {@code group} on {@code topic}, by partition number, given what the
    * version's job reported reading ({@code read}: next offset by partition).
    */
-  List<PartitionLag> lag(String topic, String group, Map<Integer, Long> read) {
+  public List<PartitionLag> lag(String topic, String group, Map<Integer, Long> read) {
     TopicDescription d = get(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic);
     List<TopicPartition> partitions = new ArrayList<>();
     for (TopicPartitionInfo i : d.partitions()) {
@@ -82,6 +91,32 @@ final class KafkaLag implements AutoCloseable {
               tp.partition(), end.get(tp), at, reported, Math.max(0, end.get(tp) - from)));
     }
     return List.copyOf(out.values());
+  }
+
+  /**
+   * Lag per partition of version {@code v}, with what its job reported reading in {@code progress}.
+   *
+   * @throws IllegalArgumentException when the version has no topic or consumer group
+   */
+  public List<PartitionLag> lag(RegisteredVersion v, ReadProgress progress) {
+    if (v.topic() == null || v.consumerGroup() == null) {
+      throw new IllegalArgumentException("the version has no topic or consumer group");
+    }
+    Map<Integer, Long> read = new TreeMap<>();
+    progress
+        .read(v.consumerGroup(), v.topic(), null)
+        .forEach((p, at) -> read.put(p, at.nextOffset()));
+    return lag(v.topic(), v.consumerGroup(), read);
+  }
+
+  /** The records behind, over all partitions. */
+  public static long total(List<PartitionLag> lag) {
+    return lag.stream().mapToLong(PartitionLag::lag).sum();
+  }
+
+  /** True when the version has read nothing yet: no committed offset, no reported read. */
+  public static boolean nothingRead(List<PartitionLag> lag) {
+    return lag.stream().allMatch(p -> p.committed() == null && p.read() == null);
   }
 
   private Map<TopicPartition, Long> offsets(List<TopicPartition> partitions, OffsetSpec spec) {
