@@ -234,29 +234,17 @@ public final class VersionRun {
   static RegisteredVersion building(ViewDefinition view, KappaBeamOptions o, String start) {
     String params = KappaBeamPipeline.parameters(o).fingerprint();
     String code = VersionCode.of(view);
-    return new RegisteredVersion(
+    return RegisteredVersion.building(
         view.name(),
         o.getViewVersion(),
-        RegisteredVersion.Status.BUILDING,
         o.getTopic(),
         KappaBeamPipeline.consumerGroup(o),
         start,
         o.getRunner().getSimpleName(),
-        null,
-        null,
-        null,
-        null,
         params,
         code,
         VersionCode.fingerprint(view, KappaBeamPipeline.parameters(o)),
-        RecordedLogic.of(o),
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+        RecordedLogic.of(o));
   }
 
   private String label() {

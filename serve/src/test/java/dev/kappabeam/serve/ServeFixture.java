@@ -119,29 +119,17 @@ final class ServeFixture implements AutoCloseable {
   /** Registers a version (building), creates its table and writes rows to it. */
   RegisteredVersion build(ViewDefinition view, String version, String fingerprint, List<Row> rows) {
     registry.register(
-        new RegisteredVersion(
+        RegisteredVersion.building(
             view.name(),
             version,
-            RegisteredVersion.Status.BUILDING,
             topic,
             group(view, version),
             "earliest",
             "DirectRunner",
-            null,
-            null,
-            null,
-            null,
             "gap=PT30M",
             "test",
             fingerprint == null ? CodeVersion.fingerprint(view.name(), "gap", "test") : fingerprint,
-            "",
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null));
+            ""));
     store.createTable(view, version);
     store.apply(view, version, rows);
     return registry.get(view.name(), version).orElseThrow();

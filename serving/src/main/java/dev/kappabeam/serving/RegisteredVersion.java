@@ -48,6 +48,46 @@ public record RegisteredVersion(
     Instant droppedAt,
     String jobError) {
 
+  /**
+   * A new version as its registration records it: building, no job run yet, no time but what the
+   * registry stamps.
+   */
+  public static RegisteredVersion building(
+      String view,
+      String version,
+      String topic,
+      String consumerGroup,
+      String startPoint,
+      String runner,
+      String parameters,
+      String codeVersion,
+      String fingerprint,
+      String jobArgs) {
+    return new RegisteredVersion(
+        view,
+        version,
+        Status.BUILDING,
+        topic,
+        consumerGroup,
+        startPoint,
+        runner,
+        null,
+        null,
+        null,
+        null,
+        parameters,
+        codeVersion,
+        fingerprint,
+        jobArgs,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
   /** A version whose job has not failed (no {@code jobError}). */
   public RegisteredVersion(
       String view,

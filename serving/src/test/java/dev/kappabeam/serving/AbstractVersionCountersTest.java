@@ -136,25 +136,13 @@ abstract class AbstractVersionCountersTest {
   }
 
   private static RegisteredVersion version(String view, String version) {
-    return new RegisteredVersion(
+    return RegisteredVersion.building(
         view,
         version,
-        RegisteredVersion.Status.BUILDING,
         "events",
         "kappa-beam.events." + version,
         "earliest",
         "DirectRunner",
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
         null,
         null,
         null,

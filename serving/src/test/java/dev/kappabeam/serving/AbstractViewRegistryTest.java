@@ -70,29 +70,17 @@ abstract class AbstractViewRegistryTest {
   }
 
   static RegisteredVersion newVersion(String version, String parameters) {
-    return new RegisteredVersion(
+    return RegisteredVersion.building(
         VIEW.name(),
         version,
-        Status.BUILDING,
         "events",
         "kappa-beam.events." + version,
         "earliest",
         "DirectRunner",
-        null,
-        null,
-        null,
-        null,
         parameters,
         "dev+abc",
         CodeVersion.fingerprint(VIEW.name(), parameters, "dev+abc"),
-        "--session-gap=PT30M",
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+        "--session-gap=PT30M");
   }
 
   /** A version table whose rows all carry the marker type {@code m_<version>}. */
