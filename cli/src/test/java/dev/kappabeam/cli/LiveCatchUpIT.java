@@ -80,6 +80,11 @@ class LiveCatchUpIT {
     }
   }
 
+  /**
+   * Tag "matrix" (CI runs it): the default suite has the same live catch-up and cutover on
+   * DirectRunner in kappa's ReprocessIT (the library) and cli's ReprocessIT (the command).
+   */
+  @Tag("matrix")
   @ParameterizedTest(name = "{0}, busy topic: {1}")
   @CsvSource({"direct, false", "direct, true"})
   void reprocessCutsOverByItselfAndEqualsTheOracle(String runner, boolean busy) throws Exception {
