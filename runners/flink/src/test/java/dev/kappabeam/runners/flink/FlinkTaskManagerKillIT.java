@@ -180,12 +180,15 @@ class FlinkTaskManagerKillIT {
    * The job's counters after a restart are those of its last attempt only: Beam's Flink runner
    * keeps metrics in a Flink accumulator, and Flink reports a job's accumulators from the current
    * attempt of each task; the killed attempt's counts are gone. They cover what was read after the
-   * restored checkpoint: less than the whole range (a restart from scratch would read it all), and
-   * not nothing. Read, parse and the dead-letter split run in one task, so read = parsed +
-   * dead-lettered. De-duplication and the late split run in other tasks, which also process the
-   * records that were in flight between the tasks at the (unaligned) checkpoint and are restored
-   * from it, read and parsed by the killed attempt: so accepted + duplicates removed + late is at
-   * least parsed, and the excess is that in-flight data.
+   * restored checkpoint: not nothing, and at most the whole range, which they are when that
+   * checkpoint was taken before the source had read a record (the kill follows the first completed
+   * checkpoint; CI saw read = all with nothing in flight). That the job restored a checkpoint
+   * rather than starting over is checked on Flink's checkpoint statistics above. Read, parse and
+   * the dead-letter split run in one task, so read = parsed + dead-lettered. De-duplication and the
+   * late split run in other tasks, which also process the records that were in flight between the
+   * tasks at the (unaligned) checkpoint and are restored from it, read and parsed by the killed
+   * attempt: so accepted + duplicates removed + late is at least parsed, and the excess is that
+   * in-flight data.
    */
   private static void assertCountersOfTheRestoredAttemptAddUp(Map<String, Long> c) {
     String counters = "counters " + c + ", oracle " + fixture.expected();
@@ -198,7 +201,7 @@ class FlinkTaskManagerKillIT {
             + c.get(CounterNames.DUPLICATES_REMOVED)
             + c.get(CounterNames.LATE);
     assertTrue(downstream >= parsed, counters);
-    assertTrue(read > 0 && read < fixture.expected().read(), counters);
+    assertTrue(read > 0 && read <= fixture.expected().read(), counters);
     LOG.info(
         "counters of the restarted attempt: {} (restored in flight: {})", c, downstream - parsed);
   }
