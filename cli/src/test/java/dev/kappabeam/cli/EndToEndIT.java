@@ -58,6 +58,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -264,8 +265,10 @@ class EndToEndIT {
   /**
    * A drained streaming job over the first half of a log, then more records, then a resumed job
    * under the same version: the version ends up with the views of the whole log, and resuming once
-   * more changes nothing. Re-running a version without --resume is refused.
+   * more changes nothing. Re-running a version without --resume is refused. Tagged {@code matrix}
+   * (CI runs it with the runner matrix); kappa's VersionRunIT keeps a resume in the default suite.
    */
+  @Tag("matrix")
   @Test
   void resumingAVersionAfterMoreRecordsNeitherLosesNorDoubleCounts() {
     String topic = uniqueTopic("restart");
