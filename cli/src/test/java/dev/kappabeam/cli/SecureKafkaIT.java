@@ -102,8 +102,8 @@ class SecureKafkaIT {
    * The Kappa and Lambda flows over SASL_SSL on DirectRunner: {@code kb reprocess} (the
    * controller's offset and lag reads, the job, the cutover), {@code kb status} (its lag reader),
    * {@code kb batch} (the cutoff's end offsets) and {@code kb speed} (the de-duplication primer,
-   * the job): the live view and the merged Lambda view equal the oracle. Tagged {@code matrix}
-   * (CI runs it with the runner matrix): the default suite keeps the plain runs over SASL_SSL.
+   * the job): the live view and the merged Lambda view equal the oracle. Tagged {@code matrix} (CI
+   * runs it with the runner matrix): the default suite keeps the plain runs over SASL_SSL.
    */
   @Tag("matrix")
   @Test

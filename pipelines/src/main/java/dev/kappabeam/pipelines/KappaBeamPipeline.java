@@ -13,13 +13,15 @@ import dev.kappabeam.pipelines.runner.RunnerSupports;
 import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.pipelines.sinks.ReportReadProgress;
 import dev.kappabeam.pipelines.sinks.ServingSinks;
-import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.LogViews;
 import dev.kappabeam.transforms.events.CountFrom;
+import dev.kappabeam.transforms.events.EventFormat;
 import dev.kappabeam.transforms.events.EventType;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
+import dev.kappabeam.transforms.views.ViewSpec;
 import dev.kappabeam.transforms.views.Views;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -46,9 +48,10 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.joda.time.Duration;
 
 /**
- * The reference pipeline: a source of raw records, {@link ReferenceViews}, and the sinks. The same
- * assembly serves every mode; {@link #plan} turns options into a concrete source (streaming,
- * drained streaming or historical) with the offsets it will read.
+ * The pipeline: a source of raw records, {@link LogViews} of the selected views (in the event
+ * format they read: the reference workload's unless a plug-in's views are selected), and the sinks.
+ * The same assembly serves every mode; {@link #plan} turns options into a concrete source
+ * (streaming, drained streaming or historical) with the offsets it will read.
  *
  * <pre>{@code
  * KappaBeamOptions o = PipelineOptionsFactory.fromArgs(args).withValidation().as(KappaBeamOptions.class);
@@ -63,22 +66,30 @@ public final class KappaBeamPipeline {
   public static Pipeline assemble(
       Pipeline p,
       PTransform<PBegin, PCollection<SourceRecord>> source,
-      ReferenceViews views,
+      LogViews<?> views,
       ViewSinks sinks) {
     PCollection<SourceRecord> read = p.apply("ReadEvents", source);
     PCollection<SourceRecord> records =
         sinks.progress().map(pass -> read.apply("ReportReadProgress", pass)).orElse(read);
+    // The step keeps its first name: runners key restored state by step names.
     PCollectionTuple out = records.apply("ReferenceViews", views);
     for (ViewDefinition view : views.views()) {
       PTransform<PCollection<Row>, ? extends POutput> sink = sinks.views().get(view);
       if (sink == null) {
         throw new IllegalArgumentException("no sink for view " + view.name());
       }
-      out.get(ReferenceViews.rowsOf(view)).apply("Write_" + view.name(), sink);
+      out.get(LogViews.rowsOf(view)).apply("Write_" + view.name(), sink);
     }
-    out.get(ReferenceViews.DEAD_LETTERS).apply("WriteDeadLetters", sinks.deadLetters());
-    out.get(ReferenceViews.LATE).apply("WriteLate", sinks.late());
+    out.get(LogViews.DEAD_LETTERS).apply("WriteDeadLetters", sinks.deadLetters());
+    writeLate(out, views, sinks);
     return p;
+  }
+
+  /** The late events of the views' format to the late sink, which takes any format's. */
+  @SuppressWarnings("unchecked")
+  private static <E> void writeLate(PCollectionTuple out, LogViews<E> views, ViewSinks sinks) {
+    out.get(views.late())
+        .apply("WriteLate", (PTransform<PCollection<E>, ? extends POutput>) sinks.late());
   }
 
   /** The logic parameters from options, validated. */
@@ -182,6 +193,12 @@ public final class KappaBeamPipeline {
     StoreConfigs.password(o); // refuses --jdbcPassword whatever the store: runners display options
     ViewParameters params = parameters(o);
     List<ViewDefinition> views = views(o.getViews());
+    List<ViewSpec<?>> specs = new ArrayList<>();
+    for (ViewDefinition v : views) {
+      specs.add(ViewCatalog.current().require(v.name()));
+    }
+    LogViews<?> logViews = LogViews.of(specs, params);
+    EventFormat<?> format = logViews.format();
     Duration bound = duration(o.getMaxOutOfOrderness(), "--maxOutOfOrderness");
     String group = consumerGroup(o);
     List<PartitionRange> ranges = List.of();
@@ -236,11 +253,16 @@ public final class KappaBeamPipeline {
         source =
             historical
                 ? KafkaSources.historical(kafkaClients, ranges)
-                : KafkaSources.drained(kafkaClients, ranges, bound);
+                : KafkaSources.drained(kafkaClients, ranges, bound, format);
       } else {
         source =
             KafkaSources.streaming(
-                kafkaClients, o.getTopic(), group, autoOffsetReset(o.getStartFrom()), bound);
+                kafkaClients,
+                o.getTopic(),
+                group,
+                autoOffsetReset(o.getStartFrom()),
+                bound,
+                format);
       }
     }
     Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> viewSinks =
@@ -252,7 +274,7 @@ public final class KappaBeamPipeline {
         new ViewSinks(
             viewSinks,
             KafkaSinks.deadLetters(kafkaClients, deadLetterTopic(o), deadLetterMaxBytes),
-            KafkaSinks.late(kafkaClients, lateTopic(o)));
+            KafkaSinks.late(kafkaClients, lateTopic(o), format));
     if (o.getReportProgress() && ServingSinks.JDBC.equals(o.getServingStore())) {
       if (o.getRunId() == null || o.getRunId().isBlank()) {
         o.setRunId(java.util.UUID.randomUUID().toString());
@@ -260,11 +282,10 @@ public final class KappaBeamPipeline {
       sinks = sinks.withProgress(new ReportReadProgress(StoreConfigs.of(o), group, o.getRunId()));
     }
     Pipeline p = Pipeline.create(o);
-    ReferenceViews reference = ReferenceViews.of(params).withViews(views);
     if (countFrom != null) {
-      reference = reference.withCountFrom(countFrom);
+      logViews = logViews.withCountFrom(countFrom);
     }
-    assemble(p, source, o.getLambdaPartials() ? reference.withUserSets() : reference, sinks);
+    assemble(p, source, o.getLambdaPartials() ? logViews.withUserSets() : logViews, sinks);
     return new RunPlan(p, ranges, group, params, views);
   }
 

@@ -1,7 +1,6 @@
 package dev.kappabeam.pipelines;
 
 import dev.kappabeam.transforms.events.DeadLetter;
-import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import java.util.Map;
@@ -21,20 +20,20 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class ViewSinks {
   private final Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> views;
   private final PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetters;
-  private final PTransform<PCollection<Event>, ? extends POutput> late;
+  private final PTransform<? extends PCollection<?>, ? extends POutput> late;
   private final @Nullable PTransform<PCollection<SourceRecord>, PCollection<SourceRecord>> progress;
 
   public ViewSinks(
       Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> views,
       PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetters,
-      PTransform<PCollection<Event>, ? extends POutput> late) {
+      PTransform<? extends PCollection<?>, ? extends POutput> late) {
     this(views, deadLetters, late, null);
   }
 
   private ViewSinks(
       Map<ViewDefinition, PTransform<PCollection<Row>, ? extends POutput>> views,
       PTransform<PCollection<DeadLetter>, ? extends POutput> deadLetters,
-      PTransform<PCollection<Event>, ? extends POutput> late,
+      PTransform<? extends PCollection<?>, ? extends POutput> late,
       @Nullable PTransform<PCollection<SourceRecord>, PCollection<SourceRecord>> progress) {
     this.views = Map.copyOf(views);
     this.deadLetters = Objects.requireNonNull(deadLetters);
@@ -64,7 +63,7 @@ public final class ViewSinks {
     return deadLetters;
   }
 
-  public PTransform<PCollection<Event>, ? extends POutput> late() {
+  public PTransform<? extends PCollection<?>, ? extends POutput> late() {
     return late;
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import dev.kappabeam.transforms.events.CountFrom;
+import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.Views;
@@ -55,7 +56,7 @@ public class CountFromTest {
         at(0, 0));
   }
 
-  private static ReferenceViews activityAfterCutoff() {
+  private static LogViews<Event> activityAfterCutoff() {
     return ReferenceViews.of(ViewParameters.defaults())
         .withViews(List.of(Views.ACTIVITY_PER_MINUTE))
         .withCountFrom(CUTOFF);

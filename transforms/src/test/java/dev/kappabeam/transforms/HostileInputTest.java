@@ -147,7 +147,7 @@ public class HostileInputTest {
       if (!expected.equals(r.headers())) {
         throw new AssertionError("headers of " + r + ": " + r.headers());
       }
-      String reason = d.error().code().equals("malformed_json") ? d.error().code() : d.reason();
+      String reason = d.code().equals("malformed_json") ? d.code() : d.reason();
       out.output(r.offset() + " " + reason);
     }
   }

@@ -1,6 +1,8 @@
 package dev.kappabeam.cli.plugintest;
 
 import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.events.EventFormat;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import dev.kappabeam.transforms.views.ItemStats;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
@@ -34,19 +36,24 @@ public final class OrdersViews implements ViewProvider {
           "purchases");
 
   @Override
-  public List<ViewSpec> views() {
+  public List<ViewSpec<Event>> views() {
     return List.of(new PurchasesPerUserHourly());
   }
 
-  static final class PurchasesPerUserHourly implements ViewSpec {
+  static final class PurchasesPerUserHourly implements ViewSpec<Event> {
     @Override
     public ViewDefinition definition() {
       return PURCHASES_PER_USER_HOURLY;
     }
 
     @Override
-    public ViewTransform<?> transform(ViewParameters parameters) {
-      return ViewTransform.of(PURCHASES_PER_USER_HOURLY, parameters)
+    public EventFormat<Event> format() {
+      return ReferenceFormat.of();
+    }
+
+    @Override
+    public ViewTransform<Event, ?> transform(ViewParameters parameters) {
+      return ViewTransform.of(PURCHASES_PER_USER_HOURLY, format(), parameters)
           .selecting(Event::isPurchase)
           .keyedBy(Event::userId)
           .fixedWindows(Duration.standardHours(1))

@@ -1,5 +1,6 @@
 package dev.kappabeam.pipelines.kafka;
 
+import dev.kappabeam.transforms.events.EventFormat;
 import java.util.Optional;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.io.kafka.TimestampPolicy;
@@ -25,11 +26,13 @@ import org.joda.time.Instant;
  * {@code BrokerRestartIT}).
  */
 public final class EventTimePolicy extends TimestampPolicy<byte[], byte[]> {
+  private final EventFormat<?> format;
   private final Duration bound;
   private Instant newest;
   private Instant watermark;
 
-  EventTimePolicy(Duration bound, Optional<Instant> previousWatermark) {
+  EventTimePolicy(EventFormat<?> format, Duration bound, Optional<Instant> previousWatermark) {
+    this.format = format;
     this.bound = bound;
     this.watermark = previousWatermark.orElse(BoundedWindow.TIMESTAMP_MIN_VALUE);
     this.newest =
@@ -37,14 +40,15 @@ public final class EventTimePolicy extends TimestampPolicy<byte[], byte[]> {
   }
 
   /** A factory for KafkaIO: one policy per partition. */
-  public static TimestampPolicyFactory<byte[], byte[]> factory(Duration maxOutOfOrderness) {
+  public static TimestampPolicyFactory<byte[], byte[]> factory(
+      EventFormat<?> format, Duration maxOutOfOrderness) {
     return (partition, previousWatermark) ->
-        new EventTimePolicy(maxOutOfOrderness, previousWatermark);
+        new EventTimePolicy(format, maxOutOfOrderness, previousWatermark);
   }
 
   @Override
   public Instant getTimestampForRecord(PartitionContext ctx, KafkaRecord<byte[], byte[]> record) {
-    Instant ts = EventTimes.of(record.getKV().getValue());
+    Instant ts = EventTimes.of(format, record.getKV().getValue());
     if (ts.isAfter(newest)) {
       newest = ts;
     }

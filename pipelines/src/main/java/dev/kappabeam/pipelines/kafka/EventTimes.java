@@ -1,6 +1,8 @@
 package dev.kappabeam.pipelines.kafka;
 
-import dev.kappabeam.transforms.events.EventParser;
+import dev.kappabeam.transforms.events.EventFormat;
+import dev.kappabeam.transforms.events.ParseEvents;
+import dev.kappabeam.transforms.events.Parsed;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
@@ -13,10 +15,10 @@ final class EventTimes {
    * The record's event time, or {@link BoundedWindow#TIMESTAMP_MIN_VALUE} for a record that is not
    * a valid event: it becomes a dead letter, and must neither move the watermark nor be windowed.
    */
-  static Instant of(byte @Nullable [] value) {
-    EventParser.Result r = EventParser.parseOnce(value);
+  static <E> Instant of(EventFormat<E> format, byte @Nullable [] value) {
+    Parsed<E> r = ParseEvents.parseOnce(format, value);
     return r.isValid()
-        ? new Instant(r.event().timestampMillis())
+        ? new Instant(format.eventTimeMillis(r.event()))
         : BoundedWindow.TIMESTAMP_MIN_VALUE;
   }
 

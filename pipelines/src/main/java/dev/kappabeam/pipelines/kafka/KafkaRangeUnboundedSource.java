@@ -1,5 +1,7 @@
 package dev.kappabeam.pipelines.kafka;
 
+import dev.kappabeam.transforms.events.EventFormat;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import dev.kappabeam.transforms.events.SourceRecord;
 import java.io.IOException;
 import java.io.Serializable;
@@ -52,12 +54,24 @@ public final class KafkaRangeUnboundedSource
   private final KafkaClientConfig kafka;
   private final List<PartitionRange> ranges;
   private final org.joda.time.Duration maxOutOfOrderness;
+  private final EventFormat<?> format;
 
+  /** A source of reference events ({@link ReferenceFormat}). */
   public KafkaRangeUnboundedSource(
       KafkaClientConfig kafka, List<PartitionRange> ranges, org.joda.time.Duration bound) {
+    this(kafka, ranges, bound, ReferenceFormat.of());
+  }
+
+  /** {@code format} gives each record its event time. */
+  public KafkaRangeUnboundedSource(
+      KafkaClientConfig kafka,
+      List<PartitionRange> ranges,
+      org.joda.time.Duration bound,
+      EventFormat<?> format) {
     this.kafka = kafka;
     this.ranges = List.copyOf(ranges);
     this.maxOutOfOrderness = bound;
+    this.format = format;
   }
 
   public List<PartitionRange> ranges() {
@@ -85,7 +99,7 @@ public final class KafkaRangeUnboundedSource
     }
     List<KafkaRangeUnboundedSource> out = new ArrayList<>();
     for (List<PartitionRange> d : dealt) {
-      out.add(new KafkaRangeUnboundedSource(kafka, d, maxOutOfOrderness));
+      out.add(new KafkaRangeUnboundedSource(kafka, d, maxOutOfOrderness, format));
     }
     return out;
   }
@@ -224,7 +238,7 @@ public final class KafkaRangeUnboundedSource
                   r.key(),
                   r.value(),
                   KafkaSources.headers(r.headers()));
-          currentTimestamp = EventTimes.of(r.value());
+          currentTimestamp = EventTimes.of(source.format, r.value());
           if (currentTimestamp.getMillis() > part.newest) {
             part.newest = currentTimestamp.getMillis();
           }

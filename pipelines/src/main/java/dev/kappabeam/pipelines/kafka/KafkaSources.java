@@ -2,6 +2,7 @@ package dev.kappabeam.pipelines.kafka;
 
 import dev.kappabeam.pipelines.runner.RunnerSupport;
 import dev.kappabeam.pipelines.runner.RunnerSupports;
+import dev.kappabeam.transforms.events.EventFormat;
 import dev.kappabeam.transforms.events.SourceRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +59,8 @@ public final class KafkaSources {
       String topic,
       String group,
       String autoOffsetReset,
-      Duration maxOutOfOrderness) {
+      Duration maxOutOfOrderness,
+      EventFormat<?> format) {
     return new PTransform<>() {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
@@ -78,7 +80,7 @@ public final class KafkaSources {
                             ConsumerConfig.GROUP_ID_CONFIG, group,
                             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, autoOffsetReset,
                             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false))
-                    .withTimestampPolicyFactory(EventTimePolicy.factory(maxOutOfOrderness))
+                    .withTimestampPolicyFactory(EventTimePolicy.factory(format, maxOutOfOrderness))
                     .commitOffsetsInFinalize())
             .apply("ToSourceRecords", MapElements.via(new ToSourceRecord()));
       }
@@ -91,14 +93,17 @@ public final class KafkaSources {
    * KafkaIO's splittable read of descriptors (see {@link #readsRangesAsUnboundedSource}).
    */
   public static PTransform<PBegin, PCollection<SourceRecord>> drained(
-      KafkaClientConfig kafka, List<PartitionRange> ranges, Duration maxOutOfOrderness) {
+      KafkaClientConfig kafka,
+      List<PartitionRange> ranges,
+      Duration maxOutOfOrderness,
+      EventFormat<?> format) {
     return new PTransform<>() {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
         if (readsRangesAsUnboundedSource(input.getPipeline().getOptions())) {
           return input.apply(
               "ReadKafkaRanges",
-              Read.from(new KafkaRangeUnboundedSource(kafka, ranges, maxOutOfOrderness)));
+              Read.from(new KafkaRangeUnboundedSource(kafka, ranges, maxOutOfOrderness, format)));
         }
         List<KafkaSourceDescriptor> descriptors = new ArrayList<>();
         for (PartitionRange r : ranges) {
@@ -127,7 +132,7 @@ public final class KafkaSources {
                         ByteArrayDeserializer.class, NullableCoder.of(ByteArrayCoder.of()))
                     .withConsumerConfigUpdates(
                         Map.of(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false))
-                    .withExtractOutputTimestampFn(eventTime())
+                    .withExtractOutputTimestampFn(eventTime(format))
                     .withCreatWatermarkEstimatorFn(estimator(maxOutOfOrderness)))
             .apply("ToSourceRecords", MapElements.via(new ToSourceRecord()));
       }
@@ -180,8 +185,8 @@ public final class KafkaSources {
 
   private static org.apache.beam.sdk.transforms.SerializableFunction<
           KafkaRecord<byte[], byte[]>, org.joda.time.Instant>
-      eventTime() {
-    return r -> EventTimes.of(r.getKV().getValue());
+      eventTime(EventFormat<?> format) {
+    return r -> EventTimes.of(format, r.getKV().getValue());
   }
 
   private static org.apache.beam.sdk.transforms.SerializableFunction<

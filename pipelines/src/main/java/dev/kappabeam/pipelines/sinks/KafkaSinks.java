@@ -3,6 +3,8 @@ package dev.kappabeam.pipelines.sinks;
 import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.transforms.events.DeadLetter;
 import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.events.EventFormat;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import dev.kappabeam.transforms.events.SourceRecord;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -102,8 +104,15 @@ public final class KafkaSinks {
     return new Write<>(kafka, topic, maxRecordBytes, new DeadLetterToRecord(topic, maxRecordBytes));
   }
 
+  /** Late reference events, as their canonical JSON keyed by user. */
   public static PTransform<PCollection<Event>, PDone> late(KafkaClientConfig kafka, String topic) {
-    return new Write<>(kafka, topic, DEFAULT_MAX_RECORD_BYTES, new LateToRecord(topic));
+    return late(kafka, topic, ReferenceFormat.of());
+  }
+
+  /** Late events of {@code format}, as the format writes them ({@link EventFormat#toBytes}). */
+  public static <E> PTransform<PCollection<E>, PDone> late(
+      KafkaClientConfig kafka, String topic, EventFormat<E> format) {
+    return new Write<>(kafka, topic, DEFAULT_MAX_RECORD_BYTES, new LateToRecord<>(topic, format));
   }
 
   static final class Write<T> extends PTransform<PCollection<T>, PDone> {
@@ -178,7 +187,7 @@ public final class KafkaSinks {
           new ArrayList<>(
               List.of(
                   header(REASON, d.reason()),
-                  header(ERROR, d.error().code()),
+                  header(ERROR, d.code()),
                   header(SOURCE_TOPIC, r.topic()),
                   header(SOURCE_PARTITION, Integer.toString(r.partition())),
                   header(SOURCE_OFFSET, Long.toString(r.offset()))));
@@ -233,22 +242,19 @@ public final class KafkaSinks {
     }
   }
 
-  static final class LateToRecord extends SimpleFunction<Event, ProducerRecord<byte[], byte[]>> {
+  static final class LateToRecord<E> extends SimpleFunction<E, ProducerRecord<byte[], byte[]>> {
     private final String topic;
+    private final EventFormat<E> format;
 
-    LateToRecord(String topic) {
+    LateToRecord(String topic, EventFormat<E> format) {
       this.topic = topic;
+      this.format = format;
     }
 
     @Override
-    public ProducerRecord<byte[], byte[]> apply(Event e) {
+    public ProducerRecord<byte[], byte[]> apply(E e) {
       return new ProducerRecord<>(
-          topic,
-          null,
-          null,
-          e.userId().getBytes(StandardCharsets.UTF_8),
-          dev.kappabeam.transforms.events.EventJson.toJson(e).getBytes(StandardCharsets.UTF_8),
-          List.of(header(REASON, "late")));
+          topic, null, null, format.lateKey(e), format.toBytes(e), List.of(header(REASON, "late")));
     }
   }
 

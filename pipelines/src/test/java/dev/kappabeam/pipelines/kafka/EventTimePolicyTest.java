@@ -2,6 +2,7 @@ package dev.kappabeam.pipelines.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
@@ -49,7 +50,7 @@ class EventTimePolicyTest {
 
   @Test
   void watermarkIsNewestEventTimeMinusBoundAndNeverGoesBack() {
-    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.empty());
+    EventTimePolicy p = new EventTimePolicy(ReferenceFormat.of(), BOUND, Optional.empty());
     TimestampPolicy.PartitionContext busy = context(100, T0.plus(Duration.standardHours(5)));
     assertEquals(BoundedWindow.TIMESTAMP_MIN_VALUE, p.getWatermark(busy));
     assertEquals(
@@ -63,7 +64,7 @@ class EventTimePolicyTest {
 
   @Test
   void invalidRecordsGetTheMinimumTimestampAndDoNotMoveTheWatermark() {
-    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.empty());
+    EventTimePolicy p = new EventTimePolicy(ReferenceFormat.of(), BOUND, Optional.empty());
     TimestampPolicy.PartitionContext busy = context(5, T0);
     p.getTimestampForRecord(busy, record(event(T0)));
     assertEquals(
@@ -73,7 +74,7 @@ class EventTimePolicyTest {
 
   @Test
   void caughtUpPartitionAdvancesToProcessingTimeMinusBound() {
-    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.empty());
+    EventTimePolicy p = new EventTimePolicy(ReferenceFormat.of(), BOUND, Optional.empty());
     Instant now = T0.plus(Duration.standardHours(1));
     p.getTimestampForRecord(context(0, now), record(event(T0)));
     assertEquals(now.minus(BOUND), p.getWatermark(context(0, now)));
@@ -86,7 +87,7 @@ class EventTimePolicyTest {
 
   @Test
   void partitionWithUnreadRecordsHoldsItsWatermarkWhileTheBrokerIsAway() {
-    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.empty());
+    EventTimePolicy p = new EventTimePolicy(ReferenceFormat.of(), BOUND, Optional.empty());
     Instant lastFetch = T0.plus(Duration.standardHours(2)); // a backlog two hours old
     p.getTimestampForRecord(context(900, lastFetch), record(event(T0)));
     assertEquals(T0.minus(BOUND), p.getWatermark(context(900, lastFetch)));
@@ -100,13 +101,13 @@ class EventTimePolicyTest {
   @Test
   void unknownBacklogDoesNotIdleForward() {
     // A reader (re)started while the broker is away has no end offset yet: backlog unknown (-1).
-    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.of(T0));
+    EventTimePolicy p = new EventTimePolicy(ReferenceFormat.of(), BOUND, Optional.of(T0));
     assertEquals(T0, p.getWatermark(context(-1, T0.plus(Duration.standardHours(2)))));
   }
 
   @Test
   void caughtUpPartitionIdlesOnlyToItsLastEndOffsetFetch() {
-    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.empty());
+    EventTimePolicy p = new EventTimePolicy(ReferenceFormat.of(), BOUND, Optional.empty());
     Instant lastFetch = T0.plus(Duration.standardMinutes(1));
     p.getTimestampForRecord(context(0, lastFetch), record(event(T0)));
     // Known caught up at lastFetch; during the outage the check time stays there, so does the
@@ -119,7 +120,7 @@ class EventTimePolicyTest {
 
   @Test
   void resumesFromThePreviousWatermark() {
-    EventTimePolicy p = new EventTimePolicy(BOUND, Optional.of(T0));
+    EventTimePolicy p = new EventTimePolicy(ReferenceFormat.of(), BOUND, Optional.of(T0));
     assertEquals(T0, p.getWatermark(context(10, T0)));
   }
 }

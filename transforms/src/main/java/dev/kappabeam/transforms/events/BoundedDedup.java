@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -54,33 +54,34 @@ public final class BoundedDedup {
       Metrics.counter(CounterNames.NAMESPACE, CounterNames.DUPLICATES_CONFLICTING);
 
   /** Coder of a bucket and its list. */
-  public static KvCoder<Integer, Bucketed> coder() {
-    return KvCoder.of(VarIntCoder.of(), Bucketed.CODER);
+  public static <E> KvCoder<Integer, Bucketed<E>> coder(EventFormat<E> format) {
+    return KvCoder.of(VarIntCoder.of(), new BucketedCoder<>(format.coder()));
   }
 
   /**
    * Bounded records to bucket lists: the rules and counters of {@link ParseEvents}; each valid
    * event in the list of its event_id's bucket, each dead letter in some list (spread by offset).
    */
-  public static PTransform<PCollection<SourceRecord>, PCollection<KV<Integer, Bucketed>>>
-      parseIntoBuckets() {
+  public static <E>
+      PTransform<PCollection<SourceRecord>, PCollection<KV<Integer, Bucketed<E>>>> parseIntoBuckets(
+          EventFormat<E> format) {
     return new PTransform<>() {
       @Override
-      public PCollection<KV<Integer, Bucketed>> expand(PCollection<SourceRecord> records) {
+      public PCollection<KV<Integer, Bucketed<E>>> expand(PCollection<SourceRecord> records) {
         if (records.isBounded() != PCollection.IsBounded.BOUNDED) {
           throw new IllegalArgumentException("parseIntoBuckets is for bounded input");
         }
         return records
-            .apply("ParseIntoBuckets", ParDo.of(new ParseIntoBucketsFn()))
-            .setCoder(coder());
+            .apply("ParseIntoBuckets", ParDo.of(new ParseIntoBucketsFn<>(format)))
+            .setCoder(coder(format));
       }
     };
   }
 
   /** Receives what {@link #keepOneCopy} keeps. */
-  public interface Kept {
+  public interface Kept<E> {
     /** The copy kept of an event_id, to be output at its own event time. */
-    void event(Event event);
+    void event(E event);
 
     /** A dead letter that rode in a list. */
     void deadLetter(DeadLetter deadLetter);
@@ -92,13 +93,14 @@ public final class BoundedDedup {
    * the event_id exists: then every copy is removed. Counts {@code duplicates_removed} and {@code
    * duplicates_conflicting}. Reads {@code lists} once (a runner may give a one-shot iterable).
    */
-  public static void keepOneCopy(Iterable<Bucketed> lists, Kept out) {
-    Map<String, Event> primers = new HashMap<>();
-    List<Event> counted = new ArrayList<>();
-    for (Bucketed list : lists) {
+  public static <E> void keepOneCopy(
+      EventFormat<E> format, Iterable<Bucketed<E>> lists, Kept<E> out) {
+    Map<String, E> primers = new HashMap<>();
+    List<E> counted = new ArrayList<>();
+    for (Bucketed<E> list : lists) {
       if (list.primer) {
-        for (Event e : list.events) {
-          primers.putIfAbsent(e.eventId(), e);
+        for (E e : list.events) {
+          primers.putIfAbsent(format.id(e), e);
         }
       } else {
         counted.addAll(list.events);
@@ -107,59 +109,60 @@ public final class BoundedDedup {
         out.deadLetter(d);
       }
     }
-    Map<String, Copies> kept = new HashMap<>(counted.size() * 4 / 3 + 16);
+    Map<String, Copies<E>> kept = new HashMap<>(counted.size() * 4 / 3 + 16);
     long removed = 0;
-    for (Event e : counted) {
+    for (E e : counted) {
+      String id = format.id(e);
       if (!primers.isEmpty()) {
-        Event primer = primers.get(e.eventId());
+        E primer = primers.get(id);
         if (primer != null) {
           removed++;
-          if (!primer.equals(e)) {
+          if (!format.sameContent(primer, e)) {
             CONFLICTING.inc();
           }
           continue;
         }
       }
-      Copies fresh = new Copies(e);
-      Copies c = kept.putIfAbsent(e.eventId(), fresh);
+      Copies<E> fresh = new Copies<>(e);
+      Copies<E> c = kept.putIfAbsent(id, fresh);
       if (c == null) {
         continue;
       }
       removed++;
       c.n++;
-      if (e.timestampMillis() < c.kept.timestampMillis()
-          || e.timestampMillis() == c.kept.timestampMillis()
-              && e.toString().compareTo(c.kept.toString()) < 0) {
+      long t = format.eventTimeMillis(e);
+      long keptTime = format.eventTimeMillis(c.kept);
+      if (t < keptTime || t == keptTime && format.compareContent(e, c.kept) < 0) {
         c.kept = e;
       }
     }
     if (removed > 0) {
       DUPLICATES.inc(removed);
-      for (Event e : counted) {
-        Copies c = kept.get(e.eventId());
-        if (c != null && c.n > 1 && !e.equals(c.kept)) {
+      for (E e : counted) {
+        Copies<E> c = kept.get(format.id(e));
+        if (c != null && c.n > 1 && !format.sameContent(e, c.kept)) {
           CONFLICTING.inc();
         }
       }
     }
-    for (Copies c : kept.values()) {
+    for (Copies<E> c : kept.values()) {
       out.event(c.kept);
     }
   }
 
   /** The copy kept of an event_id so far, and how many counted copies were seen. */
-  private static final class Copies {
-    Event kept;
+  private static final class Copies<E> {
+    E kept;
     int n = 1;
 
-    Copies(Event first) {
+    Copies(E first) {
       this.kept = first;
     }
   }
 
   /** Receives a bucket's list and the list's timestamp (its earliest element's). */
-  interface Emitter {
-    void emit(KV<Integer, Bucketed> list, Instant timestamp);
+  interface Emitter<E> {
+    void emit(KV<Integer, Bucketed<E>> list, Instant timestamp);
   }
 
   /**
@@ -167,19 +170,24 @@ public final class BoundedDedup {
    * bundle finishes, or early once {@link #MAX_HELD} are held: the grouping then sorts and ships a
    * few thousand lists instead of every event on its own.
    */
-  static final class Buffer {
+  static final class Buffer<E> {
+    private final EventFormat<E> format;
     private final boolean primer;
-    private final Held[] held = new Held[BUCKETS];
-    private final List<Held> used = new ArrayList<>();
+
+    @SuppressWarnings("unchecked")
+    private final Held<E>[] held = new Held[BUCKETS];
+
+    private final List<Held<E>> used = new ArrayList<>();
     private int count;
 
-    Buffer(boolean primer) {
+    Buffer(EventFormat<E> format, boolean primer) {
+      this.format = format;
       this.primer = primer;
     }
 
     /** Adds an event; true when the buffer should be drained. */
-    boolean add(Event e, long timestampMillis) {
-      held(Math.floorMod(e.eventId().hashCode(), BUCKETS), timestampMillis).events.add(e);
+    boolean add(E e, long timestampMillis) {
+      held(Math.floorMod(format.id(e).hashCode(), BUCKETS), timestampMillis).events.add(e);
       return ++count >= MAX_HELD;
     }
 
@@ -191,10 +199,10 @@ public final class BoundedDedup {
       return ++count >= MAX_HELD;
     }
 
-    private Held held(int bucket, long timestampMillis) {
-      Held h = held[bucket];
+    private Held<E> held(int bucket, long timestampMillis) {
+      Held<E> h = held[bucket];
       if (h == null) {
-        h = new Held(bucket);
+        h = new Held<>(bucket);
         held[bucket] = h;
         used.add(h);
       }
@@ -204,10 +212,11 @@ public final class BoundedDedup {
       return h;
     }
 
-    void drain(Emitter out) {
-      for (Held h : used) {
+    void drain(Emitter<E> out) {
+      for (Held<E> h : used) {
         out.emit(
-            KV.of(h.index, new Bucketed(primer, h.events, h.deadLetters)), new Instant(h.earliest));
+            KV.of(h.index, new Bucketed<>(primer, h.events, h.deadLetters)),
+            new Instant(h.earliest));
         held[h.index] = null;
       }
       used.clear();
@@ -215,9 +224,9 @@ public final class BoundedDedup {
     }
 
     /** One bucket's elements of the bundle so far. */
-    private static final class Held {
+    private static final class Held<E> {
       final int index;
-      final List<Event> events = new ArrayList<>();
+      final List<E> events = new ArrayList<>();
       final List<DeadLetter> deadLetters = new ArrayList<>();
       long earliest = Long.MAX_VALUE;
 
@@ -228,25 +237,31 @@ public final class BoundedDedup {
   }
 
   /** {@link ParseEvents}' parse, then into the bundle's bucket lists. */
-  static final class ParseIntoBucketsFn extends DoFn<SourceRecord, KV<Integer, Bucketed>> {
-    private final ParseEvents.CountingParser parser = new ParseEvents.CountingParser(false);
-    private transient Buffer buffer;
+  static final class ParseIntoBucketsFn<E> extends DoFn<SourceRecord, KV<Integer, Bucketed<E>>> {
+    private final EventFormat<E> format;
+    private final ParseEvents.CountingParser<E> parser;
+    private transient Buffer<E> buffer;
+
+    ParseIntoBucketsFn(EventFormat<E> format) {
+      this.format = format;
+      this.parser = new ParseEvents.CountingParser<>(format, false);
+    }
 
     @StartBundle
     public void startBundle() {
-      buffer = new Buffer(false);
+      buffer = new Buffer<>(format, false);
     }
 
     @ProcessElement
     public void process(
         @Element SourceRecord record,
         @Timestamp Instant timestamp,
-        OutputReceiver<KV<Integer, Bucketed>> out) {
-      EventParser.Result r = parser.parse(record);
+        OutputReceiver<KV<Integer, Bucketed<E>>> out) {
+      Parsed<E> r = parser.parse(record);
       boolean full =
           r.isValid()
-              ? buffer.add(r.event(), r.event().timestampMillis())
-              : buffer.add(new DeadLetter(record, r.error(), r.detail()), timestamp.getMillis());
+              ? buffer.add(r.event(), format.eventTimeMillis(r.event()))
+              : buffer.add(new DeadLetter(record, r.code(), r.detail()), timestamp.getMillis());
       if (full) {
         buffer.drain(out::outputWithTimestamp);
       }
@@ -271,49 +286,63 @@ public final class BoundedDedup {
    * A bundle's elements of one hash bucket: all primer copies or all counted ones (the flag is
    * written once per list, not once per event), and the dead letters that ride along.
    */
-  public static final class Bucketed {
-    static final Coder<Bucketed> CODER = new BucketedCoder();
-
+  public static final class Bucketed<E> {
     final boolean primer;
-    final List<Event> events;
+    final List<E> events;
     final List<DeadLetter> deadLetters;
 
-    Bucketed(boolean primer, List<Event> events, List<DeadLetter> deadLetters) {
+    Bucketed(boolean primer, List<E> events, List<DeadLetter> deadLetters) {
       this.primer = primer;
       this.events = events;
       this.deadLetters = deadLetters;
     }
   }
 
-  private static final class BucketedCoder extends AtomicCoder<Bucketed> {
-    private static final Coder<List<Event>> EVENTS = ListCoder.of(EventCoder.of());
+  private static final class BucketedCoder<E> extends CustomCoder<Bucketed<E>> {
     private static final Coder<List<DeadLetter>> DEAD_LETTERS = ListCoder.of(DeadLetter.Coder.of());
     private static final int PRIMER = 1;
     private static final int WITH_DEAD_LETTERS = 2;
+    private final Coder<List<E>> events;
+
+    BucketedCoder(Coder<E> eventCoder) {
+      this.events = ListCoder.of(eventCoder);
+    }
 
     @Override
-    public void encode(Bucketed value, OutputStream out) throws IOException {
+    public void encode(Bucketed<E> value, OutputStream out) throws IOException {
       boolean dead = !value.deadLetters.isEmpty();
       out.write((value.primer ? PRIMER : 0) | (dead ? WITH_DEAD_LETTERS : 0));
-      EVENTS.encode(value.events, out);
+      events.encode(value.events, out);
       if (dead) {
         DEAD_LETTERS.encode(value.deadLetters, out);
       }
     }
 
     @Override
-    public Bucketed decode(InputStream in) throws IOException {
+    public Bucketed<E> decode(InputStream in) throws IOException {
       int flags = in.read();
       if (flags < 0) {
         throw new CoderException("truncated bucket list");
       }
-      List<Event> events = EVENTS.decode(in);
+      List<E> list = events.decode(in);
       List<DeadLetter> dead =
           (flags & WITH_DEAD_LETTERS) != 0 ? DEAD_LETTERS.decode(in) : List.of();
-      return new Bucketed((flags & PRIMER) != 0, events, dead);
+      return new Bucketed<>((flags & PRIMER) != 0, list, dead);
     }
 
     @Override
-    public void verifyDeterministic() {}
+    public void verifyDeterministic() throws NonDeterministicException {
+      events.verifyDeterministic();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof BucketedCoder && events.equals(((BucketedCoder<?>) o).events);
+    }
+
+    @Override
+    public int hashCode() {
+      return events.hashCode();
+    }
   }
 }

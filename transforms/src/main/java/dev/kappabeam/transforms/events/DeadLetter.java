@@ -13,18 +13,26 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * A record that could not be accepted: the original record (raw bytes and source coordinates) and
  * why.
  *
- * <p>{@code reason} starts with a stable machine-readable code from {@link ParseError} followed by
- * {@code ": "} and a human-readable detail, e.g. {@code "invalid_type: 'refund' is not one of view,
- * click, cart, purchase"}.
+ * <p>{@code reason} starts with a stable machine-readable code (the reference format's are those of
+ * {@link ParseError}; a team's {@link EventFormat} has its own) followed by {@code ": "} and a
+ * human-readable detail, e.g. {@code "invalid_type: 'refund' is not one of view, click, cart,
+ * purchase"}.
  */
 public final class DeadLetter implements Serializable {
   private final SourceRecord record;
-  private final ParseError error;
+  private final String code;
   private final String detail;
 
   public DeadLetter(SourceRecord record, ParseError error, String detail) {
+    this(record, error.code(), detail);
+  }
+
+  /**
+   * @param code lower-case letters, digits and single underscores ({@link Parsed#rejected})
+   */
+  public DeadLetter(SourceRecord record, String code, String detail) {
     this.record = Objects.requireNonNull(record, "record");
-    this.error = Objects.requireNonNull(error, "error");
+    this.code = Parsed.checkedCode(code);
     this.detail = Objects.requireNonNull(detail, "detail");
   }
 
@@ -32,8 +40,9 @@ public final class DeadLetter implements Serializable {
     return record;
   }
 
-  public ParseError error() {
-    return error;
+  /** The reason's stable code, e.g. {@code malformed_json}. */
+  public String code() {
+    return code;
   }
 
   public String detail() {
@@ -42,7 +51,7 @@ public final class DeadLetter implements Serializable {
 
   /** {@code code: detail}, as written to the dead-letter sink. */
   public String reason() {
-    return error.code() + ": " + detail;
+    return code + ": " + detail;
   }
 
   @Override
@@ -51,12 +60,12 @@ public final class DeadLetter implements Serializable {
       return false;
     }
     DeadLetter d = (DeadLetter) o;
-    return record.equals(d.record) && error == d.error && detail.equals(d.detail);
+    return record.equals(d.record) && code.equals(d.code) && detail.equals(d.detail);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(record, error, detail);
+    return Objects.hash(record, code, detail);
   }
 
   @Override
@@ -64,7 +73,7 @@ public final class DeadLetter implements Serializable {
     return "DeadLetter{" + record + ", " + reason() + "}";
   }
 
-  /** Deterministic coder: the record, the error code's ordinal-free name, the detail. */
+  /** Deterministic coder: the record, the code, the detail. */
   public static final class Coder extends AtomicCoder<DeadLetter> {
     private static final Coder INSTANCE = new Coder();
 
@@ -77,7 +86,7 @@ public final class DeadLetter implements Serializable {
     @Override
     public void encode(DeadLetter d, OutputStream out) throws IOException {
       SourceRecord.Coder.of().encode(d.record, out);
-      StringUtf8Coder.of().encode(d.error.name(), out);
+      StringUtf8Coder.of().encode(d.code, out);
       StringUtf8Coder.of().encode(d.detail, out);
     }
 
@@ -85,7 +94,7 @@ public final class DeadLetter implements Serializable {
     public DeadLetter decode(InputStream in) throws IOException {
       return new DeadLetter(
           SourceRecord.Coder.of().decode(in),
-          ParseError.valueOf(StringUtf8Coder.of().decode(in)),
+          StringUtf8Coder.of().decode(in),
           StringUtf8Coder.of().decode(in));
     }
 

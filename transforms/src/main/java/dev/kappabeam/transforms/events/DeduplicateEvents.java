@@ -5,6 +5,7 @@ import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.time.Timestamps;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -36,7 +37,8 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
- * Removes re-sent copies of an event, by {@code event_id}.
+ * Removes re-sent copies of an event, by its id ({@link EventFormat#id}; the reference format's
+ * {@code event_id}).
  *
  * <p>Bounded input: exact over the whole input (a grouping by hash bucket of the event_id; the copy
  * with the earliest event time is kept, ties broken by content). Unbounded input: the first copy
@@ -52,26 +54,29 @@ import org.joda.time.Instant;
  * <pre>{@code
  * PCollection<Event> unique = events.apply("DeduplicateEvents",
  *     Events.deduplicate().withHorizon(Duration.standardHours(1)));
+ * PCollection<Order> orders = raw.apply("DeduplicateOrders", Events.deduplicate(new OrderFormat()));
  * }</pre>
  */
-public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCollection<Event>> {
+public final class DeduplicateEvents<E> extends PTransform<PCollection<E>, PCollection<E>> {
   public static final Duration DEFAULT_HORIZON =
       LogicDefaults.duration(LogicDefaults.DEDUP_HORIZON);
 
+  private final EventFormat<E> format;
   private final Duration horizon;
 
-  DeduplicateEvents(Duration horizon) {
+  DeduplicateEvents(EventFormat<E> format, Duration horizon) {
+    this.format = Objects.requireNonNull(format, "format");
     this.horizon = horizon;
   }
 
   /** How long, in event time past an event, copies of it are recognised on unbounded input. */
-  public DeduplicateEvents withHorizon(Duration horizon) {
+  public DeduplicateEvents<E> withHorizon(Duration horizon) {
     Objects.requireNonNull(horizon, "horizon");
     if (horizon.getMillis() <= 0) {
       throw new IllegalArgumentException(
           "de-duplication horizon must be positive, got " + horizon + "; use e.g. PT1H");
     }
-    return new DeduplicateEvents(horizon);
+    return new DeduplicateEvents<>(format, horizon);
   }
 
   public Duration horizon() {
@@ -96,46 +101,63 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
    *     .apply("DeduplicateEvents", Events.deduplicate().primed(newestBeforeCutoff));
    * }</pre>
    */
-  public Primed primed(Instant primerNewest) {
-    return new Primed(horizon, Objects.requireNonNull(primerNewest, "primerNewest").getMillis());
+  public Primed<E> primed(Instant primerNewest) {
+    return new Primed<>(
+        format, horizon, Objects.requireNonNull(primerNewest, "primerNewest").getMillis());
   }
 
-  /** Input tags of {@link #primed}. */
+  /** Input tags of {@link #primed}, for the reference format ({@link #events()}: any format). */
   public static final TupleTag<Event> EVENTS = new TupleTag<Event>("events") {};
 
   public static final TupleTag<Event> PRIMER = new TupleTag<Event>("primer") {};
 
+  /** The input tag of the counted events of {@link #primed}. */
+  public TupleTag<E> events() {
+    return new TupleTag<>(EVENTS.getId());
+  }
+
+  /** The input tag of the primer events of {@link #primed}. */
+  public TupleTag<E> primer() {
+    return new TupleTag<>(PRIMER.getId());
+  }
+
   /** See {@link DeduplicateEvents#primed}. */
-  public static final class Primed extends PTransform<PCollectionTuple, PCollection<Event>> {
+  public static final class Primed<E> extends PTransform<PCollectionTuple, PCollection<E>> {
+    private final EventFormat<E> format;
     private final Duration horizon;
     private final long primerNewest;
 
-    Primed(Duration horizon, long primerNewest) {
+    Primed(EventFormat<E> format, Duration horizon, long primerNewest) {
+      this.format = format;
       this.horizon = horizon;
       this.primerNewest = primerNewest;
     }
 
     @Override
-    public PCollection<Event> expand(PCollectionTuple input) {
+    public PCollection<E> expand(PCollectionTuple input) {
+      TupleTag<E> events = new TupleTag<>(EVENTS.getId());
+      TupleTag<E> primer = new TupleTag<>(PRIMER.getId());
       return deduplicate(
-          input.get(EVENTS), input.has(PRIMER) ? input.get(PRIMER) : null, horizon, primerNewest);
+          format,
+          input.get(events),
+          input.has(primer) ? input.get(primer) : null,
+          horizon,
+          primerNewest);
     }
   }
 
   @Override
-  public PCollection<Event> expand(PCollection<Event> input) {
-    return deduplicate(input, null, horizon, Long.MIN_VALUE);
+  public PCollection<E> expand(PCollection<E> input) {
+    return deduplicate(format, input, null, horizon, Long.MIN_VALUE);
   }
 
-  /** An event and whether it only primes (true) or is counted (false). */
-  private static final KvCoder<Boolean, Event> FLAGGED =
-      KvCoder.of(BooleanCoder.of(), EventCoder.of());
-
-  private static PCollection<Event> deduplicate(
-      PCollection<Event> counted,
-      @Nullable PCollection<Event> primer,
+  private static <E> PCollection<E> deduplicate(
+      EventFormat<E> format,
+      PCollection<E> counted,
+      @Nullable PCollection<E> primer,
       Duration horizon,
       long primerNewest) {
+    Coder<E> coder = format.coder();
     boolean primed = primer != null;
     if (counted.isBounded() == PCollection.IsBounded.BOUNDED
         && (primer == null || primer.isBounded() == PCollection.IsBounded.BOUNDED)) {
@@ -147,62 +169,74 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
       // EARLIEST combiner forced that path). KeepOneCopy gives each event its own event time back;
       // downstream of it, bounded runs fold the views in the global window (BoundedViews), so no
       // fixed window of the views sees the events behind its watermark.
-      KvCoder<Integer, BoundedDedup.Bucketed> bucketed = BoundedDedup.coder();
-      PCollection<KV<Integer, BoundedDedup.Bucketed>> buckets =
-          counted.apply("BucketByEventId", ParDo.of(new BucketFn(false))).setCoder(bucketed);
+      KvCoder<Integer, BoundedDedup.Bucketed<E>> bucketed = BoundedDedup.coder(format);
+      PCollection<KV<Integer, BoundedDedup.Bucketed<E>>> buckets =
+          counted
+              .apply("BucketByEventId", ParDo.of(new BucketFn<>(format, false)))
+              .setCoder(bucketed);
       if (primed) {
         buckets =
             PCollectionList.of(buckets)
-                .and(primer.apply("BucketPrimer", ParDo.of(new BucketFn(true))).setCoder(bucketed))
+                .and(
+                    primer
+                        .apply("BucketPrimer", ParDo.of(new BucketFn<>(format, true)))
+                        .setCoder(bucketed))
                 .apply("WithPrimer", Flatten.pCollections());
       }
       return buckets
           .apply("GroupBuckets", GroupByKey.create())
-          .apply("KeepOneCopy", ParDo.of(new OneCopyFn()))
-          .setCoder(EventCoder.of());
+          .apply("KeepOneCopy", ParDo.of(new OneCopyFn<>(format)))
+          .setCoder(coder);
     }
     if (!primed && mapStateAvailable(counted.getPipeline().getOptions())) {
       // Plain streaming: state per hash bucket of the event_id (a map of the ids seen) and one
       // expiry timer per bucket, not a state cell and a timer per event.
       return counted
-          .apply("BucketByEventId", ParDo.of(new StreamBucketFn()))
-          .setCoder(KvCoder.of(VarIntCoder.of(), EventCoder.of()))
-          .apply("KeepFirstCopy", ParDo.of(new FirstCopyPerBucketFn(horizon)))
-          .setCoder(EventCoder.of());
+          .apply("BucketByEventId", ParDo.of(new StreamBucketFn<>(format)))
+          .setCoder(KvCoder.of(VarIntCoder.of(), coder))
+          .apply("KeepFirstCopy", ParDo.of(new FirstCopyPerBucketFn<>(format, horizon)))
+          .setCoder(coder);
     }
-    KvCoder<String, KV<Boolean, Event>> keyedCoder = KvCoder.of(StringUtf8Coder.of(), FLAGGED);
-    PCollection<KV<String, KV<Boolean, Event>>> keyed =
-        counted.apply("KeyByEventId", ParDo.of(new KeyFn(false))).setCoder(keyedCoder);
+    // An event and whether it only primes (true) or is counted (false).
+    KvCoder<String, KV<Boolean, E>> keyedCoder =
+        KvCoder.of(StringUtf8Coder.of(), KvCoder.of(BooleanCoder.of(), coder));
+    PCollection<KV<String, KV<Boolean, E>>> keyed =
+        counted.apply("KeyByEventId", ParDo.of(new KeyFn<>(format, false))).setCoder(keyedCoder);
     if (primed) {
       keyed =
           PCollectionList.of(keyed)
-              .and(primer.apply("KeyPrimer", ParDo.of(new KeyFn(true))).setCoder(keyedCoder))
+              .and(
+                  primer
+                      .apply("KeyPrimer", ParDo.of(new KeyFn<>(format, true)))
+                      .setCoder(keyedCoder))
               .apply("WithPrimer", Flatten.pCollections());
     }
     return keyed
-        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn(horizon, primed, primerNewest)))
-        .setCoder(EventCoder.of());
+        .apply("KeepFirstCopy", ParDo.of(new FirstCopyFn<>(format, horizon, primed, primerNewest)))
+        .setCoder(coder);
   }
 
   /** A bundle's events per hash bucket of the event_id ({@link BoundedDedup.Buffer}). */
-  static final class BucketFn extends DoFn<Event, KV<Integer, BoundedDedup.Bucketed>> {
+  static final class BucketFn<E> extends DoFn<E, KV<Integer, BoundedDedup.Bucketed<E>>> {
+    private final EventFormat<E> format;
     private final boolean primer;
-    private transient BoundedDedup.Buffer buffer;
+    private transient BoundedDedup.Buffer<E> buffer;
 
-    BucketFn(boolean primer) {
+    BucketFn(EventFormat<E> format, boolean primer) {
+      this.format = format;
       this.primer = primer;
     }
 
     @StartBundle
     public void startBundle() {
-      buffer = new BoundedDedup.Buffer(primer);
+      buffer = new BoundedDedup.Buffer<>(format, primer);
     }
 
     @ProcessElement
     public void process(
-        @Element Event e,
+        @Element E e,
         @Timestamp Instant timestamp,
-        OutputReceiver<KV<Integer, BoundedDedup.Bucketed>> out) {
+        OutputReceiver<KV<Integer, BoundedDedup.Bucketed<E>>> out) {
       if (buffer.add(e, timestamp.getMillis())) {
         buffer.drain(out::outputWithTimestamp);
       }
@@ -236,15 +270,22 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
         && !ExperimentalOptions.hasExperiment(options, "beam_fn_api");
   }
 
-  static final class StreamBucketFn extends DoFn<Event, KV<Integer, Event>> {
+  static final class StreamBucketFn<E> extends DoFn<E, KV<Integer, E>> {
+    private final EventFormat<E> format;
+
+    StreamBucketFn(EventFormat<E> format) {
+      this.format = format;
+    }
+
     @ProcessElement
-    public void process(@Element Event e, OutputReceiver<KV<Integer, Event>> out) {
-      out.output(KV.of(StreamDedup.bucketOf(e.eventId()), e));
+    public void process(@Element E e, OutputReceiver<KV<Integer, E>> out) {
+      out.output(KV.of(StreamDedup.bucketOf(format.id(e)), e));
     }
   }
 
   /** Unbounded input, not primed: one hash bucket of event_ids at a time ({@link StreamDedup}). */
-  static final class FirstCopyPerBucketFn extends DoFn<KV<Integer, Event>, Event> {
+  static final class FirstCopyPerBucketFn<E> extends DoFn<KV<Integer, E>, E> {
+    private final EventFormat<E> format;
     private final StreamDedup dedup;
 
     @StateId("seen")
@@ -260,20 +301,28 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @TimerId("sweep")
     private final TimerSpec sweepSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    FirstCopyPerBucketFn(Duration horizon) {
+    FirstCopyPerBucketFn(EventFormat<E> format, Duration horizon) {
+      this.format = format;
       this.dedup = new StreamDedup(horizon);
     }
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Event> element,
+        @Element KV<Integer, E> element,
         @StateId("seen") MapState<String, Integer> seen,
         @StateId("slots") MapState<Long, StreamDedup.IdChain> slots,
         @StateId("sweepAt") ValueState<Long> sweepAt,
         @TimerId("sweep") Timer sweep,
-        OutputReceiver<Event> out) {
-      Event event = element.getValue();
-      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
+        OutputReceiver<E> out) {
+      E event = element.getValue();
+      if (dedup.firstCopy(
+          format.id(event),
+          format.contentHash(event),
+          format.eventTimeMillis(event),
+          seen,
+          slots,
+          sweepAt,
+          sweep)) {
         out.output(event);
       }
     }
@@ -295,30 +344,39 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     }
   }
 
-  static final class KeyFn extends DoFn<Event, KV<String, KV<Boolean, Event>>> {
+  static final class KeyFn<E> extends DoFn<E, KV<String, KV<Boolean, E>>> {
+    private final EventFormat<E> format;
     private final boolean primer;
 
-    KeyFn(boolean primer) {
+    KeyFn(EventFormat<E> format, boolean primer) {
+      this.format = format;
       this.primer = primer;
     }
 
     @ProcessElement
-    public void process(@Element Event e, OutputReceiver<KV<String, KV<Boolean, Event>>> out) {
-      out.output(KV.of(e.eventId(), KV.of(primer, e)));
+    public void process(@Element E e, OutputReceiver<KV<String, KV<Boolean, E>>> out) {
+      out.output(KV.of(format.id(e), KV.of(primer, e)));
     }
   }
 
   /** Bounded input: all events of one hash bucket at once ({@link BoundedDedup#keepOneCopy}). */
-  static final class OneCopyFn extends DoFn<KV<Integer, Iterable<BoundedDedup.Bucketed>>, Event> {
+  static final class OneCopyFn<E> extends DoFn<KV<Integer, Iterable<BoundedDedup.Bucketed<E>>>, E> {
+    private final EventFormat<E> format;
+
+    OneCopyFn(EventFormat<E> format) {
+      this.format = format;
+    }
+
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<BoundedDedup.Bucketed>> bucket, OutputReceiver<Event> out) {
+        @Element KV<Integer, Iterable<BoundedDedup.Bucketed<E>>> bucket, OutputReceiver<E> out) {
       BoundedDedup.keepOneCopy(
+          format,
           bucket.getValue(),
-          new BoundedDedup.Kept() {
+          new BoundedDedup.Kept<E>() {
             @Override
-            public void event(Event e) {
-              out.outputWithTimestamp(e, new Instant(e.timestampMillis()));
+            public void event(E e) {
+              out.outputWithTimestamp(e, new Instant(format.eventTimeMillis(e)));
             }
 
             @Override
@@ -345,7 +403,8 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
    * also remember whether the first copy was counted (to detect a primer copy that came too late)
    * and hold counted events that may have a primer copy until the watermark passes them.
    */
-  static final class FirstCopyFn extends DoFn<KV<String, KV<Boolean, Event>>, Event> {
+  static final class FirstCopyFn<E> extends DoFn<KV<String, KV<Boolean, E>>, E> {
+    private final EventFormat<E> format;
     private final Duration horizon;
     private final boolean primed;
     private final long primerNewest;
@@ -363,7 +422,7 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     private final StateSpec<ValueState<Boolean>> countedSpec = StateSpecs.value(BooleanCoder.of());
 
     @StateId("held")
-    private final StateSpec<ValueState<Event>> heldSpec = StateSpecs.value(EventCoder.of());
+    private final StateSpec<ValueState<E>> heldSpec;
 
     @TimerId("forget")
     private final TimerSpec forgetSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
@@ -371,7 +430,9 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
     @TimerId("release")
     private final TimerSpec releaseSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    FirstCopyFn(Duration horizon, boolean primed, long primerNewest) {
+    FirstCopyFn(EventFormat<E> format, Duration horizon, boolean primed, long primerNewest) {
+      this.format = format;
+      this.heldSpec = StateSpecs.value(format.coder());
       this.horizon = horizon;
       this.primed = primed;
       this.primerNewest = primerNewest;
@@ -379,25 +440,26 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
     @ProcessElement
     public void process(
-        @Element KV<String, KV<Boolean, Event>> element,
+        @Element KV<String, KV<Boolean, E>> element,
         @StateId("seen") ValueState<Integer> seen,
         @StateId("counted") ValueState<Boolean> counted,
-        @StateId("held") ValueState<Event> held,
+        @StateId("held") ValueState<E> held,
         @TimerId("forget") Timer forget,
         @TimerId("release") Timer release,
-        OutputReceiver<Event> out) {
+        OutputReceiver<E> out) {
       boolean primer = element.getValue().getKey();
-      Event event = element.getValue().getValue();
+      E event = element.getValue().getValue();
+      int hash = format.contentHash(event);
       Integer firstHash = seen.read();
       if (firstHash != null) {
         if (primer) {
-          Event waiting = primed ? held.read() : null;
+          E waiting = primed ? held.read() : null;
           if (waiting != null) {
             // The primer copy came while the counted copy waited: the batch counted the event.
             held.clear();
             release.clear();
             duplicates.inc();
-            if (waiting.hashCode() != event.hashCode()) {
+            if (format.contentHash(waiting) != hash) {
               conflicting.inc();
             }
           } else if (Boolean.TRUE.equals(counted.read())) {
@@ -408,18 +470,19 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
           return;
         }
         duplicates.inc();
-        if (firstHash != event.hashCode()) {
+        if (firstHash != hash) {
           conflicting.inc();
         }
         return;
       }
-      seen.write(event.hashCode());
-      Instant at = new Instant(event.timestampMillis());
+      seen.write(hash);
+      long time = format.eventTimeMillis(event);
+      Instant at = new Instant(time);
       forget.withNoOutputTimestamp().set(at.plus(horizon));
       if (primer) {
         return;
       }
-      if (primed && event.timestampMillis() <= primerNewest) {
+      if (primed && time <= primerNewest) {
         held.write(event);
         release.withOutputTimestamp(at).set(at.plus(Duration.millis(1)));
         return;
@@ -432,16 +495,16 @@ public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCol
 
     @OnTimer("release")
     public void onRelease(
-        @StateId("held") ValueState<Event> held,
+        @StateId("held") ValueState<E> held,
         @StateId("counted") ValueState<Boolean> counted,
-        OutputReceiver<Event> out) {
-      Event event = held.read();
+        OutputReceiver<E> out) {
+      E event = held.read();
       if (event == null) {
         return;
       }
       held.clear();
       counted.write(true);
-      out.outputWithTimestamp(event, new Instant(event.timestampMillis()));
+      out.outputWithTimestamp(event, new Instant(format.eventTimeMillis(event)));
     }
 
     @OnTimer("forget")

@@ -93,15 +93,12 @@ public final class EventParser {
   private EventParser() {}
 
   /** The outcome of parsing one record: an event, or an error with a detail. */
-  public static final class Result {
-    private final @Nullable Event event;
+  public static final class Result extends Parsed<Event> {
     private final @Nullable ParseError error;
-    private final String detail;
 
     private Result(@Nullable Event event, @Nullable ParseError error, String detail) {
-      this.event = event;
+      super(event, error == null ? null : error.code(), detail);
       this.error = error;
-      this.detail = detail;
     }
 
     static Result ok(Event e) {
@@ -112,27 +109,9 @@ public final class EventParser {
       return new Result(null, error, detail);
     }
 
-    public boolean isValid() {
-      return event != null;
-    }
-
-    /** The event; only when {@link #isValid()}. */
-    public Event event() {
-      return Objects.requireNonNull(event, "not a valid record");
-    }
-
     /** The error; only when not {@link #isValid()}. */
     public ParseError error() {
       return Objects.requireNonNull(error, "record is valid");
-    }
-
-    public String detail() {
-      return detail;
-    }
-
-    @Override
-    public String toString() {
-      return isValid() ? event().toString() : error().code() + ": " + detail;
     }
   }
 

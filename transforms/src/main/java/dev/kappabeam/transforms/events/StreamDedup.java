@@ -96,15 +96,20 @@ public final class StreamDedup implements Serializable {
   /**
    * True for the first copy of its id (remembered until its slot is swept), false for a copy (then
    * counted).
+   *
+   * @param eventId the event's id ({@link EventFormat#id})
+   * @param hash its content hash ({@link EventFormat#contentHash})
+   * @param timestampMillis its event time
    */
   public boolean firstCopy(
-      Event event,
+      String eventId,
+      int hash,
+      long timestampMillis,
       MapState<String, Integer> seen,
       MapState<Long, IdChain> slots,
       ValueState<Long> sweepAt,
       Timer sweep) {
-    int hash = event.hashCode();
-    Integer first = seen.computeIfAbsent(event.eventId(), id -> hash).read();
+    Integer first = seen.computeIfAbsent(eventId, id -> hash).read();
     if (first != null) {
       removed++;
       if (first != hash) {
@@ -112,7 +117,7 @@ public final class StreamDedup implements Serializable {
       }
       return false;
     }
-    long due = slotEnd(event.timestampMillis());
+    long due = slotEnd(timestampMillis);
     IdChain ids = slots.get(due).read();
     if (ids == null) {
       Long at = sweepAt.read();
@@ -121,7 +126,7 @@ public final class StreamDedup implements Serializable {
         sweepAt.write(due);
       }
     }
-    slots.put(due, new IdChain(event.eventId(), ids));
+    slots.put(due, new IdChain(eventId, ids));
     return true;
   }
 

@@ -4,8 +4,9 @@ import dev.kappabeam.transforms.CounterNames;
 import dev.kappabeam.transforms.LogicDefaults;
 import dev.kappabeam.transforms.events.DeduplicateEvents;
 import dev.kappabeam.transforms.events.Event;
-import dev.kappabeam.transforms.events.EventCoder;
+import dev.kappabeam.transforms.events.EventFormat;
 import dev.kappabeam.transforms.events.Events;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import dev.kappabeam.transforms.events.StreamDedup;
 import java.io.IOException;
 import java.io.InputStream;
@@ -75,11 +76,24 @@ import org.joda.time.Instant;
  * split.get(SplitLateEvents.LATE).apply(lateSink);
  * }</pre>
  */
-public final class SplitLateEvents extends PTransform<PCollection<Event>, PCollectionTuple> {
+public final class SplitLateEvents<E> extends PTransform<PCollection<E>, PCollectionTuple> {
   public static final Duration DEFAULT_LATENESS =
       LogicDefaults.duration(LogicDefaults.ALLOWED_LATENESS);
+
+  /** The outputs for reference events ({@link #onTime()} and {@link #late()}: any format). */
   public static final TupleTag<Event> ON_TIME = new TupleTag<Event>("onTime") {};
+
   public static final TupleTag<Event> LATE = new TupleTag<Event>("late") {};
+
+  /** The tag of the events on time, for events of any format. */
+  public static <E> TupleTag<E> onTime() {
+    return new TupleTag<>(ON_TIME.getId());
+  }
+
+  /** The tag of the events later than the allowed lateness, for events of any format. */
+  public static <E> TupleTag<E> late() {
+    return new TupleTag<>(LATE.getId());
+  }
 
   /**
    * Keys of the comparison: enough for every worker of a large job to hold several (runners spread
@@ -97,9 +111,6 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
 
   static final int TICK = 1;
 
-  private static final Coder<KV<Integer, RawUnionValue>> SHARD_INPUT =
-      KvCoder.of(VarIntCoder.of(), UnionCoder.of(List.of(EventCoder.of(), VarLongCoder.of())));
-
   private static final Coder<KV<Integer, Long>> CLOCK_INPUT =
       KvCoder.of(VarIntCoder.of(), VarLongCoder.of());
 
@@ -108,32 +119,46 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
   private static final TupleTag<KV<Integer, Long>> NEWEST =
       new TupleTag<KV<Integer, Long>>("newest") {};
 
+  private final EventFormat<E> format;
   private final Duration allowedLateness;
   private final int shards;
   private final @Nullable Duration dedupHorizon;
 
-  private SplitLateEvents(Duration allowedLateness, int shards, @Nullable Duration dedupHorizon) {
+  private SplitLateEvents(
+      EventFormat<E> format,
+      Duration allowedLateness,
+      int shards,
+      @Nullable Duration dedupHorizon) {
+    this.format = format;
     this.allowedLateness = allowedLateness;
     this.shards = shards;
     this.dedupHorizon = dedupHorizon;
   }
 
-  public static SplitLateEvents withAllowedLateness(Duration allowedLateness) {
+  /** The split of reference events. */
+  public static SplitLateEvents<Event> withAllowedLateness(Duration allowedLateness) {
+    return withAllowedLateness(ReferenceFormat.of(), allowedLateness);
+  }
+
+  /** The split of events of {@code format}. */
+  public static <E> SplitLateEvents<E> withAllowedLateness(
+      EventFormat<E> format, Duration allowedLateness) {
     Objects.requireNonNull(allowedLateness, "allowedLateness");
     if (allowedLateness.getMillis() < 0) {
       throw new IllegalArgumentException(
           "allowed lateness must be >= 0, got " + allowedLateness + "; use e.g. PT1H");
     }
-    return new SplitLateEvents(allowedLateness, DEFAULT_SHARDS, null);
+    return new SplitLateEvents<>(
+        Objects.requireNonNull(format, "format"), allowedLateness, DEFAULT_SHARDS, null);
   }
 
   /** How many keys share the comparison (the parallelism of this step). */
-  public SplitLateEvents withShards(int shards) {
+  public SplitLateEvents<E> withShards(int shards) {
     if (shards < 1) {
       throw new IllegalArgumentException(
           "shards must be >= 1, got " + shards + "; use e.g. " + DEFAULT_SHARDS);
     }
-    return new SplitLateEvents(allowedLateness, shards, dedupHorizon);
+    return new SplitLateEvents<>(format, allowedLateness, shards, dedupHorizon);
   }
 
   /**
@@ -146,10 +171,10 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
    * Runners that serve no {@code MapState} (portable job servers) and bounded input get the two
    * transforms one after the other.
    */
-  public SplitLateEvents afterDeduplication(Duration horizon) {
+  public SplitLateEvents<E> afterDeduplication(Duration horizon) {
     Objects.requireNonNull(horizon, "horizon");
-    Events.deduplicate().withHorizon(horizon); // validates
-    return new SplitLateEvents(allowedLateness, shards, horizon);
+    Events.deduplicate(format).withHorizon(horizon); // validates
+    return new SplitLateEvents<>(format, allowedLateness, shards, horizon);
   }
 
   public Duration allowedLateness() {
@@ -176,25 +201,28 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<Event> input) {
+  public PCollectionTuple expand(PCollection<E> input) {
     boolean bounded = input.isBounded() == PCollection.IsBounded.BOUNDED;
     if (dedupHorizon != null
         && (bounded || !DeduplicateEvents.mapStateAvailable(input.getPipeline().getOptions()))) {
       return input
-          .apply("DeduplicateEvents", Events.deduplicate().withHorizon(dedupHorizon))
-          .apply("SplitLateEvents", new SplitLateEvents(allowedLateness, shards, null));
+          .apply("DeduplicateEvents", Events.deduplicate(format).withHorizon(dedupHorizon))
+          .apply("SplitLateEvents", new SplitLateEvents<>(format, allowedLateness, shards, null));
     }
+    TupleTag<E> onTime = onTime();
+    TupleTag<E> lateTag = late();
     if (bounded) {
-      PCollection<Event> none =
-          input.getPipeline().apply("NoLateEvents", Create.empty(EventCoder.of()));
-      return PCollectionTuple.of(ON_TIME, input).and(LATE, none);
+      PCollection<E> none = input.getPipeline().apply("NoLateEvents", Create.empty(format.coder()));
+      return PCollectionTuple.of(onTime, input).and(lateTag, none);
     }
+    Coder<KV<Integer, RawUnionValue>> shardInput =
+        KvCoder.of(VarIntCoder.of(), UnionCoder.of(List.of(format.coder(), VarLongCoder.of())));
     boolean deduplicate = dedupHorizon != null;
     int keys = deduplicate ? StreamDedup.BUCKETS : shards;
     PCollectionTuple sharded =
         input.apply(
             "ShardEvents",
-            ParDo.of(new ShardFn(keys, deduplicate))
+            ParDo.of(new ShardFn<>(format, keys, deduplicate))
                 .withOutputTags(KEYED, TupleTagList.of(NEWEST)));
     PCollection<KV<Integer, Long>> seed =
         input
@@ -208,23 +236,26 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
             .and(sharded.get(NEWEST).setCoder(CLOCK_INPUT))
             .apply("WithSeed", Flatten.pCollections())
             .apply("WatchWatermark", ParDo.of(new ClockFn(keys)))
-            .setCoder(SHARD_INPUT);
+            .setCoder(shardInput);
     PCollection<KV<Integer, RawUnionValue>> withTicks =
-        PCollectionList.of(sharded.get(KEYED).setCoder(SHARD_INPUT))
+        PCollectionList.of(sharded.get(KEYED).setCoder(shardInput))
             .and(ticks)
             .apply("WithTicks", Flatten.pCollections());
-    TupleTagList late = TupleTagList.of(LATE);
+    TupleTagList late = TupleTagList.of(lateTag);
     PCollectionTuple out =
         deduplicate
             ? withTicks.apply(
                 "KeepFirstCopyAndCompare",
-                ParDo.of(new FirstCopyThenSplitFn(allowedLateness.getMillis(), dedupHorizon))
-                    .withOutputTags(ON_TIME, late))
+                ParDo.of(
+                        new FirstCopyThenSplitFn<>(
+                            format, allowedLateness.getMillis(), dedupHorizon))
+                    .withOutputTags(onTime, late))
             : withTicks.apply(
                 "CompareToWatermark",
-                ParDo.of(new SplitFn(allowedLateness.getMillis())).withOutputTags(ON_TIME, late));
-    out.get(ON_TIME).setCoder(EventCoder.of());
-    out.get(LATE).setCoder(EventCoder.of());
+                ParDo.of(new SplitFn<>(format, allowedLateness.getMillis()))
+                    .withOutputTags(onTime, late));
+    out.get(onTime).setCoder(format.coder());
+    out.get(lateTag).setCoder(format.coder());
     return out;
   }
 
@@ -232,7 +263,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
    * Keys each event by its shard, and reports the newest event time of each bundle to the clock:
    * one small record per bundle, not per event, so the clock's work does not grow with the data.
    */
-  static final class ShardFn extends DoFn<Event, KV<Integer, RawUnionValue>> {
+  static final class ShardFn<E> extends DoFn<E, KV<Integer, RawUnionValue>> {
+    private final EventFormat<E> format;
     private final int shards;
     private final boolean byDedupBucket;
 
@@ -240,7 +272,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     private transient long bundleNewest;
 
     /** {@code byDedupBucket}: keyed by {@link StreamDedup#bucketOf} ({@code shards} of them). */
-    ShardFn(int shards, boolean byDedupBucket) {
+    ShardFn(EventFormat<E> format, int shards, boolean byDedupBucket) {
+      this.format = format;
       this.shards = shards;
       this.byDedupBucket = byDedupBucket;
     }
@@ -251,11 +284,11 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     }
 
     @ProcessElement
-    public void process(@Element Event e, MultiOutputReceiver out) {
-      String id = e.eventId();
+    public void process(@Element E e, MultiOutputReceiver out) {
+      String id = format.id(e);
       int key = byDedupBucket ? StreamDedup.bucketOf(id) : shardOf(id, shards);
       out.get(KEYED).output(KV.of(key, new RawUnionValue(EVENT, e)));
-      bundleNewest = Math.max(bundleNewest, e.timestampMillis());
+      bundleNewest = Math.max(bundleNewest, format.eventTimeMillis(e));
     }
 
     @FinishBundle
@@ -439,7 +472,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
    * the shard's output watermark at the adopted bound, so no window downstream drops an event the
    * shard passed as on time.
    */
-  static final class SplitFn extends DoFn<KV<Integer, RawUnionValue>, Event> {
+  static final class SplitFn<E> extends DoFn<KV<Integer, RawUnionValue>, E> {
+    private final EventFormat<E> format;
     private final long latenessMillis;
     private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
 
@@ -452,7 +486,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @TimerId("hold")
     private final TimerSpec holdSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    SplitFn(long latenessMillis) {
+    SplitFn(EventFormat<E> format, long latenessMillis) {
+      this.format = format;
       this.latenessMillis = latenessMillis;
     }
 
@@ -469,7 +504,9 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         bound.propose((Long) value.getValue(), boundState, adopt);
         return;
       }
-      bound.route((Event) value.getValue(), latenessMillis, late, out);
+      @SuppressWarnings("unchecked")
+      E event = (E) value.getValue();
+      bound.route(format.eventTimeMillis(event), event, latenessMillis, late, out);
     }
 
     @OnTimer("adopt")
@@ -499,7 +536,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
    * event as {@link SplitFn} does only when it is the first copy of its id. Ticks, adoption and the
    * hold are those of {@link SplitFn}; the sweep is that of {@code DeduplicateEvents}.
    */
-  static final class FirstCopyThenSplitFn extends DoFn<KV<Integer, RawUnionValue>, Event> {
+  static final class FirstCopyThenSplitFn<E> extends DoFn<KV<Integer, RawUnionValue>, E> {
+    private final EventFormat<E> format;
     private final long latenessMillis;
     private final StreamDedup dedup;
     private final Counter late = Metrics.counter(CounterNames.NAMESPACE, CounterNames.LATE);
@@ -526,7 +564,8 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
     @TimerId("sweep")
     private final TimerSpec sweepSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    FirstCopyThenSplitFn(long latenessMillis, Duration horizon) {
+    FirstCopyThenSplitFn(EventFormat<E> format, long latenessMillis, Duration horizon) {
+      this.format = format;
       this.latenessMillis = latenessMillis;
       this.dedup = new StreamDedup(horizon);
     }
@@ -548,9 +587,12 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
         bound.propose((Long) value.getValue(), boundState, adopt);
         return;
       }
-      Event event = (Event) value.getValue();
-      if (dedup.firstCopy(event, seen, slots, sweepAt, sweep)) {
-        bound.route(event, latenessMillis, late, out);
+      @SuppressWarnings("unchecked")
+      E event = (E) value.getValue();
+      long time = format.eventTimeMillis(event);
+      if (dedup.firstCopy(
+          format.id(event), format.contentHash(event), time, seen, slots, sweepAt, sweep)) {
+        bound.route(time, event, latenessMillis, late, out);
       }
     }
 
@@ -643,12 +685,15 @@ public final class SplitLateEvents extends PTransform<PCollection<Event>, PColle
       state.write(new Bound(bound, NONE));
     }
 
-    void route(Event event, long latenessMillis, Counter late, DoFn.MultiOutputReceiver out) {
-      if (event.timestampMillis() + latenessMillis < bound) {
+    /** Routes by the constant tags whatever the type (a tag is its id): no new tag per event. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    <E> void route(
+        long eventTime, E event, long latenessMillis, Counter late, DoFn.MultiOutputReceiver out) {
+      if (eventTime + latenessMillis < bound) {
         late.inc();
-        out.get(LATE).output(event);
+        out.get((TupleTag) LATE).output(event);
       } else {
-        out.get(ON_TIME).output(event);
+        out.get((TupleTag) ON_TIME).output(event);
       }
     }
 

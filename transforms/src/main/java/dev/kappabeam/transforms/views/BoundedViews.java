@@ -1,6 +1,5 @@
 package dev.kappabeam.transforms.views;
 
-import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.time.Timestamps;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -41,24 +40,25 @@ import org.joda.time.Instant;
  *         List.of(Views.userSessions(p), Views.activityPerMinute(p))));
  * }</pre>
  */
-public final class BoundedViews extends PTransform<PCollection<Event>, PCollectionTuple> {
+public final class BoundedViews<E> extends PTransform<PCollection<E>, PCollectionTuple> {
   private final List<TupleTag<Row>> tags;
   private final List<String> names;
-  private final List<ViewTransform<?>> views;
+  private final List<ViewTransform<E, ?>> views;
 
-  private BoundedViews(List<TupleTag<Row>> tags, List<String> names, List<ViewTransform<?>> views) {
+  private BoundedViews(
+      List<TupleTag<Row>> tags, List<String> names, List<ViewTransform<E, ?>> views) {
     this.tags = List.copyOf(tags);
     this.names = List.copyOf(names);
     this.views = List.copyOf(views);
   }
 
   /** The views, each with the tag of its rows and the name of its steps. */
-  public static BoundedViews of(
-      List<TupleTag<Row>> tags, List<String> names, List<ViewTransform<?>> views) {
+  public static <E> BoundedViews<E> of(
+      List<TupleTag<Row>> tags, List<String> names, List<ViewTransform<E, ?>> views) {
     if (tags.size() != views.size() || names.size() != views.size() || views.isEmpty()) {
       throw new IllegalArgumentException("one tag and one name per view, at least one view");
     }
-    return new BoundedViews(tags, names, views);
+    return new BoundedViews<>(tags, names, views);
   }
 
   /** A view's partials: keyed by the view's key and a bucket (see {@link Folds}). */
@@ -78,16 +78,16 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
   }
 
   /** The fold of every view, for a step that folds events and does more in the same pass. */
-  public Folds folds() {
-    List<ViewTransform.FoldSpec<?>> specs = new ArrayList<>();
-    for (ViewTransform<?> view : views) {
+  public Folds<E> folds() {
+    List<ViewTransform.FoldSpec<E, ?>> specs = new ArrayList<>();
+    for (ViewTransform<E, ?> view : views) {
       specs.add(view.foldSpec());
     }
-    return new Folds(specs);
+    return new Folds<>(specs);
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<Event> events) {
+  public PCollectionTuple expand(PCollection<E> events) {
     if (events.isBounded() != PCollection.IsBounded.BOUNDED) {
       throw new IllegalArgumentException(
           "BoundedViews is for bounded input; apply each ViewTransform to unbounded input");
@@ -101,7 +101,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
     PCollectionTuple partials =
         events.apply(
             "FoldViews",
-            ParDo.of(new FoldViewsFn(folds(), partialTags))
+            ParDo.of(new FoldViewsFn<>(folds(), partialTags))
                 .withOutputTags(partialTags.get(0), others));
     return rowsFrom(partials);
   }
@@ -115,7 +115,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
         partialTags();
     PCollectionTuple out = PCollectionTuple.empty(partials.getPipeline());
     for (int i = 0; i < views.size(); i++) {
-      ViewTransform<?> view = views.get(i);
+      ViewTransform<E, ?> view = views.get(i);
       PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>> viewPartials =
           partials
               .get(partialTags.get(i))
@@ -127,7 +127,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static Coder<KV<KV<String, Long>, CombineSessions.Partial<Object>>> groupingCoder(
-      ViewTransform<?> view, org.apache.beam.sdk.coders.CoderRegistry registry) {
+      ViewTransform<?, ?> view, org.apache.beam.sdk.coders.CoderRegistry registry) {
     Coder accumulator = view.accumulatorCoder(registry);
     return (Coder) CombineSessions.groupingCoder(accumulator);
   }
@@ -138,11 +138,11 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
    * bucket: the window start for fixed windows (partials of different windows never merge), 0 for
    * sessions (a key's sessions may merge). Serializable; {@link #start} once per bundle.
    */
-  public static final class Folds implements java.io.Serializable {
-    private final List<ViewTransform.FoldSpec<?>> specs;
-    private transient List<PreAggregatedCombine.Fold<Object>> folds;
+  public static final class Folds<E> implements java.io.Serializable {
+    private final List<ViewTransform.FoldSpec<E, ?>> specs;
+    private transient List<PreAggregatedCombine.Fold<E, Object>> folds;
 
-    Folds(List<ViewTransform.FoldSpec<?>> specs) {
+    Folds(List<ViewTransform.FoldSpec<E, ?>> specs) {
       this.specs = new ArrayList<>(specs);
     }
 
@@ -150,24 +150,24 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
     @SuppressWarnings("unchecked")
     public void start() {
       folds = new ArrayList<>();
-      for (ViewTransform.FoldSpec<?> spec : specs) {
+      for (ViewTransform.FoldSpec<E, ?> spec : specs) {
         folds.add(
             new PreAggregatedCombine.Fold<>(
-                (org.apache.beam.sdk.transforms.Combine.CombineFn<Event, Object, ?>) spec.fn,
+                (org.apache.beam.sdk.transforms.Combine.CombineFn<E, Object, ?>) spec.fn,
                 spec.sessions));
       }
     }
 
     /** Folds an event into every view that selects it; emits partials of a fold that is full. */
-    public void add(Event event, Instant timestamp, PartialOutput out) {
+    public void add(E event, Instant timestamp, PartialOutput out) {
       for (int i = 0; i < specs.size(); i++) {
-        ViewTransform.FoldSpec<?> spec = specs.get(i);
+        ViewTransform.FoldSpec<E, ?> spec = specs.get(i);
         if (!spec.select.apply(event)) {
           continue;
         }
         String key = spec.keyFn.apply(event);
         BoundedWindow window = assign(spec.windowFn, key, event, timestamp);
-        PreAggregatedCombine.Fold<Object> fold = folds.get(i);
+        PreAggregatedCombine.Fold<E, Object> fold = folds.get(i);
         if (fold.add(key, window, timestamp.getMillis(), event)) {
           drain(i, out);
         }
@@ -205,7 +205,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
      * (without its context and list per event), any other window fn through {@code assignWindows}.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static BoundedWindow assign(WindowFn fn, String key, Event event, Instant timestamp) {
+    private static BoundedWindow assign(WindowFn fn, String key, Object event, Instant timestamp) {
       if (fn instanceof PartitioningWindowFn) {
         return ((PartitioningWindowFn<?, ?>) fn).assignWindow(timestamp);
       }
@@ -244,13 +244,14 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
   }
 
   /** {@link Folds} as a step of its own: events in, each view's partials out. */
-  static final class FoldViewsFn
-      extends DoFn<Event, KV<KV<String, Long>, CombineSessions.Partial<Object>>> {
-    private final Folds folds;
+  static final class FoldViewsFn<E>
+      extends DoFn<E, KV<KV<String, Long>, CombineSessions.Partial<Object>>> {
+    private final Folds<E> folds;
     private final List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags;
 
     FoldViewsFn(
-        Folds folds, List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags) {
+        Folds<E> folds,
+        List<TupleTag<KV<KV<String, Long>, CombineSessions.Partial<Object>>>> tags) {
       this.folds = folds;
       this.tags = new ArrayList<>(tags);
     }
@@ -261,8 +262,7 @@ public final class BoundedViews extends PTransform<PCollection<Event>, PCollecti
     }
 
     @ProcessElement
-    public void process(
-        @Element Event event, @Timestamp Instant timestamp, MultiOutputReceiver out) {
+    public void process(@Element E event, @Timestamp Instant timestamp, MultiOutputReceiver out) {
       folds.add(
           event, timestamp, (view, p, ts) -> out.get(tags.get(view)).outputWithTimestamp(p, ts));
     }

@@ -1,7 +1,5 @@
 package dev.kappabeam.transforms.views;
 
-import dev.kappabeam.transforms.events.Event;
-import dev.kappabeam.transforms.events.EventCoder;
 import dev.kappabeam.transforms.time.Timestamps;
 import java.io.IOException;
 import java.io.InputStream;
@@ -78,14 +76,14 @@ import org.joda.time.Instant;
  *     CombineSessions.of(new SessionStats.Fn(), Duration.standardHours(1), Duration.standardSeconds(1)));
  * }</pre>
  */
-public final class CombineSessions<A, S>
-    extends PTransform<PCollection<KV<String, Event>>, PCollection<KV<String, S>>> {
-  private final Combine.CombineFn<Event, A, S> fn;
+public final class CombineSessions<E, A, S>
+    extends PTransform<PCollection<KV<String, E>>, PCollection<KV<String, S>>> {
+  private final Combine.CombineFn<E, A, S> fn;
   private final Duration allowedLateness;
   private final @Nullable Duration earlyFiringInterval;
 
   private CombineSessions(
-      Combine.CombineFn<Event, A, S> fn,
+      Combine.CombineFn<E, A, S> fn,
       Duration allowedLateness,
       @Nullable Duration earlyFiringInterval) {
     this.fn = fn;
@@ -97,8 +95,8 @@ public final class CombineSessions<A, S>
    * @param allowedLateness how long after a session's end late elements still update it
    * @param earlyFiringInterval processing time between early panes; null for none
    */
-  public static <A, S> CombineSessions<A, S> of(
-      Combine.CombineFn<Event, A, S> fn,
+  public static <E, A, S> CombineSessions<E, A, S> of(
+      Combine.CombineFn<E, A, S> fn,
       Duration allowedLateness,
       @Nullable Duration earlyFiringInterval) {
     Objects.requireNonNull(fn, "fn");
@@ -109,13 +107,13 @@ public final class CombineSessions<A, S>
   }
 
   @Override
-  public PCollection<KV<String, S>> expand(PCollection<KV<String, Event>> input) {
+  public PCollection<KV<String, S>> expand(PCollection<KV<String, E>> input) {
     CoderRegistry registry = input.getPipeline().getCoderRegistry();
     Coder<A> accumulatorCoder;
     Coder<S> outputCoder;
     try {
-      accumulatorCoder = fn.getAccumulatorCoder(registry, EventCoder.of());
-      outputCoder = fn.getDefaultOutputCoder(registry, EventCoder.of());
+      accumulatorCoder = fn.getAccumulatorCoder(registry, PreAggregatedCombine.eventCoder(input));
+      outputCoder = fn.getDefaultOutputCoder(registry, PreAggregatedCombine.eventCoder(input));
     } catch (CannotProvideCoderException e) {
       throw new IllegalStateException("no coder for the accumulator or output of " + fn, e);
     }
@@ -163,9 +161,9 @@ public final class CombineSessions<A, S>
    * bucket): partials of different buckets never merge (fixed windows may use the window start as
    * bucket; sessions must use one bucket per key).
    */
-  static <A, S> PCollection<KV<String, S>> mergeBounded(
+  static <E, A, S> PCollection<KV<String, S>> mergeBounded(
       PCollection<KV<KV<String, Long>, Partial<A>>> partials,
-      Combine.CombineFn<Event, A, S> fn,
+      Combine.CombineFn<E, A, S> fn,
       Coder<S> outputCoder,
       WindowingStrategy<?, ?> strategy) {
     return partials
@@ -242,11 +240,11 @@ public final class CombineSessions<A, S>
    * (sorted by start, as {@code Sessions} merges; equal fixed windows overlap, neighbouring ones do
    * not), each resulting window output once, as its only pane.
    */
-  static final class MergePartialsFn<A, S>
+  static final class MergePartialsFn<E, A, S>
       extends DoFn<KV<KV<String, Long>, Iterable<Partial<A>>>, KV<String, S>> {
-    private final Combine.CombineFn<Event, A, S> fn;
+    private final Combine.CombineFn<E, A, S> fn;
 
-    MergePartialsFn(Combine.CombineFn<Event, A, S> fn) {
+    MergePartialsFn(Combine.CombineFn<E, A, S> fn) {
       this.fn = fn;
     }
 
@@ -358,8 +356,8 @@ public final class CombineSessions<A, S>
    * Per key: the open sessions in one value, an event-time timer at the next session end or expiry,
    * and a processing-time timer for the next early pane.
    */
-  static final class SessionPanesFn<A, S> extends DoFn<KV<String, Partial<A>>, KV<String, S>> {
-    private final Combine.CombineFn<Event, A, S> fn;
+  static final class SessionPanesFn<E, A, S> extends DoFn<KV<String, Partial<A>>, KV<String, S>> {
+    private final Combine.CombineFn<E, A, S> fn;
     private final long lateness;
     private final @Nullable Duration earlyFiringInterval;
 
@@ -381,7 +379,7 @@ public final class CombineSessions<A, S>
     private final TimerSpec earlySpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
     SessionPanesFn(
-        Combine.CombineFn<Event, A, S> fn,
+        Combine.CombineFn<E, A, S> fn,
         Coder<A> accumulatorCoder,
         Duration allowedLateness,
         @Nullable Duration earlyFiringInterval) {

@@ -1,7 +1,5 @@
 package dev.kappabeam.transforms.views;
 
-import dev.kappabeam.transforms.events.Event;
-import dev.kappabeam.transforms.events.EventCoder;
 import dev.kappabeam.transforms.time.Timestamps;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,12 +46,12 @@ import org.joda.time.Instant;
  * keyed.apply(window).apply("CountPerMinute", PreAggregatedCombine.of(new ActivityFn(), false));
  * }</pre>
  */
-public final class PreAggregatedCombine<A, S>
-    extends PTransform<PCollection<KV<String, Event>>, PCollection<KV<String, S>>> {
-  private final Combine.CombineFn<Event, A, S> fn;
+public final class PreAggregatedCombine<E, A, S>
+    extends PTransform<PCollection<KV<String, E>>, PCollection<KV<String, S>>> {
+  private final Combine.CombineFn<E, A, S> fn;
   private final boolean mergeSessions;
 
-  private PreAggregatedCombine(Combine.CombineFn<Event, A, S> fn, boolean mergeSessions) {
+  private PreAggregatedCombine(Combine.CombineFn<E, A, S> fn, boolean mergeSessions) {
     this.fn = fn;
     this.mergeSessions = mergeSessions;
   }
@@ -62,24 +60,30 @@ public final class PreAggregatedCombine<A, S>
    * @param mergeSessions true when the input is in session windows (interval windows merged where
    *     they overlap); false for non-merging windows, whose windows are kept apart
    */
-  public static <A, S> PreAggregatedCombine<A, S> of(
-      Combine.CombineFn<Event, A, S> fn, boolean mergeSessions) {
+  public static <E, A, S> PreAggregatedCombine<E, A, S> of(
+      Combine.CombineFn<E, A, S> fn, boolean mergeSessions) {
     return new PreAggregatedCombine<>(Objects.requireNonNull(fn, "fn"), mergeSessions);
   }
 
   @Override
-  public PCollection<KV<String, S>> expand(PCollection<KV<String, Event>> input) {
+  public PCollection<KV<String, S>> expand(PCollection<KV<String, E>> input) {
     Coder<A> accumulatorCoder;
     CoderRegistry registry = input.getPipeline().getCoderRegistry();
     try {
-      accumulatorCoder = fn.getAccumulatorCoder(registry, EventCoder.of());
+      accumulatorCoder = fn.getAccumulatorCoder(registry, eventCoder(input));
     } catch (CannotProvideCoderException e) {
       throw new IllegalStateException("no coder for the accumulator of " + fn, e);
     }
     return input
         .apply("PreAggregate", ParDo.of(new PreAggregateFn<>(fn, mergeSessions)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), accumulatorCoder))
-        .apply("Combine", Combine.perKey(new MergeFn<>(fn, accumulatorCoder)));
+        .apply("Combine", Combine.perKey(new MergeFn<>(fn, accumulatorCoder, eventCoder(input))));
+  }
+
+  /** The event coder of a keyed input. */
+  @SuppressWarnings("unchecked")
+  static <E> Coder<E> eventCoder(PCollection<KV<String, E>> input) {
+    return ((KvCoder<String, E>) input.getCoder()).getValueCoder();
   }
 
   /** One key's partial in one window: the accumulator and its earliest event time. */
@@ -100,12 +104,12 @@ public final class PreAggregatedCombine<A, S>
    * earlier when more than {@link #MAX_PARTIALS} are held (a batch runner's bundle can be a whole
    * partition; emitting early only means more, smaller partials, merged downstream all the same).
    */
-  static final class PreAggregateFn<A> extends DoFn<KV<String, Event>, KV<String, A>> {
-    private final Combine.CombineFn<Event, A, ?> fn;
+  static final class PreAggregateFn<E, A> extends DoFn<KV<String, E>, KV<String, A>> {
+    private final Combine.CombineFn<E, A, ?> fn;
     private final boolean mergeSessions;
-    private transient Fold<A> fold;
+    private transient Fold<E, A> fold;
 
-    PreAggregateFn(Combine.CombineFn<Event, A, ?> fn, boolean mergeSessions) {
+    PreAggregateFn(Combine.CombineFn<E, A, ?> fn, boolean mergeSessions) {
       this.fn = fn;
       this.mergeSessions = mergeSessions;
     }
@@ -117,7 +121,7 @@ public final class PreAggregatedCombine<A, S>
 
     @ProcessElement
     public void process(
-        @Element KV<String, Event> element,
+        @Element KV<String, E> element,
         @Timestamp Instant timestamp,
         BoundedWindow window,
         OutputReceiver<KV<String, A>> out) {
@@ -146,13 +150,13 @@ public final class PreAggregatedCombine<A, S>
    * One bundle's events folded per key and window: one accumulator per key and (fixed) window, or
    * per key and session, sessions merged where they overlap as the session merge would.
    */
-  static final class Fold<A> {
+  static final class Fold<E, A> {
     /** Receives the partials a {@link Fold} drains. */
     interface Sink<A> {
       void accept(String key, A accumulator, BoundedWindow window, long earliestEventTime);
     }
 
-    private final Combine.CombineFn<Event, A, ?> fn;
+    private final Combine.CombineFn<E, A, ?> fn;
     private final boolean mergeSessions;
 
     /** Sessions: each key's partials, merged as they grow. */
@@ -163,13 +167,13 @@ public final class PreAggregatedCombine<A, S>
 
     private int held;
 
-    Fold(Combine.CombineFn<Event, A, ?> fn, boolean mergeSessions) {
+    Fold(Combine.CombineFn<E, A, ?> fn, boolean mergeSessions) {
       this.fn = fn;
       this.mergeSessions = mergeSessions;
     }
 
     /** Adds an event; true when more than {@link #MAX_PARTIALS} are held (drain now). */
-    boolean add(String key, BoundedWindow window, long timestamp, Event event) {
+    boolean add(String key, BoundedWindow window, long timestamp, E event) {
       Partial<A> p;
       if (mergeSessions) {
         List<Partial<A>> partials = byKey.computeIfAbsent(key, k -> new ArrayList<>(2));
@@ -264,13 +268,15 @@ public final class PreAggregatedCombine<A, S>
   static final int MAX_PARTIALS = 50_000;
 
   /** Combines partial accumulators with {@code fn}'s merge, and extracts as {@code fn} does. */
-  static final class MergeFn<A, S> extends Combine.CombineFn<A, A, S> {
-    private final Combine.CombineFn<Event, A, S> fn;
+  static final class MergeFn<E, A, S> extends Combine.CombineFn<A, A, S> {
+    private final Combine.CombineFn<E, A, S> fn;
     private final Coder<A> accumulatorCoder;
+    private final Coder<E> eventCoder;
 
-    MergeFn(Combine.CombineFn<Event, A, S> fn, Coder<A> accumulatorCoder) {
+    MergeFn(Combine.CombineFn<E, A, S> fn, Coder<A> accumulatorCoder, Coder<E> eventCoder) {
       this.fn = fn;
       this.accumulatorCoder = accumulatorCoder;
+      this.eventCoder = eventCoder;
     }
 
     @Override
@@ -301,7 +307,7 @@ public final class PreAggregatedCombine<A, S>
     @Override
     public Coder<S> getDefaultOutputCoder(CoderRegistry registry, Coder<A> inputCoder)
         throws CannotProvideCoderException {
-      return fn.getDefaultOutputCoder(registry, EventCoder.of());
+      return fn.getDefaultOutputCoder(registry, eventCoder);
     }
   }
 }

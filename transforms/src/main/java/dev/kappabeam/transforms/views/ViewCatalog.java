@@ -1,5 +1,6 @@
 package dev.kappabeam.transforms.views;
 
+import dev.kappabeam.transforms.events.EventFormat;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -19,16 +20,16 @@ import java.util.stream.Collectors;
  * that names it.
  *
  * <pre>{@code
- * ViewSpec spec = ViewCatalog.current().spec("purchases_per_user_hourly").orElseThrow();
+ * ViewSpec<?> spec = ViewCatalog.current().spec("purchases_per_user_hourly").orElseThrow();
  * }</pre>
  */
 public final class ViewCatalog {
   private static final Map<ClassLoader, ViewCatalog> LOADED =
       Collections.synchronizedMap(new WeakHashMap<>());
 
-  private final Map<String, ViewSpec> specs;
+  private final Map<String, ViewSpec<?>> specs;
 
-  private ViewCatalog(Map<String, ViewSpec> specs) {
+  private ViewCatalog(Map<String, ViewSpec<?>> specs) {
     this.specs = Collections.unmodifiableMap(specs);
   }
 
@@ -46,14 +47,14 @@ public final class ViewCatalog {
 
   /** The reference views and the providers {@code loader} finds. */
   public static ViewCatalog load(ClassLoader loader) {
-    List<ViewSpec> all = new ArrayList<>(Views.specs());
+    List<ViewSpec<?>> all = new ArrayList<>(Views.specs());
     try {
       for (ViewProvider provider : ServiceLoader.load(ViewProvider.class, loader)) {
-        List<ViewSpec> added =
+        List<? extends ViewSpec<?>> added =
             Objects.requireNonNull(
                 provider.views(), () -> provider.getClass().getName() + ".views() returned null");
-        for (ViewSpec spec : added) {
-          all.add(new Provided(spec, provider.getClass().getName()));
+        for (ViewSpec<?> spec : added) {
+          all.add(provided(spec, provider.getClass().getName()));
         }
       }
     } catch (ServiceConfigurationError e) {
@@ -63,11 +64,11 @@ public final class ViewCatalog {
   }
 
   /** A catalog of exactly these views (tests, or a program that builds its own). */
-  public static ViewCatalog of(List<? extends ViewSpec> views) {
-    Map<String, ViewSpec> byName = new LinkedHashMap<>();
-    for (ViewSpec spec : views) {
+  public static ViewCatalog of(List<? extends ViewSpec<?>> views) {
+    Map<String, ViewSpec<?>> byName = new LinkedHashMap<>();
+    for (ViewSpec<?> spec : views) {
       String name = spec.definition().name();
-      ViewSpec before = byName.putIfAbsent(name, spec);
+      ViewSpec<?> before = byName.putIfAbsent(name, spec);
       if (before != null) {
         throw new IllegalStateException(
             "two views are named " + name + ": " + origin(before) + " and " + origin(spec));
@@ -77,7 +78,7 @@ public final class ViewCatalog {
   }
 
   /** The view named {@code name}. */
-  public Optional<ViewSpec> spec(String name) {
+  public Optional<ViewSpec<?>> spec(String name) {
     return Optional.ofNullable(specs.get(name));
   }
 
@@ -87,7 +88,7 @@ public final class ViewCatalog {
   }
 
   /** The view named {@code name}, or an error that lists the known names. */
-  public ViewSpec require(String name) {
+  public ViewSpec<?> require(String name) {
     return spec(name)
         .orElseThrow(
             () -> new IllegalArgumentException("unknown view " + name + "; known: " + names()));
@@ -104,24 +105,28 @@ public final class ViewCatalog {
   }
 
   /** Where a view comes from: "reference" or its provider's class. */
-  public static String origin(ViewSpec spec) {
-    return spec instanceof Provided ? ((Provided) spec).provider : "reference";
+  public static String origin(ViewSpec<?> spec) {
+    return spec instanceof Provided ? ((Provided<?>) spec).provider : "reference";
   }
 
   /**
    * The class that implements a plug-in's view (its code is the plug-in's, to fingerprint with
    * kappa-beam's); null for a reference view.
    */
-  public static Class<?> implementation(ViewSpec spec) {
-    return spec instanceof Provided ? ((Provided) spec).spec.getClass() : null;
+  public static Class<?> implementation(ViewSpec<?> spec) {
+    return spec instanceof Provided ? ((Provided<?>) spec).spec.getClass() : null;
+  }
+
+  private static <E> Provided<E> provided(ViewSpec<E> spec, String provider) {
+    return new Provided<>(spec, provider);
   }
 
   /** A provider's view, remembering the provider for messages. */
-  private static final class Provided implements ViewSpec {
-    private final ViewSpec spec;
+  private static final class Provided<E> implements ViewSpec<E> {
+    private final ViewSpec<E> spec;
     private final String provider;
 
-    Provided(ViewSpec spec, String provider) {
+    Provided(ViewSpec<E> spec, String provider) {
       this.spec = Objects.requireNonNull(spec, () -> provider + " returned a null view");
       this.provider = provider;
       Objects.requireNonNull(spec.definition(), () -> provider + ": a view without a definition");
@@ -133,8 +138,14 @@ public final class ViewCatalog {
     }
 
     @Override
-    public ViewTransform<?> transform(ViewParameters parameters) {
-      ViewTransform<?> t = spec.transform(parameters);
+    public EventFormat<E> format() {
+      return java.util.Objects.requireNonNull(
+          spec.format(), () -> provider + ": view " + definition().name() + " has no event format");
+    }
+
+    @Override
+    public ViewTransform<E, ?> transform(ViewParameters parameters) {
+      ViewTransform<E, ?> t = spec.transform(parameters);
       if (t == null || !t.view().name().equals(definition().name())) {
         throw new IllegalStateException(
             provider + ": the transform of view " + definition().name() + " computes another view");

@@ -13,5 +13,5 @@ public interface ViewProvider {
    * The views this provider adds. Each name must be new: not a reference view's, not another
    * provider's (the catalog refuses a clash rather than pick one).
    */
-  List<ViewSpec> views();
+  List<? extends ViewSpec<?>> views();
 }

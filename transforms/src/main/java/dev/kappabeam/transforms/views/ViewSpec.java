@@ -1,5 +1,7 @@
 package dev.kappabeam.transforms.views;
 
+import dev.kappabeam.transforms.events.EventFormat;
+
 /**
  * One view of the event log as kappa-beam's machinery takes it: the rows it writes ({@link
  * #definition()}: name, columns, key, how rows replace each other) and how it is computed from
@@ -9,7 +11,7 @@ package dev.kappabeam.transforms.views;
  * store take them by name as they take the reference views.
  *
  * <pre>{@code
- * final class PurchasesPerUserHourly implements ViewSpec {
+ * final class PurchasesPerUserHourly implements ViewSpec<Event> {
  *   static final ViewDefinition VIEW = ViewDefinition.keyed("purchases_per_user_hourly",
  *       Schema.builder().addDateTimeField("window_start").addStringField("user_id")
  *           .addInt64Field("purchases").addInt64Field("revenue_cents").build(),
@@ -17,22 +19,30 @@ package dev.kappabeam.transforms.views;
  *
  *   public ViewDefinition definition() { return VIEW; }
  *
- *   public ViewTransform<?> transform(ViewParameters p) {
- *     return ViewTransform.of(VIEW, p).selecting(Event::isPurchase).keyedBy(Event::userId)
+ *   public EventFormat<Event> format() { return ReferenceFormat.of(); }
+ *
+ *   public ViewTransform<Event, ?> transform(ViewParameters p) {
+ *     return ViewTransform.of(VIEW, format(), p).selecting(Event::isPurchase)
+ *         .keyedBy(Event::userId)
  *         .fixedWindows(Duration.standardHours(1))
  *         .aggregating(new ItemStats.Fn(), ItemStats.StatsCoder.of(), PurchasesPerUserHourly::row);
  *   }
  * }
  * }</pre>
  *
- * <p>Limits today: views read the reference event ({@link dev.kappabeam.transforms.events.Event});
- * windows are fixed or sessions; a team's views have no Lambda merge rule yet, so {@code kb batch}
- * and {@code kb speed} refuse them (Kappa runs and reprocessing take them).
+ * <p>Limits today: windows are fixed or sessions; a team's views have no Lambda merge rule yet, so
+ * {@code kb batch} and {@code kb speed} refuse them (Kappa runs and reprocessing take them).
  */
-public interface ViewSpec {
+public interface ViewSpec<E> {
   /** The rows of the view. */
   ViewDefinition definition();
 
+  /**
+   * The format of the events the view reads. A run reads its topic with one format: the views of
+   * one run must all name the same one.
+   */
+  EventFormat<E> format();
+
   /** The view's composite for a run's parameters (lateness, early firings, session gap). */
-  ViewTransform<?> transform(ViewParameters parameters);
+  ViewTransform<E, ?> transform(ViewParameters parameters);
 }

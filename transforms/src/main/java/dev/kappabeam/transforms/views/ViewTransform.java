@@ -1,7 +1,8 @@
 package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
-import dev.kappabeam.transforms.events.EventCoder;
+import dev.kappabeam.transforms.events.EventFormat;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import dev.kappabeam.transforms.time.ViewWindowing;
 import java.io.Serializable;
 import org.apache.beam.sdk.coders.CannotProvideCoderException;
@@ -32,7 +33,7 @@ import org.joda.time.Duration;
  * full answer and a sink applies rows by {@link ViewDefinition#supersedes}. Bounded input gives one
  * pane per key.
  */
-public final class ViewTransform<S> extends PTransform<PCollection<Event>, PCollection<Row>> {
+public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PCollection<Row>> {
 
   /** Formats one aggregate of one key and window as a row. */
   public interface RowFormat<S> extends Serializable {
@@ -40,26 +41,24 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
   }
 
   /** Windowing and step names of a view. */
-  static final class Spec implements Serializable {
-    final ViewWindowing<KV<String, Event>> windowing;
+  static final class Spec<E> implements Serializable {
+    final ViewWindowing<KV<String, E>> windowing;
     final String windowStep;
     final String aggregateStep;
     final boolean sessions;
 
     private Spec(
-        ViewWindowing<KV<String, Event>> w,
-        String windowStep,
-        String aggregateStep,
-        boolean sessions) {
+        ViewWindowing<KV<String, E>> w, String windowStep, String aggregateStep, boolean sessions) {
       this.windowing = w;
       this.windowStep = windowStep;
       this.aggregateStep = aggregateStep;
       this.sessions = sessions;
     }
 
-    static Spec fixed(Duration size, ViewParameters p, String windowStep, String aggregateStep) {
-      return new Spec(
-          ViewWindowing.<KV<String, Event>>fixed(size)
+    static <E> Spec<E> fixed(
+        Duration size, ViewParameters p, String windowStep, String aggregateStep) {
+      return new Spec<>(
+          ViewWindowing.<KV<String, E>>fixed(size)
               .withAllowedLateness(p.allowedLateness())
               .withEarlyFirings(p.earlyFiringInterval()),
           windowStep,
@@ -67,9 +66,9 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
           false);
     }
 
-    static Spec sessions(ViewParameters p, String windowStep, String aggregateStep) {
-      return new Spec(
-          ViewWindowing.<KV<String, Event>>sessions(p.sessionGap())
+    static <E> Spec<E> sessions(ViewParameters p, String windowStep, String aggregateStep) {
+      return new Spec<>(
+          ViewWindowing.<KV<String, E>>sessions(p.sessionGap())
               .withAllowedLateness(p.allowedLateness())
               .withEarlyFirings(p.earlyFiringInterval()),
           windowStep,
@@ -79,22 +78,25 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
   }
 
   private final ViewDefinition view;
-  private final Spec spec;
-  private final SerializableFunction<Event, Boolean> select;
-  private final SerializableFunction<Event, String> keyFn;
-  private final Combine.CombineFn<Event, ?, S> combineFn;
+  private final EventFormat<E> eventFormat;
+  private final Spec<E> spec;
+  private final SerializableFunction<E, Boolean> select;
+  private final SerializableFunction<E, String> keyFn;
+  private final Combine.CombineFn<E, ?, S> combineFn;
   private final Coder<S> statsCoder;
   private final RowFormat<S> format;
 
   ViewTransform(
       ViewDefinition view,
-      Spec spec,
-      SerializableFunction<Event, Boolean> select,
-      SerializableFunction<Event, String> keyFn,
-      Combine.CombineFn<Event, ?, S> combineFn,
+      EventFormat<E> eventFormat,
+      Spec<E> spec,
+      SerializableFunction<E, Boolean> select,
+      SerializableFunction<E, String> keyFn,
+      Combine.CombineFn<E, ?, S> combineFn,
       Coder<S> statsCoder,
       RowFormat<S> format) {
     this.view = view;
+    this.eventFormat = eventFormat;
     this.spec = spec;
     this.select = select;
     this.keyFn = keyFn;
@@ -105,6 +107,11 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
 
   public ViewDefinition view() {
     return view;
+  }
+
+  /** The format of the events the view reads. */
+  public EventFormat<E> eventFormat() {
+    return eventFormat;
   }
 
   /**
@@ -122,37 +129,45 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
    *     .aggregating(new ItemStats.Fn(), ItemStats.StatsCoder.of(), MyViews::row);
    * }</pre>
    */
-  public static Builder of(ViewDefinition view, ViewParameters parameters) {
-    return new Builder(view, parameters);
+  public static <E> Builder<E> of(
+      ViewDefinition view, EventFormat<E> format, ViewParameters parameters) {
+    return new Builder<>(view, format, parameters);
+  }
+
+  /** {@link #of(ViewDefinition, EventFormat, ViewParameters)} of reference events. */
+  public static Builder<Event> of(ViewDefinition view, ViewParameters parameters) {
+    return of(view, ReferenceFormat.of(), parameters);
   }
 
   /** See {@link ViewTransform#of}. */
-  public static final class Builder {
+  public static final class Builder<E> {
     private final ViewDefinition view;
+    private final EventFormat<E> eventFormat;
     private final ViewParameters parameters;
-    private SerializableFunction<Event, Boolean> select = e -> true;
-    private SerializableFunction<Event, String> keyFn;
-    private Spec spec;
+    private SerializableFunction<E, Boolean> select = e -> true;
+    private SerializableFunction<E, String> keyFn;
+    private Spec<E> spec;
 
-    private Builder(ViewDefinition view, ViewParameters parameters) {
+    private Builder(ViewDefinition view, EventFormat<E> format, ViewParameters parameters) {
       this.view = java.util.Objects.requireNonNull(view, "view");
+      this.eventFormat = java.util.Objects.requireNonNull(format, "format");
       this.parameters = java.util.Objects.requireNonNull(parameters, "parameters");
     }
 
     /** Only the events for which {@code select} is true (default: all). */
-    public Builder selecting(SerializableFunction<Event, Boolean> select) {
+    public Builder<E> selecting(SerializableFunction<E, Boolean> select) {
       this.select = java.util.Objects.requireNonNull(select, "select");
       return this;
     }
 
     /** The view's key of an event (never null). */
-    public Builder keyedBy(SerializableFunction<Event, String> keyFn) {
+    public Builder<E> keyedBy(SerializableFunction<E, String> keyFn) {
       this.keyFn = java.util.Objects.requireNonNull(keyFn, "keyFn");
       return this;
     }
 
     /** Fixed event-time windows of {@code size}, aligned to the epoch. */
-    public Builder fixedWindows(Duration size) {
+    public Builder<E> fixedWindows(Duration size) {
       if (!size.isLongerThan(Duration.ZERO)) {
         throw new IllegalArgumentException(view.name() + ": window size must be positive");
       }
@@ -161,14 +176,14 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
     }
 
     /** Session windows per key, with the run's session gap. */
-    public Builder sessions() {
+    public Builder<E> sessions() {
       this.spec = Spec.sessions(parameters, "Window", "Aggregate");
       return this;
     }
 
     /** The view, aggregating each key and window with {@code fn}, formatted by {@code format}. */
-    public <S> ViewTransform<S> aggregating(
-        Combine.CombineFn<Event, ?, S> fn, Coder<S> resultCoder, RowFormat<S> format) {
+    public <S> ViewTransform<E, S> aggregating(
+        Combine.CombineFn<E, ?, S> fn, Coder<S> resultCoder, RowFormat<S> format) {
       if (keyFn == null || spec == null) {
         throw new IllegalStateException(
             view.name() + ": say keyedBy(...) and fixedWindows(...) or sessions() first");
@@ -183,6 +198,7 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
       }
       return new ViewTransform<>(
           view,
+          eventFormat,
           spec,
           select,
           keyFn,
@@ -193,12 +209,12 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
   }
 
   @Override
-  public PCollection<Row> expand(PCollection<Event> events) {
-    PCollection<KV<String, Event>> windowed =
+  public PCollection<Row> expand(PCollection<E> events) {
+    PCollection<KV<String, E>> windowed =
         events
             .apply("Select", Filter.by(select))
-            .apply("KeyBy", ParDo.of(new KeyFn(keyFn)))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), EventCoder.of()))
+            .apply("KeyBy", ParDo.of(new KeyFn<>(keyFn)))
+            .setCoder(KvCoder.of(StringUtf8Coder.of(), eventFormat.coder()))
             .apply(spec.windowStep, spec.windowing);
     // Fixed windows: fold each bundle per key and window first (PreAggregatedCombine): in a
     // stream it spares the windowed state most per-event work; in a batch it replaces the
@@ -215,11 +231,11 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
   }
 
   /** What {@link BoundedViews} needs to fold this view's events in its shared pass. */
-  FoldSpec<?> foldSpec() {
+  FoldSpec<E, ?> foldSpec() {
     return foldSpec(combineFn);
   }
 
-  private <A> FoldSpec<A> foldSpec(Combine.CombineFn<Event, A, S> fn) {
+  private <A> FoldSpec<E, A> foldSpec(Combine.CombineFn<E, A, S> fn) {
     return new FoldSpec<>(select, keyFn, spec.windowing.windowFn(), fn, spec.sessions);
   }
 
@@ -240,7 +256,7 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private <A> PCollection<Row> finish(
-      Combine.CombineFn<Event, A, S> fn,
+      Combine.CombineFn<E, A, S> fn,
       PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>> partials) {
     PCollection<KV<KV<String, Long>, CombineSessions.Partial<A>>> typed = (PCollection) partials;
     return CombineSessions.mergeBounded(typed, fn, statsCoder, spec.windowing.strategy(true))
@@ -250,25 +266,25 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
 
   Coder<?> accumulatorCoder(CoderRegistry registry) {
     try {
-      return combineFn.getAccumulatorCoder(registry, EventCoder.of());
+      return combineFn.getAccumulatorCoder(registry, eventFormat.coder());
     } catch (CannotProvideCoderException e) {
       throw new IllegalStateException("no coder for the accumulator of " + combineFn, e);
     }
   }
 
   /** A view's selection, key, windows and aggregation, for folding its events in a bundle. */
-  static final class FoldSpec<A> implements Serializable {
-    final SerializableFunction<Event, Boolean> select;
-    final SerializableFunction<Event, String> keyFn;
+  static final class FoldSpec<E, A> implements Serializable {
+    final SerializableFunction<E, Boolean> select;
+    final SerializableFunction<E, String> keyFn;
     final WindowFn<Object, ?> windowFn;
-    final Combine.CombineFn<Event, A, ?> fn;
+    final Combine.CombineFn<E, A, ?> fn;
     final boolean sessions;
 
     FoldSpec(
-        SerializableFunction<Event, Boolean> select,
-        SerializableFunction<Event, String> keyFn,
+        SerializableFunction<E, Boolean> select,
+        SerializableFunction<E, String> keyFn,
         WindowFn<Object, ?> windowFn,
-        Combine.CombineFn<Event, A, ?> fn,
+        Combine.CombineFn<E, A, ?> fn,
         boolean sessions) {
       this.select = select;
       this.keyFn = keyFn;
@@ -278,25 +294,25 @@ public final class ViewTransform<S> extends PTransform<PCollection<Event>, PColl
     }
   }
 
-  private static <A, S> CombineSessions<A, S> sessions(
-      Combine.CombineFn<Event, A, S> fn, ViewWindowing<?> windowing) {
+  private static <E, A, S> CombineSessions<E, A, S> sessions(
+      Combine.CombineFn<E, A, S> fn, ViewWindowing<?> windowing) {
     return CombineSessions.of(fn, windowing.allowedLateness(), windowing.earlyFiringInterval());
   }
 
-  private static <A, S> PreAggregatedCombine<A, S> preAggregated(
-      Combine.CombineFn<Event, A, S> fn, boolean sessions) {
+  private static <E, A, S> PreAggregatedCombine<E, A, S> preAggregated(
+      Combine.CombineFn<E, A, S> fn, boolean sessions) {
     return PreAggregatedCombine.of(fn, sessions);
   }
 
-  static final class KeyFn extends DoFn<Event, KV<String, Event>> {
-    private final SerializableFunction<Event, String> keyFn;
+  static final class KeyFn<E> extends DoFn<E, KV<String, E>> {
+    private final SerializableFunction<E, String> keyFn;
 
-    KeyFn(SerializableFunction<Event, String> keyFn) {
+    KeyFn(SerializableFunction<E, String> keyFn) {
       this.keyFn = keyFn;
     }
 
     @ProcessElement
-    public void process(@Element Event e, OutputReceiver<KV<String, Event>> out) {
+    public void process(@Element E e, OutputReceiver<KV<String, E>> out) {
       out.output(KV.of(keyFn.apply(e), e));
     }
   }

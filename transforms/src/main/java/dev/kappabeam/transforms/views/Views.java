@@ -1,7 +1,9 @@
 package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.events.EventFormat;
 import dev.kappabeam.transforms.events.EventJson;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -116,11 +118,11 @@ public final class Views {
    * The reference views as {@link ViewSpec}s, in the order of {@link #all()}: how {@link
    * ViewCatalog} and the pipelines build them, like any team's views.
    */
-  public static List<ViewSpec> specs() {
+  public static List<ViewSpec<Event>> specs() {
     return SPECS;
   }
 
-  private static final List<ViewSpec> SPECS =
+  private static final List<ViewSpec<Event>> SPECS =
       List.of(
           new ReferenceSpec(
               ACTIVITY_PER_MINUTE, Views::activityPerMinute, Views::activityPerMinuteWithUsers),
@@ -133,23 +135,25 @@ public final class Views {
    * of the same key merge exactly ({@link #lambdaPartial(ViewDefinition)}); empty for a view with
    * no merge rule (a team's views, for now), which {@code kb batch} and {@code kb speed} refuse.
    */
-  public static java.util.Optional<ViewTransform<?>> lambdaPartial(
-      ViewSpec spec, ViewParameters parameters) {
+  @SuppressWarnings("unchecked")
+  public static <E> java.util.Optional<ViewTransform<E, ?>> lambdaPartial(
+      ViewSpec<E> spec, ViewParameters parameters) {
     return spec instanceof ReferenceSpec
-        ? java.util.Optional.of(((ReferenceSpec) spec).partial.apply(parameters))
+        ? java.util.Optional.of(
+            (ViewTransform<E, ?>) ((ReferenceSpec) spec).partial.apply(parameters))
         : java.util.Optional.empty();
   }
 
   /** A reference view: its rows, its composite, and its Lambda partial composite. */
-  private static final class ReferenceSpec implements ViewSpec {
+  private static final class ReferenceSpec implements ViewSpec<Event> {
     private final ViewDefinition view;
-    private final java.util.function.Function<ViewParameters, ViewTransform<?>> transform;
-    private final java.util.function.Function<ViewParameters, ViewTransform<?>> partial;
+    private final java.util.function.Function<ViewParameters, ViewTransform<Event, ?>> transform;
+    private final java.util.function.Function<ViewParameters, ViewTransform<Event, ?>> partial;
 
     ReferenceSpec(
         ViewDefinition view,
-        java.util.function.Function<ViewParameters, ViewTransform<?>> transform,
-        java.util.function.Function<ViewParameters, ViewTransform<?>> partial) {
+        java.util.function.Function<ViewParameters, ViewTransform<Event, ?>> transform,
+        java.util.function.Function<ViewParameters, ViewTransform<Event, ?>> partial) {
       this.view = view;
       this.transform = transform;
       this.partial = partial;
@@ -161,7 +165,12 @@ public final class Views {
     }
 
     @Override
-    public ViewTransform<?> transform(ViewParameters parameters) {
+    public EventFormat<Event> format() {
+      return ReferenceFormat.of();
+    }
+
+    @Override
+    public ViewTransform<Event, ?> transform(ViewParameters parameters) {
       return transform.apply(parameters);
     }
   }
@@ -172,9 +181,10 @@ public final class Views {
   }
 
   /** {@code activity_per_minute} from on-time, de-duplicated events. */
-  public static ViewTransform<ActivityStats> activityPerMinute(ViewParameters p) {
+  public static ViewTransform<Event, ActivityStats> activityPerMinute(ViewParameters p) {
     return new ViewTransform<>(
         ACTIVITY_PER_MINUTE,
+        ReferenceFormat.of(),
         ViewTransform.Spec.fixed(MINUTE, p, "WindowPerMinute", "CountActivity"),
         e -> true,
         e -> e.type().json(),
@@ -187,9 +197,10 @@ public final class Views {
    * {@code activity_per_minute} rows with {@link #USERS_COLUMN}, for Lambda tables: the same
    * windowing, aggregate and step names as {@link #activityPerMinute}, only the row format differs.
    */
-  public static ViewTransform<ActivityStats> activityPerMinuteWithUsers(ViewParameters p) {
+  public static ViewTransform<Event, ActivityStats> activityPerMinuteWithUsers(ViewParameters p) {
     return new ViewTransform<>(
         ACTIVITY_PER_MINUTE_PARTIAL,
+        ReferenceFormat.of(),
         ViewTransform.Spec.fixed(MINUTE, p, "WindowPerMinute", "CountActivity"),
         e -> true,
         e -> e.type().json(),
@@ -199,9 +210,10 @@ public final class Views {
   }
 
   /** {@code item_revenue_hourly} from on-time, de-duplicated events (purchases only). */
-  public static ViewTransform<ItemStats> itemRevenueHourly(ViewParameters p) {
+  public static ViewTransform<Event, ItemStats> itemRevenueHourly(ViewParameters p) {
     return new ViewTransform<>(
         ITEM_REVENUE_HOURLY,
+        ReferenceFormat.of(),
         ViewTransform.Spec.fixed(HOUR, p, "WindowPerHour", "SumItemRevenue"),
         Event::isPurchase,
         Event::item,
@@ -211,9 +223,10 @@ public final class Views {
   }
 
   /** {@code user_sessions} from on-time, de-duplicated events. */
-  public static ViewTransform<SessionStats> userSessions(ViewParameters p) {
+  public static ViewTransform<Event, SessionStats> userSessions(ViewParameters p) {
     return new ViewTransform<>(
         USER_SESSIONS,
+        ReferenceFormat.of(),
         ViewTransform.Spec.sessions(p, "WindowSessions", "SummarizeSessions"),
         e -> true,
         Event::userId,

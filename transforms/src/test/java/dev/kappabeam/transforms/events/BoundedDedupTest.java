@@ -20,10 +20,10 @@ class BoundedDedupTest {
 
   @Test
   void bufferDrainsEveryElementOnceInItsBucketWithTheEarliestTime() {
-    BoundedDedup.Buffer buffer = new BoundedDedup.Buffer(false);
-    List<KV<Integer, BoundedDedup.Bucketed>> lists = new ArrayList<>();
+    BoundedDedup.Buffer<Event> buffer = new BoundedDedup.Buffer<>(ReferenceFormat.of(), false);
+    List<KV<Integer, BoundedDedup.Bucketed<Event>>> lists = new ArrayList<>();
     Map<Integer, Instant> times = new HashMap<>();
-    BoundedDedup.Emitter out =
+    BoundedDedup.Emitter<Event> out =
         (list, ts) -> {
           lists.add(list);
           times.merge(list.getKey(), ts, (a, b) -> a.isBefore(b) ? a : b);
@@ -45,7 +45,7 @@ class BoundedDedupTest {
 
     Set<String> ids = new HashSet<>();
     Set<Long> deadOffsets = new HashSet<>();
-    for (KV<Integer, BoundedDedup.Bucketed> list : lists) {
+    for (KV<Integer, BoundedDedup.Bucketed<Event>> list : lists) {
       assertFalse(list.getValue().primer);
       for (Event e : list.getValue().events) {
         assertTrue(ids.add(e.eventId()), "once: " + e);
@@ -69,16 +69,17 @@ class BoundedDedupTest {
     Event primed = event("e-2", 3_000L);
     Event alone = event("e-3", 4_000L);
     DeadLetter dead = deadLetter(7);
-    List<BoundedDedup.Bucketed> lists =
+    List<BoundedDedup.Bucketed<Event>> lists =
         List.of(
-            new BoundedDedup.Bucketed(false, List.of(late, primed), List.of(dead)),
-            new BoundedDedup.Bucketed(false, List.of(early, alone), List.of()),
-            new BoundedDedup.Bucketed(true, List.of(primed), List.of()));
+            new BoundedDedup.Bucketed<>(false, List.of(late, primed), List.of(dead)),
+            new BoundedDedup.Bucketed<>(false, List.of(early, alone), List.of()),
+            new BoundedDedup.Bucketed<>(true, List.of(primed), List.of()));
     List<Event> kept = new ArrayList<>();
     List<DeadLetter> dropped = new ArrayList<>();
     BoundedDedup.keepOneCopy(
+        ReferenceFormat.of(),
         lists,
-        new BoundedDedup.Kept() {
+        new BoundedDedup.Kept<Event>() {
           @Override
           public void event(Event e) {
             kept.add(e);

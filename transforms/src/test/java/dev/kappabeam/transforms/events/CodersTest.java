@@ -74,9 +74,10 @@ class CodersTest {
     for (boolean primer : new boolean[] {true, false}) {
       for (java.util.List<DeadLetter> deadLetters :
           java.util.List.of(java.util.List.<DeadLetter>of(), java.util.List.of(dead))) {
-        BoundedDedup.Bucketed b = new BoundedDedup.Bucketed(primer, events, deadLetters);
-        BoundedDedup.Bucketed back =
-            org.apache.beam.sdk.util.CoderUtils.clone(BoundedDedup.Bucketed.CODER, b);
+        BoundedDedup.Bucketed<Event> b = new BoundedDedup.Bucketed<>(primer, events, deadLetters);
+        BoundedDedup.Bucketed<Event> back =
+            org.apache.beam.sdk.util.CoderUtils.clone(
+                BoundedDedup.coder(ReferenceFormat.of()).getValueCoder(), b);
         org.junit.jupiter.api.Assertions.assertEquals(primer, back.primer);
         org.junit.jupiter.api.Assertions.assertEquals(events, back.events);
         org.junit.jupiter.api.Assertions.assertEquals(deadLetters, back.deadLetters);

@@ -92,7 +92,7 @@ public class ParseEventsTest {
   static final class Describe extends DoFn<DeadLetter, String> {
     @ProcessElement
     public void process(@Element DeadLetter d, OutputReceiver<String> out) {
-      String reason = d.error() == ParseError.MALFORMED_JSON ? d.error().code() : d.reason();
+      String reason = d.code().equals(ParseError.MALFORMED_JSON.code()) ? d.code() : d.reason();
       out.output(d.record() + " " + reason);
     }
   }
@@ -104,7 +104,7 @@ public class ParseEventsTest {
       byte[] v = d.record().value();
       if (v == null) {
         out.output("<null>");
-      } else if (d.error() == ParseError.NOT_UTF8) {
+      } else if (d.code().equals(ParseError.NOT_UTF8.code())) {
         StringBuilder hex = new StringBuilder();
         for (byte b : v) {
           hex.append(String.format("%02X", b));

@@ -48,7 +48,7 @@ public class DeduplicateAndSplitLateTest {
     return new Event(e.eventId(), "someone-else", EventType.VIEW, null, null, e.timestampMillis());
   }
 
-  private static SplitLateEvents fused() {
+  private static SplitLateEvents<Event> fused() {
     return SplitLateEvents.withAllowedLateness(LATENESS).afterDeduplication(HORIZON);
   }
 

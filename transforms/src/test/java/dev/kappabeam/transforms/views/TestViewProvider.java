@@ -1,6 +1,8 @@
 package dev.kappabeam.transforms.views;
 
 import dev.kappabeam.transforms.events.Event;
+import dev.kappabeam.transforms.events.EventFormat;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import java.util.List;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -39,19 +41,24 @@ public final class TestViewProvider implements ViewProvider {
           "purchases");
 
   @Override
-  public List<ViewSpec> views() {
+  public List<ViewSpec<Event>> views() {
     return List.of(new PurchasesPerUserHourly(), new BuyingSessions());
   }
 
-  static final class PurchasesPerUserHourly implements ViewSpec {
+  static final class PurchasesPerUserHourly implements ViewSpec<Event> {
     @Override
     public ViewDefinition definition() {
       return PURCHASES_PER_USER_HOURLY;
     }
 
     @Override
-    public ViewTransform<?> transform(ViewParameters parameters) {
-      return ViewTransform.of(PURCHASES_PER_USER_HOURLY, parameters)
+    public EventFormat<Event> format() {
+      return ReferenceFormat.of();
+    }
+
+    @Override
+    public ViewTransform<Event, ?> transform(ViewParameters parameters) {
+      return ViewTransform.of(PURCHASES_PER_USER_HOURLY, format(), parameters)
           .selecting(Event::isPurchase)
           .keyedBy(Event::userId)
           .fixedWindows(Duration.standardHours(1))
@@ -59,15 +66,20 @@ public final class TestViewProvider implements ViewProvider {
     }
   }
 
-  static final class BuyingSessions implements ViewSpec {
+  static final class BuyingSessions implements ViewSpec<Event> {
     @Override
     public ViewDefinition definition() {
       return BUYING_SESSIONS;
     }
 
     @Override
-    public ViewTransform<?> transform(ViewParameters parameters) {
-      return ViewTransform.of(BUYING_SESSIONS, parameters)
+    public EventFormat<Event> format() {
+      return ReferenceFormat.of();
+    }
+
+    @Override
+    public ViewTransform<Event, ?> transform(ViewParameters parameters) {
+      return ViewTransform.of(BUYING_SESSIONS, format(), parameters)
           .selecting(Event::isPurchase)
           .keyedBy(Event::userId)
           .sessions()

@@ -8,7 +8,9 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import dev.kappabeam.transforms.LogViews;
 import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.events.Event;
 import dev.kappabeam.transforms.events.SourceRecord;
 import java.io.IOException;
 import java.net.URL;
@@ -82,7 +84,7 @@ public class ViewCatalogTest {
         start, start.plus(Duration.standardHours(1)));
   }
 
-  private static ReferenceViews withPlugin() {
+  private static LogViews<Event> withPlugin() {
     return ReferenceViews.of(ViewParameters.defaults())
         .withSpecs(
             List.of(
