@@ -50,7 +50,8 @@ class FlinkDefaultsTest {
           dev.kappabeam.pipelines.kafka.KafkaSources.drained(
               dev.kappabeam.pipelines.kafka.KafkaClientConfig.of("b:9092"),
               List.of(new dev.kappabeam.pipelines.kafka.PartitionRange("t", 0, 0, 10)),
-              org.joda.time.Duration.standardSeconds(10)));
+              org.joda.time.Duration.standardSeconds(10),
+              dev.kappabeam.transforms.events.ReferenceFormat.of()));
       p.traverseTopologically(
           new org.apache.beam.sdk.Pipeline.PipelineVisitor.Defaults() {
             @Override

@@ -15,6 +15,7 @@ import dev.kappabeam.pipelines.sinks.KafkaSinks;
 import dev.kappabeam.pipelines.sinks.ServingSinks;
 import dev.kappabeam.runners.testkit.ParityFixture;
 import dev.kappabeam.transforms.ReferenceViews;
+import dev.kappabeam.transforms.events.ReferenceFormat;
 import dev.kappabeam.transforms.events.SourceRecord;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.Views;
@@ -79,7 +80,8 @@ class SparkStreamingLimitsIT {
                 o.getTopic(),
                 "spark-limits-s1",
                 "earliest",
-                Duration.standardSeconds(10)));
+                Duration.standardSeconds(10),
+                ReferenceFormat.of()));
     RuntimeException e = assertThrows(RuntimeException.class, p::run);
     assertTrue(causes(e).contains("cannot yet be used with timers in the SparkRunner"), causes(e));
     // The first stateful step it meets: the de-duplication and late split's (its clock or the
@@ -95,7 +97,10 @@ class SparkStreamingLimitsIT {
         pipeline(
             o,
             KafkaSources.drained(
-                KafkaClientConfig.of(o.getBootstrapServers()), ranges(o), Duration.ZERO));
+                KafkaClientConfig.of(o.getBootstrapServers()),
+                ranges(o),
+                Duration.ZERO,
+                ReferenceFormat.of()));
     RuntimeException e = assertThrows(RuntimeException.class, p::run);
     assertTrue(causes(e).contains("Not expected to directly translate splittable DoFn"), causes(e));
     assertTrue(causes(e).contains("ReadFromKafkaDoFn"), causes(e));
