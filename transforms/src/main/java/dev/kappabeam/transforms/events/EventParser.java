@@ -82,7 +82,8 @@ public final class EventParser {
 
   private static final JsonFactory JSON = new JsonFactory(factorySettings());
 
-  private static JsonFactoryBuilder factorySettings() {
+  /** Strict duplicate detection and the nesting cap: the settings of every JSON read here. */
+  static JsonFactoryBuilder factorySettings() {
     JsonFactoryBuilder b = new JsonFactoryBuilder();
     b.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
     b.streamReadConstraints(
@@ -177,6 +178,18 @@ public final class EventParser {
   }
 
   private static Result parse(byte @Nullable [] value, JsonFactory json) {
+    Result rejected = precheck(value);
+    if (rejected != null) {
+      return rejected;
+    }
+    return parseObject(value, json);
+  }
+
+  /**
+   * The checks before any JSON is read, shared with {@link JsonFormat}: a value, at most {@value
+   * #MAX_VALUE_BYTES} bytes, UTF-8 without NUL bytes; null when they pass.
+   */
+  static @Nullable Result precheck(byte @Nullable [] value) {
     if (value == null) {
       return Result.fail(ParseError.EMPTY_RECORD, "record has no value (a tombstone)");
     }
@@ -197,6 +210,10 @@ public final class EventParser {
         return Result.fail(ParseError.NOT_UTF8, "record contains NUL bytes (UTF-16/32 or binary?)");
       }
     }
+    return null;
+  }
+
+  private static Result parseObject(byte[] value, JsonFactory json) {
     Fields f = new Fields();
     try (JsonParser p = json.createParser(value)) {
       JsonToken first = p.nextToken();
@@ -524,7 +541,7 @@ public final class EventParser {
     return "a string: '" + abbreviate(v.toString()) + "'";
   }
 
-  private static String kind(JsonToken t) {
+  static String kind(JsonToken t) {
     switch (t) {
       case START_OBJECT:
         return "an object";
@@ -545,11 +562,11 @@ public final class EventParser {
     }
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     return s.length() <= 64 ? s : s.substring(0, 61) + "...";
   }
 
-  private static String firstLine(@Nullable String message) {
+  static String firstLine(@Nullable String message) {
     if (message == null) {
       return "unreadable JSON";
     }
