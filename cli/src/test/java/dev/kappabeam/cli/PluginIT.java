@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kappabeam.cli.plugintest.OrderEventsViews;
 import dev.kappabeam.cli.plugintest.OrdersViews;
 import dev.kappabeam.transforms.views.ViewProvider;
 import java.io.File;
@@ -56,6 +57,8 @@ class PluginIT {
   private static Path jar;
   private static String topic;
   private static Map<String, String> expected;
+  private static String ordersTopic;
+  private static Map<String, String> expectedRevenue;
 
   @BeforeAll
   static void start() throws Exception {
@@ -64,6 +67,9 @@ class PluginIT {
     topic = EndToEndSupport.uniqueTopic("plugin");
     it.kafka.admin().createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
     expected = produce();
+    ordersTopic = EndToEndSupport.uniqueTopic("orders");
+    it.kafka.admin().createTopics(List.of(new NewTopic(ordersTopic, 2, (short) 1))).all().get();
+    expectedRevenue = produceOrders();
   }
 
   @AfterAll
@@ -81,8 +87,13 @@ class PluginIT {
     int header = lines.indexOf("view\torigin\tkind\tkey_columns\tcolumns");
     assertTrue(header >= 0, r.output);
     assertEquals(
-        List.of("activity_per_minute", "item_revenue_hourly", "user_sessions", VIEW),
-        lines.subList(header + 1, header + 5).stream()
+        List.of(
+            "activity_per_minute",
+            "item_revenue_hourly",
+            "user_sessions",
+            VIEW,
+            OrderEventsViews.REVENUE_PER_CURRENCY.name()),
+        lines.subList(header + 1, header + 6).stream()
             .map(l -> l.split("\t")[0])
             .collect(Collectors.toList()),
         r.output);
@@ -137,6 +148,78 @@ class PluginIT {
   @ValueSource(strings = {"historical", "streaming"})
   void thePluginsViewRunsOnDirectAndEqualsItsOracle(String mode) throws Exception {
     runsAndEqualsItsOracle("direct", mode);
+  }
+
+  /**
+   * A view of events in the team's own format (orders as JSON of its own shape, {@link
+   * OrderEventsViews}): parsed, de-duplicated by the format's id and dead-lettered by the format's
+   * rules, windowed and exported like any view; the counts add up.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"historical", "streaming"})
+  void aPluginsOwnEventFormatRunsOnDirectAndEqualsItsOracle(String mode) throws Exception {
+    ownFormatRunsAndEqualsItsOracle("direct", mode);
+  }
+
+  @Tag("matrix")
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"historical", "streaming"})
+  void aPluginsOwnEventFormatRunsOnFlinkAndEqualsItsOracle(String mode) throws Exception {
+    ownFormatRunsAndEqualsItsOracle("flink", mode);
+  }
+
+  private static void ownFormatRunsAndEqualsItsOracle(String runner, String mode) throws Exception {
+    String view = OrderEventsViews.REVENUE_PER_CURRENCY.name();
+    String version = "o" + runner.charAt(0) + mode.substring(0, 1);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "--mode",
+                mode,
+                "--topic",
+                ordersTopic,
+                "--version",
+                version,
+                "--views",
+                view));
+    if (mode.equals("streaming")) {
+      args.add("--drain-when-caught-up");
+    }
+    args.addAll(runner(runner));
+    Run run = kbWithPlugin(args);
+    assertEquals(0, run.exitCode, run.output);
+    // 41 records: 38 distinct events, one producer retry, two dead letters.
+    assertTrue(
+        run.output.contains("read=41")
+            && run.output.contains("accepted=38")
+            && run.output.contains("dead_lettered=2")
+            && run.output.contains("duplicates_removed=1"),
+        run.output);
+    Path out = tempDir.resolve(version + ".jsonl");
+    Run export =
+        kbWithPlugin(
+            List.of(
+                "views",
+                "export",
+                "--view",
+                view,
+                "--version",
+                version,
+                "--format",
+                "jsonl",
+                "--out",
+                out.toString()));
+    assertEquals(0, export.exitCode, export.output);
+    Map<String, String> actual = new TreeMap<>();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : Files.readAllLines(out)) {
+      JsonNode row = json.readTree(line);
+      actual.put(
+          Instant.parse(row.get("window_start").asText()) + " " + row.get("currency").asText(),
+          row.get("orders").asLong() + " " + row.get("revenue_cents").asLong());
+    }
+    assertEquals(expectedRevenue, actual, runner + " " + mode);
   }
 
   /** The Flink rows (tag "matrix": scripts/test-matrix, CI). */
@@ -309,8 +392,59 @@ class PluginIT {
   }
 
   private static ProducerRecord<byte[], byte[]> record(String key, String value) {
+    return record(topic, key, value);
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(String topic, String key, String value) {
     return new ProducerRecord<>(
         topic, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Nineteen orders, each placed then paid a minute later (38 events, in EUR or USD), one paid
+   * event sent twice, one record that is not JSON and one whose total is text; returns the view's
+   * rows as "window currency" → "paid orders, revenue".
+   */
+  private static Map<String, String> produceOrders() {
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    Map<String, long[]> rows = new TreeMap<>();
+    for (int i = 0; i < 19; i++) {
+      String customer = "c-" + (i % 3);
+      String currency = i % 4 == 0 ? "USD" : "EUR";
+      long cents = 500 + 10L * i;
+      Instant placed = T0.plus(Duration.ofMinutes(2L * i));
+      Instant paid = placed.plus(Duration.ofMinutes(1));
+      for (String status : List.of("placed", "paid")) {
+        Instant ts = status.equals("placed") ? placed : paid;
+        String value =
+            String.format(
+                "{\"order_id\":\"o-%d\",\"customer\":{\"id\":\"%s\"},\"status\":\"%s\","
+                    + "\"total_cents\":%d,\"currency\":\"%s\",\"ts\":\"%s\"}",
+                i, customer, status, cents, currency, ts);
+        records.add(record(ordersTopic, customer, value));
+        if (i == 5 && status.equals("paid")) {
+          records.add(record(ordersTopic, customer, value)); // a producer's retry
+        }
+      }
+      long minute = Duration.between(T0, paid).toMinutes();
+      Instant window = T0.plus(Duration.ofMinutes(minute - minute % 5));
+      long[] r = rows.computeIfAbsent(window + " " + currency, k -> new long[2]);
+      r[0]++;
+      r[1] += cents;
+    }
+    records.add(record(ordersTopic, "c-0", "not json"));
+    records.add(
+        record(
+            ordersTopic,
+            "c-0",
+            "{\"order_id\":\"o-99\",\"customer\":{\"id\":\"c-0\"},\"status\":\"paid\","
+                + "\"total_cents\":\"lots\",\"currency\":\"EUR\",\"ts\":\""
+                + T0
+                + "\"}"));
+    it.kafka.produce(records);
+    Map<String, String> out = new TreeMap<>();
+    rows.forEach((k, v) -> out.put(k, v[0] + " " + v[1]));
+    return out;
   }
 
   /** The plug-in's classes and its service entry, in a jar of their own. */
@@ -331,7 +465,9 @@ class PluginIT {
         out.closeEntry();
       }
       out.putNextEntry(new JarEntry("META-INF/services/" + ViewProvider.class.getName()));
-      out.write((OrdersViews.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+      out.write(
+          (OrdersViews.class.getName() + "\n" + OrderEventsViews.class.getName() + "\n")
+              .getBytes(StandardCharsets.UTF_8));
       out.closeEntry();
     }
     return jar;

@@ -5,6 +5,7 @@ import dev.kappabeam.transforms.ReferenceViews;
 import dev.kappabeam.transforms.views.ViewCatalog;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
+import dev.kappabeam.transforms.views.ViewSpec;
 
 /**
  * What the registry records about the code and logic that build a view version: a new build of the
@@ -16,12 +17,22 @@ public final class VersionCode {
 
   /**
    * The code that builds {@code view}: kappa-beam's logic ({@code dev.kappabeam.transforms}), and
-   * for a plug-in's view also the package of the plug-in's classes.
+   * for a plug-in's view also the package of the plug-in's view class and, when it is elsewhere,
+   * the package of its event format's class.
    */
   public static String of(ViewDefinition view) {
     String code = CodeVersion.of(ReferenceViews.class);
-    Class<?> own = ViewCatalog.implementation(ViewCatalog.current().require(view.name()));
-    return own == null ? code : code + "/" + CodeVersion.of(own);
+    ViewSpec<?> spec = ViewCatalog.current().require(view.name());
+    Class<?> own = ViewCatalog.implementation(spec);
+    if (own == null) {
+      return code;
+    }
+    code = code + "/" + CodeVersion.of(own);
+    Class<?> format = spec.format().getClass();
+    boolean elsewhere =
+        !format.getPackageName().equals(own.getPackageName())
+            && !format.getPackageName().startsWith(ReferenceViews.class.getPackageName());
+    return elsewhere ? code + "/" + CodeVersion.of(format) : code;
   }
 
   /** The version fingerprint of {@code view} built with {@code parameters} by this code. */
