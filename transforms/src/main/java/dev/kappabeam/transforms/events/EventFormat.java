@@ -43,7 +43,8 @@ public interface EventFormat<E> extends Serializable {
   Coder<E> coder();
 
   /**
-   * One record value to an event or a rejection. Thread-safe; never throws. A {@code null} value is
+   * One record value to an event or a rejection. Thread-safe; throws nothing but {@link
+   * Unavailable}. A {@code null} value is
    * a Kafka tombstone.
    */
   Parsed<E> parse(byte @Nullable [] value);
@@ -104,6 +105,20 @@ public interface EventFormat<E> extends Serializable {
    */
   default int compareContent(E a, E b) {
     return Arrays.compareUnsigned(FormatChecks.encode(coder(), a), FormatChecks.encode(coder(), b));
+  }
+
+  /**
+   * Thrown by {@link #parse} when a service the format needs (a schema registry) does not answer:
+   * the record is not at fault, so it is not dead-lettered; the step fails and the runner retries
+   * it (or the run stops, saying why). Any other exception from a format is a bug in the format and
+   * dead-letters the record as {@code format_error}.
+   */
+  class Unavailable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public Unavailable(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /**

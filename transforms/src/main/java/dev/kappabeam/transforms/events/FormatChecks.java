@@ -33,6 +33,8 @@ final class FormatChecks {
         return p;
       }
       return checked(format, p);
+    } catch (EventFormat.Unavailable e) {
+      throw e;
     } catch (RuntimeException e) {
       return Parsed.rejected(
           "format_error",
