@@ -87,6 +87,7 @@ public final class Speed {
     DedupPrimer.Primer primed =
         DedupPrimer.startOffsets(
             KappaBeamPipeline.kafkaClients(o),
+            KappaBeamPipeline.format(views),
             toPartitions(cutoff),
             duration(o.getDedupHorizon(), "--dedup-horizon"),
             duration(o.getMaxOutOfOrderness(), "--max-out-of-orderness"),

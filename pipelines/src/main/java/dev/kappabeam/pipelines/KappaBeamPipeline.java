@@ -92,6 +92,17 @@ public final class KappaBeamPipeline {
         .apply("WriteLate", (PTransform<PCollection<E>, ? extends POutput>) sinks.late());
   }
 
+  /**
+   * The event format the views read (all of them the same one; {@link LogViews#of} refuses a mix).
+   */
+  public static EventFormat<?> format(List<ViewDefinition> views) {
+    List<ViewSpec<?>> specs = new ArrayList<>();
+    for (ViewDefinition v : views) {
+      specs.add(ViewCatalog.current().require(v.name()));
+    }
+    return LogViews.of(specs, ViewParameters.defaults()).format();
+  }
+
   /** The logic parameters from options, validated. */
   public static ViewParameters parameters(KappaBeamOptions o) {
     ViewParameters p =

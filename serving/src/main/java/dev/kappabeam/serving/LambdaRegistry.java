@@ -637,108 +637,131 @@ public final class LambdaRegistry implements AutoCloseable {
             + view.name()
             + "'";
     String select;
-    switch (view.name()) {
-      case "item_revenue_hourly":
-        select =
-            "SELECT p."
-                + q("window_start")
-                + ", p."
-                + q("item")
-                + ", "
-                + sum("p", "purchases")
-                + ", "
-                + sum("p", "revenue_cents")
-                + " FROM ("
-                + parts
-                + ") p GROUP BY p."
-                + q("window_start")
-                + ", p."
-                + q("item");
-        break;
-      case "activity_per_minute":
-        select =
-            "SELECT p."
-                + q("window_start")
-                + ", p."
-                + q("type")
-                + ", "
-                + sum("p", "events")
-                + ", CASE WHEN COUNT(*) = 1 THEN MAX(p."
-                + q("distinct_users")
-                + ") END AS "
-                + q("distinct_users")
-                + ", "
-                + sum("p", "revenue_cents")
-                + " FROM ("
-                + parts
-                + ") p GROUP BY p."
-                + q("window_start")
-                + ", p."
-                + q("type");
-        break;
-      case "user_sessions":
-        String byUser =
-            " OVER (PARTITION BY "
-                + q("user_id")
-                + " ORDER BY "
-                + q("session_start")
-                + ", "
-                + q("session_end");
-        String gap =
-            String.format(
-                java.util.Locale.ROOT, "%d.%03d", sessionGapMillis / 1000, sessionGapMillis % 1000);
-        select =
-            "SELECT z."
-                + q("user_id")
-                + ", MIN(z."
-                + q("session_start")
-                + ") AS "
-                + q("session_start")
-                + ", MAX(z."
-                + q("session_end")
-                + ") AS "
-                + q("session_end")
-                + ", "
-                + sum("z", "events")
-                + ", "
-                + sum("z", "purchases")
-                + " FROM (SELECT y.*, SUM(y."
-                + q("kb_new")
-                + ")"
-                + byUser
-                + " ROWS UNBOUNDED PRECEDING) AS "
-                + q("kb_island")
-                + " FROM (SELECT x.*, CASE WHEN x."
-                + q("kb_prev_end")
-                + " IS NOT NULL AND x."
-                + q("session_start")
-                + " < x."
-                + q("kb_prev_end")
-                + " + INTERVAL '"
-                + gap
-                + "' SECOND THEN 0 ELSE 1 END AS "
-                + q("kb_new")
-                + " FROM (SELECT p.*, MAX(p."
-                + q("session_end")
-                + ")"
-                + byUser
-                + " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS "
-                + q("kb_prev_end")
-                + " FROM ("
-                + parts
-                + ") p) x) y) z GROUP BY z."
-                + q("user_id")
-                + ", z."
-                + q("kb_island");
-        break;
-      default:
-        throw new IllegalArgumentException("no Lambda SQL for view " + view.name());
+    if (view.name().equals(Views.ACTIVITY_PER_MINUTE.name())) {
+      select =
+          "SELECT p."
+              + q("window_start")
+              + ", p."
+              + q("type")
+              + ", "
+              + sum("p", "events")
+              + ", CASE WHEN COUNT(*) = 1 THEN MAX(p."
+              + q("distinct_users")
+              + ") END AS "
+              + q("distinct_users")
+              + ", "
+              + sum("p", "revenue_cents")
+              + " FROM ("
+              + parts
+              + ") p GROUP BY p."
+              + q("window_start")
+              + ", p."
+              + q("type");
+    } else {
+      Map<String, ViewDefinition.Merge> rules =
+          view.mergeRules()
+              .orElseThrow(
+                  () -> new IllegalArgumentException("no Lambda merge rules for " + view.name()));
+      select =
+          view.kind() == ViewDefinition.Kind.SESSION
+              ? sessionsSql(view, rules, parts, sessionGapMillis)
+              : keyedSql(view, rules, parts);
     }
     return "CREATE OR REPLACE VIEW " + q(sqlViewName(view)) + " AS " + select;
   }
 
   private static String sum(String alias, String col) {
     return "CAST(SUM(" + alias + "." + q(col) + ") AS BIGINT) AS " + q(col);
+  }
+
+  /** A ruled column's aggregate over the partial rows {@code alias}. */
+  private static String merged(String alias, String col, ViewDefinition.Merge rule) {
+    switch (rule) {
+      case SUM:
+        return sum(alias, col);
+      case MIN:
+        return "MIN(" + alias + "." + q(col) + ") AS " + q(col);
+      default:
+        return "MAX(" + alias + "." + q(col) + ") AS " + q(col);
+    }
+  }
+
+  /** A keyed view: the partial rows grouped by key, each ruled column aggregated. */
+  private static String keyedSql(
+      ViewDefinition view, Map<String, ViewDefinition.Merge> rules, String parts) {
+    List<String> columns = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    for (String c : view.schema().getFieldNames()) {
+      if (view.keyColumns().contains(c)) {
+        columns.add("p." + q(c));
+        keys.add("p." + q(c));
+      } else {
+        columns.add(merged("p", c, rules.get(c)));
+      }
+    }
+    return "SELECT "
+        + String.join(", ", columns)
+        + " FROM ("
+        + parts
+        + ") p GROUP BY "
+        + String.join(", ", keys);
+  }
+
+  /**
+   * A session view: per key, the partial sessions ordered by span; a session starts a new island
+   * unless it starts before the previous spans' end plus the gap; each island is one row, its span
+   * the union, its ruled columns aggregated.
+   */
+  private static String sessionsSql(
+      ViewDefinition view, Map<String, ViewDefinition.Merge> rules, String parts, long gapMillis) {
+    String key = view.partitionColumn();
+    String start = view.spanStartColumn();
+    String end = view.spanEndColumn();
+    String byKey = " OVER (PARTITION BY " + q(key) + " ORDER BY " + q(start) + ", " + q(end);
+    String gap =
+        String.format(java.util.Locale.ROOT, "%d.%03d", gapMillis / 1000, gapMillis % 1000);
+    List<String> columns = new ArrayList<>();
+    for (String c : view.schema().getFieldNames()) {
+      if (c.equals(key)) {
+        columns.add("z." + q(c));
+      } else if (c.equals(start)) {
+        columns.add("MIN(z." + q(c) + ") AS " + q(c));
+      } else if (c.equals(end)) {
+        columns.add("MAX(z." + q(c) + ") AS " + q(c));
+      } else {
+        columns.add(merged("z", c, rules.get(c)));
+      }
+    }
+    return "SELECT "
+        + String.join(", ", columns)
+        + " FROM (SELECT y.*, SUM(y."
+        + q("kb_new")
+        + ")"
+        + byKey
+        + " ROWS UNBOUNDED PRECEDING) AS "
+        + q("kb_island")
+        + " FROM (SELECT x.*, CASE WHEN x."
+        + q("kb_prev_end")
+        + " IS NOT NULL AND x."
+        + q(start)
+        + " < x."
+        + q("kb_prev_end")
+        + " + INTERVAL '"
+        + gap
+        + "' SECOND THEN 0 ELSE 1 END AS "
+        + q("kb_new")
+        + " FROM (SELECT p.*, MAX(p."
+        + q(end)
+        + ")"
+        + byKey
+        + " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS "
+        + q("kb_prev_end")
+        + " FROM ("
+        + parts
+        + ") p) x) y) z GROUP BY z."
+        + q(key)
+        + ", z."
+        + q("kb_island");
   }
 
   private List<String> covered(String view) {

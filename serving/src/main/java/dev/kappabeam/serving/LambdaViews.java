@@ -11,7 +11,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.values.Row;
-import org.joda.time.Instant;
 import org.joda.time.ReadableInstant;
 
 /**
@@ -19,13 +18,16 @@ import org.joda.time.ReadableInstant;
  * aggregate's own merge:
  *
  * <ul>
- *   <li>{@code item_revenue_hourly}: purchases and revenue add.
+ *   <li>a keyed view with merge rules ({@link ViewDefinition#mergedBy}; {@code
+ *       item_revenue_hourly}: purchases and revenue add): the rows of one key, column by column.
+ *   <li>a session view with merge rules ({@code user_sessions}: events and purchases add): a key's
+ *       sessions from both sides are joined when the gap between them is under the session gap
+ *       (Beam's session windows [t, t + gap) overlap), transitively; the span is the union, the
+ *       other columns merge by their rules.
  *   <li>{@code activity_per_minute}: events and revenue add; distinct_users is the size of the
  *       union of the two exact user sets (the {@link Views#USERS_COLUMN users} column of the
- *       partial rows), so a user active on both sides of the cutoff counts once.
- *   <li>{@code user_sessions}: a user's sessions from both sides are joined when the gap between
- *       them is under the session gap (Beam's session windows [t, t + gap) overlap), transitively;
- *       counts add, the span is the union.
+ *       partial rows), so a user active on both sides of the cutoff counts once: the one merge no
+ *       column rule expresses.
  * </ul>
  *
  * <p>The batch partial covers the log before the cutoff and the speed partial the log from it, so
@@ -41,45 +43,76 @@ public final class LambdaViews {
     List<Row> all = new ArrayList<>(batch);
     all.addAll(speed);
     List<Row> out;
-    switch (view.name()) {
-      case "activity_per_minute":
-        out = mergeActivity(all);
-        break;
-      case "item_revenue_hourly":
-        out = mergeKeyedSums(view, all, List.of("purchases", "revenue_cents"));
-        break;
-      case "user_sessions":
-        out = mergeSessions(all, sessionGapMillis);
-        break;
-      default:
-        throw new IllegalArgumentException("no Lambda merge for view " + view.name());
+    if (view.name().equals(Views.ACTIVITY_PER_MINUTE.name())) {
+      out = mergeActivity(all);
+    } else {
+      Map<String, ViewDefinition.Merge> rules =
+          view.mergeRules()
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "view " + view.name() + " has no Lambda merge rules"));
+      out =
+          view.kind() == ViewDefinition.Kind.SESSION
+              ? mergeSessions(view, rules, all, sessionGapMillis)
+              : mergeKeyed(view, rules, all);
     }
     out.sort(RowValues.byKey(view));
     return out;
   }
 
-  private static List<Row> mergeKeyedSums(ViewDefinition view, List<Row> rows, List<String> sums) {
-    Map<List<Object>, long[]> acc = new LinkedHashMap<>();
-    Map<List<Object>, Row> first = new LinkedHashMap<>();
+  /** Rows of one key merged column by column with the view's rules. */
+  private static List<Row> mergeKeyed(
+      ViewDefinition view, Map<String, ViewDefinition.Merge> rules, List<Row> rows) {
+    Map<List<Object>, Object[]> acc = new LinkedHashMap<>();
     for (Row r : rows) {
-      List<Object> key = view.key(r);
-      long[] a = acc.computeIfAbsent(key, k -> new long[sums.size()]);
-      for (int i = 0; i < sums.size(); i++) {
-        a[i] = Math.addExact(a[i], r.getInt64(sums.get(i)));
+      Object[] merged = acc.get(view.key(r));
+      if (merged == null) {
+        acc.put(view.key(r), r.getValues().toArray());
+      } else {
+        mergeInto(view, rules, merged, r);
       }
-      first.putIfAbsent(key, r);
     }
     List<Row> out = new ArrayList<>();
-    for (Map.Entry<List<Object>, long[]> e : acc.entrySet()) {
-      Row.Builder b = Row.withSchema(view.schema());
-      Row any = first.get(e.getKey());
-      for (String col : view.schema().getFieldNames()) {
-        int i = sums.indexOf(col);
-        b.addValue(i >= 0 ? e.getValue()[i] : any.getValue(col));
-      }
-      out.add(b.build());
+    for (Object[] values : acc.values()) {
+      out.add(Row.withSchema(view.schema()).addValues(values).build());
     }
     return out;
+  }
+
+  /** Merges {@code r}'s ruled columns into {@code merged} (values in schema order). */
+  private static void mergeInto(
+      ViewDefinition view, Map<String, ViewDefinition.Merge> rules, Object[] merged, Row r) {
+    List<String> names = view.schema().getFieldNames();
+    for (int i = 0; i < names.size(); i++) {
+      ViewDefinition.Merge rule = rules.get(names.get(i));
+      if (rule != null) {
+        merged[i] = merge(rule, merged[i], r.getValue(i));
+      }
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Object merge(ViewDefinition.Merge rule, Object a, Object b) {
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    switch (rule) {
+      case SUM:
+        return Math.addExact((Long) a, (Long) b);
+      case MIN:
+        return compare(a, b) <= 0 ? a : b;
+      default:
+        return compare(a, b) >= 0 ? a : b;
+    }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static int compare(Object a, Object b) {
+    if (a instanceof ReadableInstant) {
+      return Long.compare(millis(a), millis(b));
+    }
+    return ((Comparable) a).compareTo(b);
   }
 
   private static List<Row> mergeActivity(List<Row> rows) {
@@ -114,37 +147,40 @@ public final class LambdaViews {
     return out;
   }
 
-  private static List<Row> mergeSessions(List<Row> rows, long gapMillis) {
-    Map<String, List<long[]>> byUser = new LinkedHashMap<>();
+  /**
+   * Each key's sessions from both sides joined where their gap is under the session gap,
+   * transitively: the span the union, the other columns merged by the view's rules.
+   */
+  private static List<Row> mergeSessions(
+      ViewDefinition view, Map<String, ViewDefinition.Merge> rules, List<Row> rows, long gap) {
+    String start = view.spanStartColumn();
+    String end = view.spanEndColumn();
+    int startAt = view.schema().indexOf(start);
+    int endAt = view.schema().indexOf(end);
+    Map<Object, List<Row>> byKey = new LinkedHashMap<>();
     for (Row r : rows) {
-      byUser
-          .computeIfAbsent(r.getString("user_id"), u -> new ArrayList<>())
-          .add(
-              new long[] {
-                millis(r.getValue("session_start")),
-                millis(r.getValue("session_end")),
-                r.getInt64("events"),
-                r.getInt64("purchases")
-              });
+      byKey.computeIfAbsent(r.getValue(view.partitionColumn()), u -> new ArrayList<>()).add(r);
     }
     List<Row> out = new ArrayList<>();
-    for (Map.Entry<String, List<long[]>> e : byUser.entrySet()) {
-      List<long[]> sessions = e.getValue();
-      sessions.sort(Comparator.<long[]>comparingLong(s -> s[0]).thenComparingLong(s -> s[1]));
-      long[] cur = null;
-      for (long[] s : sessions) {
-        if (cur != null && joins(cur[1], s[0], gapMillis)) {
-          cur[1] = Math.max(cur[1], s[1]);
-          cur[2] += s[2];
-          cur[3] += s[3];
+    for (List<Row> sessions : byKey.values()) {
+      sessions.sort(
+          Comparator.<Row>comparingLong(r -> millis(r.getValue(start)))
+              .thenComparingLong(r -> millis(r.getValue(end))));
+      Object[] cur = null;
+      for (Row s : sessions) {
+        if (cur != null && joins(millis(cur[endAt]), millis(s.getValue(start)), gap)) {
+          if (millis(s.getValue(end)) > millis(cur[endAt])) {
+            cur[endAt] = s.getValue(end);
+          }
+          mergeInto(view, rules, cur, s);
         } else {
           if (cur != null) {
-            out.add(sessionRow(e.getKey(), cur));
+            out.add(Row.withSchema(view.schema()).addValues(cur).build());
           }
-          cur = s.clone();
+          cur = s.getValues().toArray();
         }
       }
-      out.add(sessionRow(e.getKey(), cur));
+      out.add(Row.withSchema(view.schema()).addValues(cur).build());
     }
     return out;
   }
@@ -155,12 +191,6 @@ public final class LambdaViews {
    */
   static boolean joins(long end, long start, long gapMillis) {
     return start < end + gapMillis;
-  }
-
-  private static Row sessionRow(String user, long[] s) {
-    return Row.withSchema(Views.USER_SESSIONS.schema())
-        .addValues(user, new Instant(s[0]), new Instant(s[1]), s[2], s[3])
-        .build();
   }
 
   private static long millis(Object v) {

@@ -258,6 +258,94 @@ abstract class AbstractLambdaRegistryTest {
     assertEquals(after, sql(v));
   }
 
+  /** A team's keyed view: orders add, the first order time is a MIN, the last status a MAX. */
+  static final ViewDefinition ORDERS =
+      ViewDefinition.keyed(
+              "orders_per_currency",
+              org.apache.beam.sdk.schemas.Schema.builder()
+                  .addDateTimeField("window_start")
+                  .addStringField("currency")
+                  .addInt64Field("orders")
+                  .addDateTimeField("first_order")
+                  .addStringField("last_status")
+                  .build(),
+              List.of("window_start", "currency"),
+              "orders")
+          .mergedBy(
+              Map.of(
+                  "orders", ViewDefinition.Merge.SUM,
+                  "first_order", ViewDefinition.Merge.MIN,
+                  "last_status", ViewDefinition.Merge.MAX));
+
+  /** A team's session view with a column of its own: the largest order of the session. */
+  static final ViewDefinition VISITS =
+      ViewDefinition.sessions(
+              "customer_visits",
+              org.apache.beam.sdk.schemas.Schema.builder()
+                  .addStringField("customer_id")
+                  .addDateTimeField("session_start")
+                  .addDateTimeField("session_end")
+                  .addInt64Field("orders")
+                  .addInt64Field("largest_cents")
+                  .build(),
+              "customer_id",
+              "session_start",
+              "orders")
+          .mergedBy(
+              Map.of(
+                  "orders", ViewDefinition.Merge.SUM, "largest_cents", ViewDefinition.Merge.MAX));
+
+  @Test
+  void aTeamsViewsMergeByTheirOwnRulesInJavaAndInSql() throws Exception {
+    Instant w = at("2026-11-25T10:00:00Z");
+    Instant t1 = at("2026-11-25T10:01:00Z");
+    Instant t2 = at("2026-11-25T10:03:00Z");
+    org.apache.beam.sdk.schemas.Schema os = ORDERS.schema();
+    LambdaRegistry.Cutoff c1 = doneCutoff(ORDERS, 10);
+    write(
+        ORDERS,
+        c1.batchVersion(),
+        List.of(
+            Row.withSchema(os).addValues(w, "EUR", 2L, t1, "paid").build(),
+            Row.withSchema(os).addValues(w, "USD", 1L, t2, "placed").build()));
+    write(
+        ORDERS,
+        c1.speedVersion(),
+        List.of(Row.withSchema(os).addValues(w, "EUR", 3L, t2, "shipped").build()));
+    lambda.rebase(ORDERS, c1);
+    List<Row> expected =
+        List.of(
+            Row.withSchema(os).addValues(w, "EUR", 5L, t1, "shipped").build(),
+            Row.withSchema(os).addValues(w, "USD", 1L, t2, "placed").build());
+    assertEquals(expected, lambda.read(store, ORDERS));
+    assertEquals(expected, sql(ORDERS), "the SQL view merges by the same rules");
+
+    org.apache.beam.sdk.schemas.Schema vs = VISITS.schema();
+    LambdaRegistry.Cutoff c2 = doneCutoff(VISITS, 10);
+    Instant t = at("2026-11-25T10:00:00Z");
+    write(
+        VISITS,
+        c2.batchVersion(),
+        List.of(Row.withSchema(vs).addValues("c-1", t, t.plus(60_000), 2L, 700L).build()));
+    write(
+        VISITS,
+        c2.speedVersion(),
+        List.of(
+            Row.withSchema(vs).addValues("c-1", t.plus(120_000), t.plus(180_000), 1L, 900L).build(),
+            Row.withSchema(vs)
+                .addValues("c-1", t.plus(180_000 + GAP), t.plus(180_000 + GAP), 1L, 5L)
+                .build()));
+    lambda.rebase(VISITS, c2);
+    List<Row> sessions =
+        List.of(
+            Row.withSchema(vs).addValues("c-1", t, t.plus(180_000), 3L, 900L).build(),
+            Row.withSchema(vs)
+                .addValues("c-1", t.plus(180_000 + GAP), t.plus(180_000 + GAP), 1L, 5L)
+                .build());
+    assertEquals(sessions, lambda.read(store, VISITS));
+    assertEquals(sessions, sql(VISITS), "the SQL view joins sessions by the same rules");
+  }
+
   @Test
   void aCutoffWithoutACompletedBatchCannotGoLive() {
     LambdaRegistry.Cutoff c =

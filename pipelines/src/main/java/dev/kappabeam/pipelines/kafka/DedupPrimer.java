@@ -1,6 +1,8 @@
 package dev.kappabeam.pipelines.kafka;
 
-import dev.kappabeam.transforms.events.EventParser;
+import dev.kappabeam.transforms.events.EventFormat;
+import dev.kappabeam.transforms.events.ParseEvents;
+import dev.kappabeam.transforms.events.Parsed;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -29,7 +31,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <pre>{@code
  * DedupPrimer.Primer primer =
- *     DedupPrimer.startOffsets(kafka, cutoff, Duration.ofHours(1), Duration.ofSeconds(10),
+ *     DedupPrimer.startOffsets(kafka, format, cutoff, Duration.ofHours(1), Duration.ofSeconds(10),
  *         Duration.ofHours(1));
  * }</pre>
  */
@@ -51,6 +53,7 @@ public final class DedupPrimer {
    */
   public static Primer startOffsets(
       KafkaClientConfig kafka,
+      EventFormat<?> format,
       Map<TopicPartition, Long> cutoff,
       Duration horizon,
       Duration bound,
@@ -71,7 +74,7 @@ public final class DedupPrimer {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      Scan scan = new Scan(consumer);
+      Scan<?> scan = new Scan<>(consumer, format);
       // The newest event time before the cutoff, per partition (from its last chunk).
       long newest = Long.MAX_VALUE;
       for (Map.Entry<TopicPartition, Long> e : cutoff.entrySet()) {
@@ -122,12 +125,14 @@ public final class DedupPrimer {
   }
 
   /** Reads offset ranges of a partition as (offset, event time) pairs of the valid events. */
-  private static final class Scan {
+  private static final class Scan<E> {
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private final EventFormat<E> format;
     private long scanned;
 
-    Scan(KafkaConsumer<byte[], byte[]> consumer) {
+    Scan(KafkaConsumer<byte[], byte[]> consumer, EventFormat<E> format) {
       this.consumer = consumer;
+      this.format = format;
     }
 
     List<long[]> read(TopicPartition tp, long from, long to) {
@@ -150,9 +155,9 @@ public final class DedupPrimer {
           if (++scanned % 1_000_000 == 0) {
             System.err.printf("kb: priming de-duplication: %,d records scanned%n", scanned);
           }
-          EventParser.Result parsed = EventParser.parse(r.value());
+          Parsed<E> parsed = ParseEvents.parseOnce(format, r.value());
           if (parsed.isValid()) {
-            out.add(new long[] {r.offset(), parsed.event().timestampMillis()});
+            out.add(new long[] {r.offset(), format.eventTimeMillis(parsed.event())});
           }
         }
       }

@@ -44,8 +44,7 @@ public interface EventFormat<E> extends Serializable {
 
   /**
    * One record value to an event or a rejection. Thread-safe; throws nothing but {@link
-   * Unavailable}. A {@code null} value is
-   * a Kafka tombstone.
+   * Unavailable}. A {@code null} value is a Kafka tombstone.
    */
   Parsed<E> parse(byte @Nullable [] value);
 

@@ -1,8 +1,12 @@
 package dev.kappabeam.transforms.views;
 
 import java.io.Serializable;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Instant;
@@ -31,19 +35,42 @@ public final class ViewDefinition implements Serializable {
     SESSION
   }
 
+  /**
+   * How a column of two partial rows of one key (a Lambda batch row and a speed row) merges into
+   * the row over both: {@link #SUM} for counts and sums (INT64), {@link #MIN} or {@link #MAX} for
+   * an earliest or latest value (INT64, DATETIME or STRING).
+   */
+  public enum Merge {
+    SUM,
+    MIN,
+    MAX
+  }
+
   private final String name;
   private final Schema schema;
   private final List<String> keyColumns;
   private final Kind kind;
   private final String progressColumn;
+  private final Map<String, Merge> merges;
 
   ViewDefinition(
       String name, Schema schema, List<String> keyColumns, Kind kind, String progressColumn) {
+    this(name, schema, keyColumns, kind, progressColumn, Map.of());
+  }
+
+  private ViewDefinition(
+      String name,
+      Schema schema,
+      List<String> keyColumns,
+      Kind kind,
+      String progressColumn,
+      Map<String, Merge> merges) {
     this.name = name;
     this.schema = schema;
     this.keyColumns = List.copyOf(keyColumns);
     this.kind = kind;
     this.progressColumn = progressColumn;
+    this.merges = Collections.unmodifiableMap(new LinkedHashMap<>(merges));
     for (String k : keyColumns) {
       if (!schema.hasField(k)) {
         throw new IllegalArgumentException(name + ": key column " + k + " not in schema");
@@ -121,6 +148,63 @@ public final class ViewDefinition implements Serializable {
           "view " + name + ": progress column " + progressColumn + " must be an INT64 column");
     }
     return new ViewDefinition(name, schema, keyColumns, kind, progressColumn);
+  }
+
+  /**
+   * The same view, mergeable for Lambda: how each column outside the key merges (for a session
+   * view, outside the grouping column and the span, which merge as sessions do: joined when their
+   * gap is under the session gap, the span the union). Every such column needs a rule; with them
+   * {@code kb batch} and {@code kb speed} build the view, and the merged read is exact when each
+   * rule is (a count of distinct values is not: leave such a view without rules).
+   */
+  public ViewDefinition mergedBy(Map<String, Merge> rules) {
+    List<String> fixed = new java.util.ArrayList<>(keyColumns);
+    if (kind == Kind.SESSION) {
+      fixed.add(spanEndColumn());
+    }
+    for (Schema.Field f : schema.getFields()) {
+      String c = f.getName();
+      Merge rule = rules.get(c);
+      if (fixed.contains(c)) {
+        if (rule != null) {
+          throw new IllegalArgumentException(
+              name + ": " + c + " is a key or span column; it has no merge rule of its own");
+        }
+        continue;
+      }
+      if (rule == null) {
+        throw new IllegalArgumentException(
+            name + ": column " + c + " needs a merge rule (SUM, MIN or MAX)");
+      }
+      Schema.TypeName t = f.getType().getTypeName();
+      boolean ok =
+          rule == Merge.SUM
+              ? t == Schema.TypeName.INT64
+              : t == Schema.TypeName.INT64
+                  || t == Schema.TypeName.DATETIME
+                  || t == Schema.TypeName.STRING;
+      if (!ok) {
+        throw new IllegalArgumentException(
+            name + ": " + rule + " does not merge column " + c + " of type " + t);
+      }
+    }
+    for (String c : rules.keySet()) {
+      if (!schema.hasField(c)) {
+        throw new IllegalArgumentException(name + ": merge rule for unknown column " + c);
+      }
+    }
+    Map<String, Merge> ordered = new LinkedHashMap<>();
+    for (Schema.Field f : schema.getFields()) {
+      if (rules.containsKey(f.getName())) {
+        ordered.put(f.getName(), rules.get(f.getName()));
+      }
+    }
+    return new ViewDefinition(name, schema, keyColumns, kind, progressColumn, ordered);
+  }
+
+  /** How each column merges for Lambda, in schema order; empty when the view has no merge rules. */
+  public Optional<Map<String, Merge>> mergeRules() {
+    return merges.isEmpty() ? Optional.empty() : Optional.of(merges);
   }
 
   /** The view's name, e.g. {@code activity_per_minute}; also the base of its table names. */

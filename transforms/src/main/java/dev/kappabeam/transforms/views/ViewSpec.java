@@ -30,8 +30,10 @@ import dev.kappabeam.transforms.events.EventFormat;
  * }
  * }</pre>
  *
- * <p>Limits today: windows are fixed or sessions; a team's views have no Lambda merge rule yet, so
- * {@code kb batch} and {@code kb speed} refuse them (Kappa runs and reprocessing take them).
+ * <p>Lambda: a view whose definition says how its columns merge ({@link ViewDefinition#mergedBy})
+ * is built by {@code kb batch} and {@code kb speed} and read merged; one without merge rules runs
+ * in Kappa only (runs and reprocessing), and Lambda refuses it. Limits today: windows are fixed or
+ * sessions.
  */
 public interface ViewSpec<E> {
   /** The rows of the view. */

@@ -47,30 +47,39 @@ public final class Views {
 
   public static final ViewDefinition ITEM_REVENUE_HOURLY =
       new ViewDefinition(
-          "item_revenue_hourly",
-          Schema.builder()
-              .addDateTimeField("window_start")
-              .addStringField("item")
-              .addInt64Field("purchases")
-              .addInt64Field("revenue_cents")
-              .build(),
-          List.of("window_start", "item"),
-          ViewDefinition.Kind.KEYED,
-          "purchases");
+              "item_revenue_hourly",
+              Schema.builder()
+                  .addDateTimeField("window_start")
+                  .addStringField("item")
+                  .addInt64Field("purchases")
+                  .addInt64Field("revenue_cents")
+                  .build(),
+              List.of("window_start", "item"),
+              ViewDefinition.Kind.KEYED,
+              "purchases")
+          .mergedBy(
+              java.util.Map.of(
+                  "purchases",
+                  ViewDefinition.Merge.SUM,
+                  "revenue_cents",
+                  ViewDefinition.Merge.SUM));
 
   public static final ViewDefinition USER_SESSIONS =
       new ViewDefinition(
-          "user_sessions",
-          Schema.builder()
-              .addStringField("user_id")
-              .addDateTimeField("session_start")
-              .addDateTimeField("session_end")
-              .addInt64Field("events")
-              .addInt64Field("purchases")
-              .build(),
-          List.of("user_id", "session_start"),
-          ViewDefinition.Kind.SESSION,
-          "events");
+              "user_sessions",
+              Schema.builder()
+                  .addStringField("user_id")
+                  .addDateTimeField("session_start")
+                  .addDateTimeField("session_end")
+                  .addInt64Field("events")
+                  .addInt64Field("purchases")
+                  .build(),
+              List.of("user_id", "session_start"),
+              ViewDefinition.Kind.SESSION,
+              "events")
+          .mergedBy(
+              java.util.Map.of(
+                  "events", ViewDefinition.Merge.SUM, "purchases", ViewDefinition.Merge.SUM));
 
   private static final List<ViewDefinition> ALL =
       List.of(ACTIVITY_PER_MINUTE, ITEM_REVENUE_HOURLY, USER_SESSIONS);
@@ -132,15 +141,20 @@ public final class Views {
 
   /**
    * The view as Lambda batch and speed runs write it, rows from which a batch row and a speed row
-   * of the same key merge exactly ({@link #lambdaPartial(ViewDefinition)}); empty for a view with
-   * no merge rule (a team's views, for now), which {@code kb batch} and {@code kb speed} refuse.
+   * of the same key merge exactly ({@link #lambdaPartial(ViewDefinition)}): a view with merge rules
+   * ({@link ViewDefinition#mergedBy}) writes its own rows; {@code activity_per_minute}, whose
+   * distinct count no column rule merges, adds its exact user set. Empty for a view without merge
+   * rules, which {@code kb batch} and {@code kb speed} refuse.
    */
   @SuppressWarnings("unchecked")
   public static <E> java.util.Optional<ViewTransform<E, ?>> lambdaPartial(
       ViewSpec<E> spec, ViewParameters parameters) {
-    return spec instanceof ReferenceSpec
-        ? java.util.Optional.of(
-            (ViewTransform<E, ?>) ((ReferenceSpec) spec).partial.apply(parameters))
+    if (spec instanceof ReferenceSpec) {
+      return java.util.Optional.of(
+          (ViewTransform<E, ?>) ((ReferenceSpec) spec).partial.apply(parameters));
+    }
+    return spec.definition().mergeRules().isPresent()
+        ? java.util.Optional.of(spec.transform(parameters))
         : java.util.Optional.empty();
   }
 
