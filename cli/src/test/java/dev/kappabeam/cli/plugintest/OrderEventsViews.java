@@ -40,15 +40,19 @@ public final class OrderEventsViews implements ViewProvider {
 
   public static final ViewDefinition REVENUE_PER_CURRENCY =
       ViewDefinition.keyed(
-          "revenue_per_currency_5m",
-          Schema.builder()
-              .addDateTimeField("window_start")
-              .addStringField("currency")
-              .addInt64Field("orders")
-              .addInt64Field("revenue_cents")
-              .build(),
-          List.of("window_start", "currency"),
-          "orders");
+              "revenue_per_currency_5m",
+              Schema.builder()
+                  .addDateTimeField("window_start")
+                  .addStringField("currency")
+                  .addInt64Field("orders")
+                  .addInt64Field("revenue_cents")
+                  .build(),
+              List.of("window_start", "currency"),
+              "orders")
+          // Lambda: a batch row and a speed row of one window and currency add up.
+          .mergedBy(
+              java.util.Map.of(
+                  "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
 
   @Override
   public List<ViewSpec<Row>> views() {
