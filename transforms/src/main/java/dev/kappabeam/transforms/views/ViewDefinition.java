@@ -87,8 +87,9 @@ public final class ViewDefinition implements Serializable {
    * @param schema the row's columns, in the order of the contract; names as for {@code name}
    * @param keyColumns the columns that identify a row (the upsert key), usually the window start
    *     and the view's key
-   * @param progressColumn an INT64 column that never decreases from one pane of a key to the next
-   *     (a count of the events in the row)
+   * @param progressColumn an INT64 column that never decreases from one pane of a key to the next:
+   *     a count of the events in the row, so at least 1 (a pane whose progress is 0 aggregates no
+   *     event and is not output)
    */
   public static ViewDefinition keyed(
       String name, Schema schema, List<String> keyColumns, String progressColumn) {

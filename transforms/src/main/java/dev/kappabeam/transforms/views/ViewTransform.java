@@ -226,7 +226,7 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
             : windowed.apply(spec.aggregateStep, preAggregated(combineFn, false));
     return aggregated
         .setCoder(KvCoder.of(StringUtf8Coder.of(), statsCoder))
-        .apply("ToRows", ParDo.of(new FormatFn<>(format)))
+        .apply("ToRows", ParDo.of(new FormatFn<>(view, format)))
         .setCoder(SchemaCoder.of(view.schema()));
   }
 
@@ -260,7 +260,7 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
       PCollection<KV<KV<String, Long>, CombineSessions.Partial<Object>>> partials) {
     PCollection<KV<KV<String, Long>, CombineSessions.Partial<A>>> typed = (PCollection) partials;
     return CombineSessions.mergeBounded(typed, fn, statsCoder, spec.windowing.strategy(true))
-        .apply("ToRows", ParDo.of(new FormatFn<>(format)))
+        .apply("ToRows", ParDo.of(new FormatFn<>(view, format)))
         .setCoder(SchemaCoder.of(view.schema()));
   }
 
@@ -317,16 +317,30 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
     }
   }
 
+  /**
+   * Formats each pane as a row, and drops a pane that aggregates no event (its progress column, a
+   * count of the row's events, is 0). Beam 2.62's Flink runner emits one when the watermark jumps
+   * past a window's end and its garbage-collection time at once (a drained run's end, a TestStream
+   * advanced to infinity): the on-time pane carries the window's events, then the closing pane
+   * ({@code ClosingBehavior.FIRE_ALWAYS}) fires again over state already cleared. DirectRunner
+   * fires the two as one pane. A sink would keep the full row anyway (the larger progress wins),
+   * but a view's output is its rows: no row of nothing.
+   */
   static final class FormatFn<S> extends DoFn<KV<String, S>, Row> {
+    private final ViewDefinition view;
     private final RowFormat<S> format;
 
-    FormatFn(RowFormat<S> format) {
+    FormatFn(ViewDefinition view, RowFormat<S> format) {
+      this.view = view;
       this.format = format;
     }
 
     @ProcessElement
     public void process(@Element KV<String, S> kv, BoundedWindow window, OutputReceiver<Row> out) {
-      out.output(format.format(kv.getKey(), kv.getValue(), window));
+      Row row = format.format(kv.getKey(), kv.getValue(), window);
+      if (view.progress(row) > 0) {
+        out.output(row);
+      }
     }
   }
 }
