@@ -144,6 +144,11 @@ class PluginIT {
     assertTrue(out.contains("/nonexistent/a.jar"), out);
   }
 
+  /**
+   * Tagged {@code matrix} (CI runs it): the own-format view's Direct test below runs a plug-in's
+   * view in both modes in the default suite.
+   */
+  @Tag("matrix")
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"historical", "streaming"})
   void thePluginsViewRunsOnDirectAndEqualsItsOracle(String mode) throws Exception {

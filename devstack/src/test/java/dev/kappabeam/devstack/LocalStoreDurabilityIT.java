@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +45,11 @@ class LocalStoreDurabilityIT {
     LocalStackControl.down(dataDir);
   }
 
+  /**
+   * Tagged {@code faults} (CI runs it with the fault suite, about a minute): the default suite
+   * keeps {@code LocalStoreKbLoopIT}, the same durability at the {@code kb} level.
+   */
+  @Tag("faults")
   @Test
   void thousandShortSessionsSurviveDownUpAndKill(TestReporter reporter) throws Exception {
     LocalStack.Config config = LocalStack.Config.of(dataDir).withFreePorts();
