@@ -9,6 +9,7 @@ import static org.junit.Assert.assertTrue;
 import dev.kappabeam.transforms.events.DeadLetter;
 import dev.kappabeam.transforms.events.JsonFormat;
 import dev.kappabeam.transforms.events.SourceRecord;
+import dev.kappabeam.transforms.views.CountAndSum;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.ViewSpec;
@@ -20,14 +21,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -88,43 +85,6 @@ public class OwnFormatViewsTest {
           "session_start",
           "events");
 
-  /** Count and sum of total_cents; the accumulator is its own result. */
-  static final class CountSum extends Combine.CombineFn<Row, KV<Long, Long>, KV<Long, Long>> {
-    @Override
-    public KV<Long, Long> createAccumulator() {
-      return KV.of(0L, 0L);
-    }
-
-    @Override
-    public KV<Long, Long> addInput(KV<Long, Long> acc, Row order) {
-      return KV.of(acc.getKey() + 1, acc.getValue() + order.getInt64("total_cents"));
-    }
-
-    @Override
-    public KV<Long, Long> mergeAccumulators(Iterable<KV<Long, Long>> accs) {
-      long n = 0;
-      long sum = 0;
-      for (KV<Long, Long> a : accs) {
-        n += a.getKey();
-        sum += a.getValue();
-      }
-      return KV.of(n, sum);
-    }
-
-    @Override
-    public KV<Long, Long> extractOutput(KV<Long, Long> acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<KV<Long, Long>> getAccumulatorCoder(
-        org.apache.beam.sdk.coders.CoderRegistry r, Coder<Row> in) {
-      return COUNT_SUM;
-    }
-  }
-
-  static final Coder<KV<Long, Long>> COUNT_SUM = KvCoder.of(VarLongCoder.of(), VarLongCoder.of());
-
   static final class Revenue implements ViewSpec<Row> {
     @Override
     public ViewDefinition definition() {
@@ -142,7 +102,10 @@ public class OwnFormatViewsTest {
           .selecting(o -> "paid".equals(o.getString("status")))
           .keyedBy(o -> o.getString("currency"))
           .fixedWindows(Duration.standardMinutes(5))
-          .aggregating(new CountSum(), COUNT_SUM, OwnFormatViewsTest::revenueRow);
+          .aggregating(
+              CountAndSum.of(o -> o.getInt64("total_cents")),
+              CountAndSum.CODER,
+              OwnFormatViewsTest::revenueRow);
     }
   }
 
@@ -164,8 +127,8 @@ public class OwnFormatViewsTest {
           .keyedBy(o -> o.getString("customer_id"))
           .sessions()
           .aggregating(
-              new CountSum(),
-              COUNT_SUM,
+              CountAndSum.<Row>of(o -> o.getInt64("total_cents")),
+              CountAndSum.CODER,
               (customer, s, w) -> {
                 IntervalWindow iw = (IntervalWindow) w;
                 return Row.withSchema(FUNNEL.schema())

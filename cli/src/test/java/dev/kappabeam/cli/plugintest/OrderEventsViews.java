@@ -1,21 +1,15 @@
 package dev.kappabeam.cli.plugintest;
 
 import dev.kappabeam.transforms.events.JsonFormat;
+import dev.kappabeam.transforms.views.CountAndSum;
 import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewParameters;
 import dev.kappabeam.transforms.views.ViewProvider;
 import dev.kappabeam.transforms.views.ViewSpec;
 import dev.kappabeam.transforms.views.ViewTransform;
 import java.util.List;
-import org.apache.beam.sdk.coders.CannotProvideCoderException;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Duration;
 
@@ -77,49 +71,12 @@ public final class OrderEventsViews implements ViewProvider {
           .keyedBy(o -> o.getString("currency"))
           .fixedWindows(Duration.standardMinutes(5))
           .aggregating(
-              new CountSum(),
-              CountSum.CODER,
+              CountAndSum.<Row>of(o -> o.getInt64("total_cents")),
+              CountAndSum.CODER,
               (currency, s, w) ->
                   Row.withSchema(REVENUE_PER_CURRENCY.schema())
                       .addValues(((IntervalWindow) w).start(), currency, s.getKey(), s.getValue())
                       .build());
-    }
-  }
-
-  /** Orders and the sum of their total_cents. */
-  static final class CountSum extends Combine.CombineFn<Row, KV<Long, Long>, KV<Long, Long>> {
-    static final Coder<KV<Long, Long>> CODER = KvCoder.of(VarLongCoder.of(), VarLongCoder.of());
-
-    @Override
-    public KV<Long, Long> createAccumulator() {
-      return KV.of(0L, 0L);
-    }
-
-    @Override
-    public KV<Long, Long> addInput(KV<Long, Long> acc, Row order) {
-      return KV.of(acc.getKey() + 1, acc.getValue() + order.getInt64("total_cents"));
-    }
-
-    @Override
-    public KV<Long, Long> mergeAccumulators(Iterable<KV<Long, Long>> accumulators) {
-      long n = 0;
-      long sum = 0;
-      for (KV<Long, Long> a : accumulators) {
-        n += a.getKey();
-        sum += a.getValue();
-      }
-      return KV.of(n, sum);
-    }
-
-    @Override
-    public KV<Long, Long> extractOutput(KV<Long, Long> acc) {
-      return acc;
-    }
-
-    @Override
-    public Coder<KV<Long, Long>> getAccumulatorCoder(CoderRegistry r, Coder<Row> in)
-        throws CannotProvideCoderException {
-      return CODER;
     }
   }
 }
