@@ -233,15 +233,7 @@ class PluginIT {
                 "--out",
                 out.toString()));
     assertEquals(0, export.exitCode, export.output);
-    Map<String, String> actual = new TreeMap<>();
-    ObjectMapper json = new ObjectMapper();
-    for (String line : Files.readAllLines(out)) {
-      JsonNode row = json.readTree(line);
-      actual.put(
-          Instant.parse(row.get("window_start").asText()) + " " + row.get("currency").asText(),
-          row.get("orders").asLong() + " " + row.get("revenue_cents").asLong());
-    }
-    assertEquals(expectedRevenue, actual, runner + " " + mode);
+    assertEquals(expectedRevenue, revenueRows(out), runner + " " + mode);
   }
 
   /**
@@ -271,15 +263,20 @@ class PluginIT {
             List.of(
                 "lambda", "read", "--view", view, "--format", "jsonl", "--out", out.toString()));
     assertEquals(0, read.exitCode, read.output);
+    assertEquals(rendered(rows), revenueRows(out));
+  }
+
+  /** Rows of revenue_per_currency_5m in JSON lines as "window currency" → "orders revenue". */
+  private static Map<String, String> revenueRows(Path jsonl) throws IOException {
     Map<String, String> actual = new TreeMap<>();
     ObjectMapper json = new ObjectMapper();
-    for (String line : Files.readAllLines(out)) {
+    for (String line : Files.readAllLines(jsonl)) {
       JsonNode row = json.readTree(line);
       actual.put(
           Instant.parse(row.get("window_start").asText()) + " " + row.get("currency").asText(),
           row.get("orders").asLong() + " " + row.get("revenue_cents").asLong());
     }
-    assertEquals(rendered(rows), actual);
+    return actual;
   }
 
   /** The Flink rows (tag "matrix": scripts/test-matrix, CI). */
