@@ -287,6 +287,11 @@ class PluginIT {
     runsAndEqualsItsOracle("flink", mode);
   }
 
+  /**
+   * Tagged {@code matrix} (CI runs it, as the Flink row): kappa's and cli's {@code ReprocessIT}
+   * keep the reprocess on DirectRunner in the default suite.
+   */
+  @Tag("matrix")
   @Test
   void aReprocessOfThePluginsViewOnDirectCatchesUpAndCutsOver() throws Exception {
     reprocessCutsOver("direct");
