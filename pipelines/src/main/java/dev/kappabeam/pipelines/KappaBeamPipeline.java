@@ -96,11 +96,16 @@ public final class KappaBeamPipeline {
    * The event format the views read (all of them the same one; {@link LogViews#of} refuses a mix).
    */
   public static EventFormat<?> format(List<ViewDefinition> views) {
+    return logViews(views, ViewParameters.defaults()).format();
+  }
+
+  /** The shared transforms of these views (by name from {@link ViewCatalog#current()}). */
+  private static LogViews<?> logViews(List<ViewDefinition> views, ViewParameters parameters) {
     List<ViewSpec<?>> specs = new ArrayList<>();
     for (ViewDefinition v : views) {
       specs.add(ViewCatalog.current().require(v.name()));
     }
-    return LogViews.of(specs, ViewParameters.defaults()).format();
+    return LogViews.of(specs, parameters);
   }
 
   /** The logic parameters from options, validated. */
@@ -204,11 +209,7 @@ public final class KappaBeamPipeline {
     StoreConfigs.password(o); // refuses --jdbcPassword whatever the store: runners display options
     ViewParameters params = parameters(o);
     List<ViewDefinition> views = views(o.getViews());
-    List<ViewSpec<?>> specs = new ArrayList<>();
-    for (ViewDefinition v : views) {
-      specs.add(ViewCatalog.current().require(v.name()));
-    }
-    LogViews<?> logViews = LogViews.of(specs, params);
+    LogViews<?> logViews = logViews(views, params);
     EventFormat<?> format = logViews.format();
     Duration bound = duration(o.getMaxOutOfOrderness(), "--maxOutOfOrderness");
     String group = consumerGroup(o);
