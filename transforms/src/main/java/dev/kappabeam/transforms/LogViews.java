@@ -153,12 +153,8 @@ public final class LogViews<E> extends PTransform<PCollection<SourceRecord>, PCo
       throw new IllegalArgumentException(
           "select at least one view of: " + ViewCatalog.current().names());
     }
-    List<ViewSpec<?>> all = new ArrayList<>();
-    all.add(specs.get(0));
-    all.addAll(selected);
-    List<ViewSpec<E>> typed = sameFormat(specs.get(0), all);
     return new LogViews<>(
-            format, parameters, typed.subList(1, typed.size()), lambdaPartials, countFrom)
+            format, parameters, sameFormat(specs.get(0), selected), lambdaPartials, countFrom)
         .checked();
   }
 
