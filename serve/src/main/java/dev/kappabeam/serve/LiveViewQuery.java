@@ -59,15 +59,20 @@ final class LiveViewQuery {
     this.top = top;
   }
 
-  /** The view's time column: {@code window_start}, or {@code session_start} for sessions. */
+  /**
+   * The view's time column: a session's start, else its first DATETIME key column ({@code
+   * window_start}); null for a view without one (a global-window view).
+   */
   static String timeColumn(ViewDefinition view) {
-    return view.kind() == ViewDefinition.Kind.SESSION ? view.spanStartColumn() : "window_start";
+    return view.kind() == ViewDefinition.Kind.SESSION
+        ? view.spanStartColumn()
+        : view.timeColumn().orElse(null);
   }
 
-  /** The view's key column other than time: {@code type}, {@code item} or {@code user_id}. */
+  /** The view's first key column other than time: {@code type}, {@code item} or {@code user_id}. */
   static String keyColumn(ViewDefinition view) {
     String time = timeColumn(view);
-    return view.keyColumns().stream().filter(c -> !c.equals(time)).findFirst().orElseThrow();
+    return view.keyColumns().stream().filter(c -> !c.equals(time)).findFirst().orElse(null);
   }
 
   /** The columns that {@code by} may name: the numeric ones. */
@@ -93,6 +98,12 @@ final class LiveViewQuery {
     }
     Instant from = time(params.get("from"), "from");
     Instant to = time(params.get("to"), "to");
+    if ((from != null || to != null) && timeColumn(view) == null) {
+      throw ApiException.badRequest(
+          "view "
+              + view.name()
+              + " has no time column (one window over the whole log): no from/to");
+    }
     if (from != null && to != null && !from.isBefore(to)) {
       throw ApiException.badRequest(
           "from (" + from + ") must be before to (" + to + "): the range is [from, to)");
@@ -100,6 +111,9 @@ final class LiveViewQuery {
     String key = params.get("key");
     if (key != null && key.isEmpty()) {
       throw ApiException.badRequest("key must not be empty");
+    }
+    if (key != null && keyColumn(view) == null) {
+      throw ApiException.badRequest("view " + view.name() + " has no key column besides its time");
     }
     Integer topN = count(params.get("top"), "top");
     String by = params.get("by");

@@ -45,6 +45,26 @@ class LiveViewQueryTest {
   }
 
   @Test
+  void aViewWithoutATimeColumnTakesAKeyButNoRange() {
+    org.apache.beam.sdk.schemas.Schema totals =
+        org.apache.beam.sdk.schemas.Schema.builder()
+            .addStringField("shop")
+            .addInt64Field("orders")
+            .build();
+    dev.kappabeam.transforms.views.ViewDefinition global =
+        dev.kappabeam.transforms.views.ViewDefinition.keyed(
+            "orders_per_shop", totals, List.of("shop"), "orders");
+    assertEquals(null, LiveViewQuery.timeColumn(global));
+    assertEquals("shop", LiveViewQuery.keyColumn(global));
+    LiveViewQuery q = LiveViewQuery.parse(global, Map.of("key", "s-1"));
+    assertTrue(q.sql().contains("WHERE \"shop\" = ?"), q.sql());
+    ApiException e =
+        assertThrows(
+            ApiException.class, () -> LiveViewQuery.parse(global, Map.of("from", "2026-11-25")));
+    assertTrue(e.getMessage().contains("has no time column"), e.getMessage());
+  }
+
+  @Test
   void topWithoutByRanksByTheProgressColumn() {
     LiveViewQuery q = LiveViewQuery.parse(Views.ITEM_REVENUE_HOURLY, Map.of("top", "5"));
     assertTrue(q.sql().contains("ORDER BY \"purchases\" DESC"), q.sql());

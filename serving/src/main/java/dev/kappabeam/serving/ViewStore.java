@@ -329,18 +329,22 @@ public final class ViewStore implements AutoCloseable {
 
   /**
    * How far a version's table has got: its row count, the sum of its progress column (events or
-   * purchases) and the newest event time it reflects (the latest window start, or session end). Two
-   * equal results mean the sink wrote nothing in between.
+   * purchases) and the newest event time it reflects (the latest window start, or session end; null
+   * for a view without a time column, {@link ViewDefinition#timeColumn}). Two equal results mean
+   * the sink wrote nothing in between.
    */
   public TableProgress progress(ViewDefinition view, String version) {
     String table = tableName(view, version);
-    String time = view.schema().hasField("session_end") ? "session_end" : "window_start";
+    String newestSql =
+        view.timeColumn()
+            .map(t -> "MAX(" + TableSql.q(t) + ")")
+            .orElse("CAST(NULL AS TIMESTAMP WITH TIME ZONE)");
     String query =
         "SELECT COUNT(*), COALESCE(SUM("
             + TableSql.q(view.progressColumn())
-            + "), 0), MAX("
-            + TableSql.q(time)
-            + ") FROM "
+            + "), 0), "
+            + newestSql
+            + " FROM "
             + TableSql.q(table);
     return withConnection(
         "read the progress of " + table,

@@ -86,6 +86,40 @@ abstract class AbstractViewStoreTest {
   }
 
   @Test
+  void progressReadsTheViewsOwnTimeColumnOrNoneForAViewWithoutOne() {
+    org.apache.beam.sdk.schemas.Schema perMinute =
+        org.apache.beam.sdk.schemas.Schema.builder()
+            .addDateTimeField("minute")
+            .addStringField("shop")
+            .addInt64Field("orders")
+            .build();
+    ViewDefinition timed =
+        ViewDefinition.keyed(
+            "orders_per_shop_minute", perMinute, List.of("minute", "shop"), "orders");
+    String v = newTable(timed);
+    store.apply(
+        timed,
+        v,
+        List.of(
+            Row.withSchema(perMinute).addValues(T0, "s-1", 2L).build(),
+            Row.withSchema(perMinute).addValues(T0.plus(60_000), "s-2", 3L).build()));
+    assertEquals(
+        new ViewStore.TableProgress(2, 5, java.time.Instant.ofEpochMilli(T0.getMillis() + 60_000)),
+        store.progress(timed, v));
+
+    org.apache.beam.sdk.schemas.Schema totals =
+        org.apache.beam.sdk.schemas.Schema.builder()
+            .addStringField("shop")
+            .addInt64Field("orders")
+            .build();
+    ViewDefinition global =
+        ViewDefinition.keyed("orders_per_shop", totals, List.of("shop"), "orders");
+    String g = newTable(global);
+    store.apply(global, g, List.of(Row.withSchema(totals).addValues("s-1", 7L).build()));
+    assertEquals(new ViewStore.TableProgress(1, 7, null), store.progress(global, g));
+  }
+
+  @Test
   void dropTableRemovesTheTableAndSaysWhetherItExisted() {
     String v = newTable(Views.ITEM_REVENUE_HOURLY);
     assertTrue(store.dropTable(Views.ITEM_REVENUE_HOURLY, v));

@@ -6,7 +6,9 @@ import org.apache.beam.sdk.transforms.windowing.AfterPane;
 import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
 import org.apache.beam.sdk.transforms.windowing.AfterWatermark;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Sessions;
+import org.apache.beam.sdk.transforms.windowing.SlidingWindows;
 import org.apache.beam.sdk.transforms.windowing.Trigger;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.transforms.windowing.Window.ClosingBehavior;
@@ -17,11 +19,15 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
- * The windowing of a view, kept apart from the aggregation: event-time windows (fixed or session),
- * firing at the watermark, optionally with early panes every {@code earlyFiringInterval} of
- * processing time, then one late pane per late element up to {@code allowedLateness}, and a closing
- * pane (marked final) when the window expires; panes accumulate, so the last pane for a window is
- * its full answer.
+ * The windowing of a view, kept apart from the aggregation: event-time windows (fixed, sliding or
+ * session) or the global window, firing at the watermark, optionally with early panes every {@code
+ * earlyFiringInterval} of processing time, then one late pane per late element up to {@code
+ * allowedLateness}, and a closing pane (marked final) when the window expires; panes accumulate, so
+ * the last pane for a window is its full answer.
+ *
+ * <p>The global window has no end in a stream: its panes are processing-time panes, every {@code
+ * earlyFiringInterval}, or every {@link #GLOBAL_FIRING_DEFAULT} when none is set, and a last one
+ * when the input ends (a bounded or drained run). Its rows are running totals per key.
  *
  * <p>Unbounded input: elements later than the allowed lateness would be dropped by the runner;
  * {@link SplitLateEvents} must run first so they leave through its late output instead. Bounded
@@ -57,6 +63,35 @@ public final class ViewWindowing<T> extends PTransform<PCollection<T>, PCollecti
     return new ViewWindowing<>(FixedWindows.of(size), SplitLateEvents.DEFAULT_LATENESS, null);
   }
 
+  /**
+   * Sliding windows of {@code size}, one starting every {@code period} (aligned to the epoch): an
+   * event falls in {@code size / period} windows. {@code period} must divide {@code size}.
+   */
+  public static <T> ViewWindowing<T> sliding(Duration size, Duration period) {
+    positive(size, "window size");
+    positive(period, "window period");
+    if (period.isLongerThan(size) || size.getMillis() % period.getMillis() != 0) {
+      throw new IllegalArgumentException(
+          "a sliding window's period must divide its size, got size "
+              + size
+              + " and period "
+              + period);
+    }
+    return new ViewWindowing<>(
+        SlidingWindows.of(size).every(period), SplitLateEvents.DEFAULT_LATENESS, null);
+  }
+
+  /**
+   * The global window: one running aggregate per key over the whole log, fired every early firing
+   * interval (default {@link #GLOBAL_FIRING_DEFAULT}) and when the input ends.
+   */
+  public static <T> ViewWindowing<T> global() {
+    return new ViewWindowing<>(new GlobalWindows(), SplitLateEvents.DEFAULT_LATENESS, null);
+  }
+
+  /** How often a global window fires in a stream when no early firing interval is set. */
+  public static final Duration GLOBAL_FIRING_DEFAULT = Duration.standardSeconds(10);
+
   /** Session windows that close after {@code gap} without an event for the key. */
   public static <T> ViewWindowing<T> sessions(Duration gap) {
     positive(gap, "session gap");
@@ -89,7 +124,12 @@ public final class ViewWindowing<T> extends PTransform<PCollection<T>, PCollecti
     return earlyFiringInterval;
   }
 
-  /** The window function (fixed windows or sessions). */
+  /** Whether this is the global window (no event-time end: processing-time panes). */
+  public boolean isGlobal() {
+    return windowFn instanceof GlobalWindows;
+  }
+
+  /** The window function (fixed, sliding, sessions or global). */
   public WindowFn<Object, ?> windowFn() {
     return windowFn;
   }
@@ -107,11 +147,13 @@ public final class ViewWindowing<T> extends PTransform<PCollection<T>, PCollecti
   private Window<T> window(boolean bounded) {
     AfterWatermark.AfterWatermarkEarlyAndLate onTime =
         AfterWatermark.pastEndOfWindow().withLateFirings(AfterPane.elementCountAtLeast(1));
+    Duration early =
+        earlyFiringInterval == null && isGlobal() ? GLOBAL_FIRING_DEFAULT : earlyFiringInterval;
     Trigger trigger =
-        earlyFiringInterval == null
+        early == null
             ? onTime
             : onTime.withEarlyFirings(
-                AfterProcessingTime.pastFirstElementInPane().plusDelayOf(earlyFiringInterval));
+                AfterProcessingTime.pastFirstElementInPane().plusDelayOf(early));
     @SuppressWarnings("unchecked")
     WindowFn<T, ?> fn = (WindowFn<T, ?>) (WindowFn<?, ?>) windowFn;
     return Window.<T>into(fn)

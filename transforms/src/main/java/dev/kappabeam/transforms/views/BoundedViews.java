@@ -10,9 +10,11 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.PartitioningWindowFn;
 import org.apache.beam.sdk.transforms.windowing.Sessions;
+import org.apache.beam.sdk.transforms.windowing.SlidingWindows;
 import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -166,9 +168,15 @@ public final class BoundedViews<E> extends PTransform<PCollection<E>, PCollectio
           continue;
         }
         String key = spec.keyFn.apply(event);
-        BoundedWindow window = assign(spec.windowFn, key, event, timestamp);
         PreAggregatedCombine.Fold<E, Object> fold = folds.get(i);
-        if (fold.add(key, window, timestamp.getMillis(), event)) {
+        if (spec.windowFn instanceof SlidingWindows) {
+          for (BoundedWindow window : assignAll(spec.windowFn, key, event, timestamp)) {
+            if (fold.add(key, window, timestamp.getMillis(), event)) {
+              drain(i, out);
+            }
+          }
+        } else if (fold.add(
+            key, assign(spec.windowFn, key, event, timestamp), timestamp.getMillis(), event)) {
           drain(i, out);
         }
       }
@@ -193,6 +201,9 @@ public final class BoundedViews<E> extends PTransform<PCollection<E>, PCollectio
 
     private static KV<KV<String, Long>, CombineSessions.Partial<Object>> partial(
         String key, Object accumulator, BoundedWindow window, boolean sessions) {
+      if (window instanceof GlobalWindow) {
+        return KV.of(KV.of(key, 0L), CombineSessions.Partial.global(accumulator));
+      }
       IntervalWindow w = (IntervalWindow) window;
       long start = w.start().getMillis();
       return KV.of(
@@ -201,10 +212,11 @@ public final class BoundedViews<E> extends PTransform<PCollection<E>, PCollectio
     }
 
     /**
-     * The event's window: fixed and session windows computed as their {@code assignWindows} does
-     * (without its context and list per event), any other window fn through {@code assignWindows}.
+     * The event's one window: fixed and session windows computed as their {@code assignWindows}
+     * does (without its context and list per event), the global window as itself, any other window
+     * fn through {@code assignWindows}.
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
+    @SuppressWarnings("rawtypes")
     private static BoundedWindow assign(WindowFn fn, String key, Object event, Instant timestamp) {
       if (fn instanceof PartitioningWindowFn) {
         return ((PartitioningWindowFn<?, ?>) fn).assignWindow(timestamp);
@@ -212,6 +224,21 @@ public final class BoundedViews<E> extends PTransform<PCollection<E>, PCollectio
       if (fn instanceof Sessions) {
         return new IntervalWindow(timestamp, ((Sessions) fn).getGapDuration());
       }
+      if (fn instanceof GlobalWindows) {
+        return GlobalWindow.INSTANCE;
+      }
+      Collection<BoundedWindow> windows = assignAll(fn, key, event, timestamp);
+      if (windows.size() != 1) {
+        throw new IllegalStateException(
+            "a view's windows must put each event in one window, got " + windows);
+      }
+      return windows.iterator().next();
+    }
+
+    /** Every window of the event, through the window fn's {@code assignWindows}. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Collection<BoundedWindow> assignAll(
+        WindowFn fn, String key, Object event, Instant timestamp) {
       Object element = KV.of(key, event);
       WindowFn.AssignContext context =
           fn.new AssignContext() {
@@ -231,12 +258,7 @@ public final class BoundedViews<E> extends PTransform<PCollection<E>, PCollectio
             }
           };
       try {
-        Collection<BoundedWindow> windows = fn.assignWindows(context);
-        if (windows.size() != 1) {
-          throw new IllegalStateException(
-              "a view's windows must put each event in one window, got " + windows);
-        }
-        return windows.iterator().next();
+        return fn.assignWindows(context);
       } catch (Exception e) {
         throw new IllegalStateException("cannot assign the window of " + element, e);
       }

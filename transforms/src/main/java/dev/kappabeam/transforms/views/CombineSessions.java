@@ -32,6 +32,7 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
@@ -168,7 +169,9 @@ public final class CombineSessions<E, A, S>
       WindowingStrategy<?, ?> strategy) {
     return partials
         .apply("GroupPartials", GroupByKey.create())
-        .apply("MergePartials", ParDo.of(new MergePartialsFn<>(fn)))
+        .apply(
+            "MergePartials",
+            ParDo.of(new MergePartialsFn<>(fn, strategy.getWindowFn() instanceof GlobalWindows)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), outputCoder))
         .setWindowingStrategyInternal(
             strategy.withTrigger(strategy.getTrigger().getContinuationTrigger()));
@@ -199,6 +202,14 @@ public final class CombineSessions<E, A, S>
       this.start = start;
       this.end = end;
       this.accumulator = accumulator;
+    }
+
+    /** A partial of the global window (bounds that span every event time). */
+    static <A> Partial<A> global(A accumulator) {
+      return new Partial<>(
+          BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis(),
+          GlobalWindow.INSTANCE.maxTimestamp().getMillis() + 1,
+          accumulator);
     }
 
     static <A> Coder<Partial<A>> coder(Coder<A> accumulatorCoder) {
@@ -243,9 +254,15 @@ public final class CombineSessions<E, A, S>
   static final class MergePartialsFn<E, A, S>
       extends DoFn<KV<KV<String, Long>, Iterable<Partial<A>>>, KV<String, S>> {
     private final Combine.CombineFn<E, A, S> fn;
+    private final boolean global;
 
-    MergePartialsFn(Combine.CombineFn<E, A, S> fn) {
+    /**
+     * @param global the view's window is the global window: the merged result goes there, not into
+     *     an interval window
+     */
+    MergePartialsFn(Combine.CombineFn<E, A, S> fn, boolean global) {
       this.fn = fn;
+      this.global = global;
     }
 
     @ProcessElement
@@ -279,10 +296,12 @@ public final class CombineSessions<E, A, S>
     private void emit(
         String key, long start, long end, List<A> run, OutputReceiver<KV<String, S>> out) {
       A merged = run.size() == 1 ? run.get(0) : fn.mergeAccumulators(run);
+      BoundedWindow window =
+          global ? GlobalWindow.INSTANCE : new IntervalWindow(new Instant(start), new Instant(end));
       out.outputWindowedValue(
           KV.of(key, fn.extractOutput(merged)),
-          new Instant(end - 1),
-          List.of(new IntervalWindow(new Instant(start), new Instant(end))),
+          window.maxTimestamp(),
+          List.of(window),
           PaneInfo.ON_TIME_AND_ONLY_FIRING);
     }
 

@@ -251,6 +251,19 @@ public final class ViewDefinition implements Serializable {
     return "session_end";
   }
 
+  /**
+   * The column that tells how far in event time a row reaches: a session's end, else the first
+   * DATETIME key column (a window's start); empty for a view without one (a global-window view).
+   */
+  public Optional<String> timeColumn() {
+    if (kind == Kind.SESSION) {
+      return Optional.of(spanEndColumn());
+    }
+    return keyColumns.stream()
+        .filter(k -> schema.getField(k).getType().getTypeName() == Schema.TypeName.DATETIME)
+        .findFirst();
+  }
+
   /** The key of a row, as a list of column values in {@link #keyColumns()} order. */
   public List<Object> key(Row row) {
     Object[] k = new Object[keyColumns.size()];

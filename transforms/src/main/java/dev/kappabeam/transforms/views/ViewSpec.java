@@ -32,8 +32,8 @@ import dev.kappabeam.transforms.events.EventFormat;
  *
  * <p>Lambda: a view whose definition says how its columns merge ({@link ViewDefinition#mergedBy})
  * is built by {@code kb batch} and {@code kb speed} and read merged; one without merge rules runs
- * in Kappa only (runs and reprocessing), and Lambda refuses it. Limits today: windows are fixed or
- * sessions.
+ * in Kappa only (runs and reprocessing), and Lambda refuses it. Windows: fixed, sliding, the global
+ * window (keyed views) or sessions (session views), see {@link ViewTransform#of}.
  */
 public interface ViewSpec<E> {
   /** The rows of the view. */

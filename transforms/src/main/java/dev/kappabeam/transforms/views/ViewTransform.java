@@ -57,8 +57,17 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
 
     static <E> Spec<E> fixed(
         Duration size, ViewParameters p, String windowStep, String aggregateStep) {
+      return keyed(ViewWindowing.fixed(size), p, windowStep, aggregateStep);
+    }
+
+    /** A keyed view's windows (fixed, sliding or global) with the run's lateness and firings. */
+    static <E> Spec<E> keyed(
+        ViewWindowing<KV<String, E>> windows,
+        ViewParameters p,
+        String windowStep,
+        String aggregateStep) {
       return new Spec<>(
-          ViewWindowing.<KV<String, E>>fixed(size)
+          windows
               .withAllowedLateness(p.allowedLateness())
               .withEarlyFirings(p.earlyFiringInterval()),
           windowStep,
@@ -116,10 +125,11 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
 
   /**
    * A view of a team's own ({@link ViewSpec}), computed by the same machinery as the reference
-   * views: which de-duplicated, on-time events it takes, its key, its windows (fixed windows for a
-   * {@link ViewDefinition.Kind#KEYED} view, sessions with the run's session gap for a {@link
-   * ViewDefinition.Kind#SESSION} view; lateness and early firings are the run's parameters) and its
-   * aggregation, a mergeable {@code CombineFn} whose result a {@link RowFormat} writes as a row.
+   * views: which de-duplicated, on-time events it takes, its key, its windows (fixed, sliding or
+   * the global window for a {@link ViewDefinition.Kind#KEYED} view, sessions with the run's session
+   * gap for a {@link ViewDefinition.Kind#SESSION} view; lateness and early firings are the run's
+   * parameters) and its aggregation, a mergeable {@code CombineFn} whose result a {@link RowFormat}
+   * writes as a row.
    *
    * <pre>{@code
    * ViewTransform.of(PURCHASES_PER_USER_HOURLY, parameters)
@@ -175,6 +185,31 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
       return this;
     }
 
+    /**
+     * Sliding event-time windows of {@code size} starting every {@code period} ({@code period}
+     * divides {@code size}): each event counts in every window that covers it.
+     */
+    public Builder<E> slidingWindows(Duration size, Duration period) {
+      try {
+        this.spec =
+            Spec.keyed(ViewWindowing.sliding(size, period), parameters, "Window", "Aggregate");
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(view.name() + ": " + e.getMessage(), e);
+      }
+      return this;
+    }
+
+    /**
+     * One window over the whole log: a running aggregate per key (the view's key columns hold no
+     * window start). In a stream its rows are updated every early firing interval (10 s when the
+     * run sets none) and when the input ends; events later than the run's allowed lateness behind
+     * the watermark go to the late output, as for every view.
+     */
+    public Builder<E> globalWindow() {
+      this.spec = Spec.keyed(ViewWindowing.global(), parameters, "Window", "Aggregate");
+      return this;
+    }
+
     /** Session windows per key, with the run's session gap. */
     public Builder<E> sessions() {
       this.spec = Spec.sessions(parameters, "Window", "Aggregate");
@@ -186,7 +221,9 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
         Combine.CombineFn<E, ?, S> fn, Coder<S> resultCoder, RowFormat<S> format) {
       if (keyFn == null || spec == null) {
         throw new IllegalStateException(
-            view.name() + ": say keyedBy(...) and fixedWindows(...) or sessions() first");
+            view.name()
+                + ": say keyedBy(...) and the windows (fixedWindows, slidingWindows, globalWindow"
+                + " or sessions) first");
       }
       boolean sessionView = view.kind() == ViewDefinition.Kind.SESSION;
       if (sessionView != spec.sessions) {
@@ -194,7 +231,8 @@ public final class ViewTransform<E, S> extends PTransform<PCollection<E>, PColle
             view.name()
                 + (sessionView
                     ? " is a session view (ViewDefinition.sessions): use sessions()"
-                    : " is a keyed view (ViewDefinition.keyed): use fixedWindows(...)"));
+                    : " is a keyed view (ViewDefinition.keyed): use fixedWindows, slidingWindows"
+                        + " or globalWindow"));
       }
       return new ViewTransform<>(
           view,
