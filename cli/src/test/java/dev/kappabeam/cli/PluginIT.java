@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kappabeam.cli.plugintest.OrderEventsViews;
 import dev.kappabeam.cli.plugintest.OrdersViews;
+import dev.kappabeam.transforms.views.ViewDefinition;
 import dev.kappabeam.transforms.views.ViewProvider;
 import java.io.File;
 import java.io.IOException;
@@ -58,7 +59,9 @@ class PluginIT {
   private static String topic;
   private static Map<String, String> expected;
   private static String ordersTopic;
-  private static Map<String, String> expectedRevenue;
+
+  /** The own-format views' rows, keyed "view|key columns" (see {@link #orders}). */
+  private static Map<String, long[]> expectedOrders;
 
   @BeforeAll
   static void start() throws Exception {
@@ -69,7 +72,7 @@ class PluginIT {
     expected = produce();
     ordersTopic = EndToEndSupport.uniqueTopic("orders");
     it.kafka.admin().createTopics(List.of(new NewTopic(ordersTopic, 2, (short) 1))).all().get();
-    expectedRevenue = produceOrders();
+    expectedOrders = produceOrders();
   }
 
   @AfterAll
@@ -92,8 +95,10 @@ class PluginIT {
             "item_revenue_hourly",
             "user_sessions",
             VIEW,
-            OrderEventsViews.REVENUE_PER_CURRENCY.name()),
-        lines.subList(header + 1, header + 6).stream()
+            OrderEventsViews.REVENUE_PER_CURRENCY.name(),
+            OrderEventsViews.PAID_PER_CUSTOMER.name(),
+            OrderEventsViews.PAID_SLIDING.name()),
+        lines.subList(header + 1, header + 8).stream()
             .map(l -> l.split("\t")[0])
             .collect(Collectors.toList()),
         r.output);
@@ -190,8 +195,15 @@ class PluginIT {
     assertTrue(verify.output.contains("identical"), verify.output);
   }
 
+  /** The plug-in's views of its own format: fixed, global and sliding windows. */
+  private static final List<ViewDefinition> ORDER_VIEWS =
+      List.of(
+          OrderEventsViews.REVENUE_PER_CURRENCY,
+          OrderEventsViews.PAID_PER_CUSTOMER,
+          OrderEventsViews.PAID_SLIDING);
+
   private static void ownFormatRunsAndEqualsItsOracle(String runner, String mode) throws Exception {
-    String view = OrderEventsViews.REVENUE_PER_CURRENCY.name();
+    String views = ORDER_VIEWS.stream().map(ViewDefinition::name).collect(Collectors.joining(","));
     String version = "o" + runner.charAt(0) + mode.substring(0, 1);
     List<String> args =
         new ArrayList<>(
@@ -204,7 +216,7 @@ class PluginIT {
                 "--version",
                 version,
                 "--views",
-                view));
+                views));
     if (mode.equals("streaming")) {
       args.add("--drain-when-caught-up");
     }
@@ -218,22 +230,25 @@ class PluginIT {
             && run.output.contains("dead_lettered=2")
             && run.output.contains("duplicates_removed=1"),
         run.output);
-    Path out = tempDir.resolve(version + ".jsonl");
-    Run export =
-        kbWithPlugin(
-            List.of(
-                "views",
-                "export",
-                "--view",
-                view,
-                "--version",
-                version,
-                "--format",
-                "jsonl",
-                "--out",
-                out.toString()));
-    assertEquals(0, export.exitCode, export.output);
-    assertEquals(expectedRevenue, revenueRows(out), runner + " " + mode);
+    for (ViewDefinition view : ORDER_VIEWS) {
+      Path out = tempDir.resolve(version + "-" + view.name() + ".jsonl");
+      Run export =
+          kbWithPlugin(
+              List.of(
+                  "views",
+                  "export",
+                  "--view",
+                  view.name(),
+                  "--version",
+                  version,
+                  "--format",
+                  "jsonl",
+                  "--out",
+                  out.toString()));
+      assertEquals(0, export.exitCode, export.output);
+      assertEquals(
+          rendered(expectedOrders, view), orderRows(view, out), runner + " " + mode + " " + view);
+    }
   }
 
   /**
@@ -243,37 +258,56 @@ class PluginIT {
    */
   @Test
   void aPluginsOwnEventFormatViewMergesInLambda() throws Exception {
-    String view = OrderEventsViews.REVENUE_PER_CURRENCY.name();
+    String views = ORDER_VIEWS.stream().map(ViewDefinition::name).collect(Collectors.joining(","));
     String lambdaTopic = EndToEndSupport.uniqueTopic("orders-lambda");
     it.kafka.admin().createTopics(List.of(new NewTopic(lambdaTopic, 2, (short) 1))).all().get();
     Map<String, long[]> rows = new TreeMap<>();
     List<ProducerRecord<byte[], byte[]>> before = orders(lambdaTopic, 0, 12, rows);
     it.kafka.produce(before);
-    Run batch = kbWithPlugin(List.of("batch", "--view", view, "--topic", lambdaTopic));
+    Run batch = kbWithPlugin(List.of("batch", "--views", views, "--topic", lambdaTopic));
     assertEquals(0, batch.exitCode, batch.output);
     List<ProducerRecord<byte[], byte[]>> after = orders(lambdaTopic, 12, 25, rows);
     after.add(before.get(before.size() - 1)); // a producer's retry across the cutoff
     it.kafka.produce(after);
-    Run speed = kbWithPlugin(List.of("speed", "--view", view, "--drain-when-caught-up"));
+    Run speed = kbWithPlugin(List.of("speed", "--views", views, "--drain-when-caught-up"));
     assertEquals(0, speed.exitCode, speed.output);
     assertTrue(speed.output.contains("duplicates_removed=1"), speed.output);
-    Path out = tempDir.resolve("lambda-orders.jsonl");
-    Run read =
-        kbWithPlugin(
-            List.of(
-                "lambda", "read", "--view", view, "--format", "jsonl", "--out", out.toString()));
-    assertEquals(0, read.exitCode, read.output);
-    assertEquals(rendered(rows), revenueRows(out));
+    // Fixed and sliding windows that span the cutoff, and every customer's running total, are
+    // a batch row plus a speed row added up by the views' merge rules.
+    for (ViewDefinition view : ORDER_VIEWS) {
+      Path out = tempDir.resolve("lambda-" + view.name() + ".jsonl");
+      Run read =
+          kbWithPlugin(
+              List.of(
+                  "lambda",
+                  "read",
+                  "--view",
+                  view.name(),
+                  "--format",
+                  "jsonl",
+                  "--out",
+                  out.toString()));
+      assertEquals(0, read.exitCode, read.output);
+      assertEquals(rendered(rows, view), orderRows(view, out), view.name());
+    }
   }
 
-  /** Rows of revenue_per_currency_5m in JSON lines as "window currency" → "orders revenue". */
-  private static Map<String, String> revenueRows(Path jsonl) throws IOException {
+  /**
+   * Rows of one of the order views in JSON lines as "key columns" → "orders revenue_cents" (a
+   * DATETIME key as its instant).
+   */
+  private static Map<String, String> orderRows(ViewDefinition view, Path jsonl) throws IOException {
     Map<String, String> actual = new TreeMap<>();
     ObjectMapper json = new ObjectMapper();
     for (String line : Files.readAllLines(jsonl)) {
       JsonNode row = json.readTree(line);
+      List<String> key = new ArrayList<>();
+      for (String column : view.keyColumns()) {
+        String text = row.get(column).asText();
+        key.add(column.equals("window_start") ? Instant.parse(text).toString() : text);
+      }
       actual.put(
-          Instant.parse(row.get("window_start").asText()) + " " + row.get("currency").asText(),
+          String.join(" ", key),
           row.get("orders").asLong() + " " + row.get("revenue_cents").asLong());
     }
     return actual;
@@ -467,7 +501,7 @@ class PluginIT {
    * event sent twice, one record that is not JSON and one whose total is text; returns the view's
    * rows as "window currency" → "paid orders, revenue".
    */
-  private static Map<String, String> produceOrders() {
+  private static Map<String, long[]> produceOrders() {
     Map<String, long[]> rows = new TreeMap<>();
     List<ProducerRecord<byte[], byte[]>> records = orders(ordersTopic, 0, 19, rows);
     records.add(
@@ -485,7 +519,7 @@ class PluginIT {
                 + T0
                 + "\"}"));
     it.kafka.produce(records);
-    return rendered(rows);
+    return rows;
   }
 
   /**
@@ -511,18 +545,38 @@ class PluginIT {
                 i, customer, status, cents, currency, ts);
         records.add(record(topic, customer, value));
       }
+      // The oracle: the paid order in its 5-minute window, in the two 10-minute windows every 5
+      // minutes that cover it, and in its customer's total.
       long minute = Duration.between(T0, paid).toMinutes();
       Instant window = T0.plus(Duration.ofMinutes(minute - minute % 5));
-      long[] r = rows.computeIfAbsent(window + " " + currency, k -> new long[2]);
-      r[0]++;
-      r[1] += cents;
+      List<String> keys =
+          List.of(
+              OrderEventsViews.REVENUE_PER_CURRENCY.name() + "|" + window + " " + currency,
+              OrderEventsViews.PAID_SLIDING.name() + "|" + window + " " + currency,
+              OrderEventsViews.PAID_SLIDING.name()
+                  + "|"
+                  + window.minus(Duration.ofMinutes(5))
+                  + " "
+                  + currency,
+              OrderEventsViews.PAID_PER_CUSTOMER.name() + "|" + customer);
+      for (String key : keys) {
+        long[] r = rows.computeIfAbsent(key, k -> new long[2]);
+        r[0]++;
+        r[1] += cents;
+      }
     }
     return records;
   }
 
-  private static Map<String, String> rendered(Map<String, long[]> rows) {
+  /** The oracle's rows of {@code view}, rendered as {@link #orderRows} reads them. */
+  private static Map<String, String> rendered(Map<String, long[]> rows, ViewDefinition view) {
     Map<String, String> out = new TreeMap<>();
-    rows.forEach((k, v) -> out.put(k, v[0] + " " + v[1]));
+    rows.forEach(
+        (k, v) -> {
+          if (k.startsWith(view.name() + "|")) {
+            out.put(k.substring(view.name().length() + 1), v[0] + " " + v[1]);
+          }
+        });
     return out;
   }
 

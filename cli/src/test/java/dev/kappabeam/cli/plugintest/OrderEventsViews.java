@@ -15,9 +15,10 @@ import org.joda.time.Duration;
 
 /**
  * A team's plug-in whose events are not the reference workload's: order status changes as JSON of
- * the team's own shape, read by a field mapping ({@link JsonFormat}), and one view of them, paid
- * orders and revenue per currency per 5 minutes. Packed by {@code PluginIT} into the plug-in jar
- * next to {@link OrdersViews}.
+ * the team's own shape, read by a field mapping ({@link JsonFormat}), and three views of paid
+ * orders: per currency per 5 minutes (fixed windows), per currency in 10-minute windows every 5
+ * minutes (sliding), per customer over the whole log (the global window). Packed by {@code
+ * PluginIT} into the plug-in jar next to {@link OrdersViews}.
  */
 public final class OrderEventsViews implements ViewProvider {
   /** {"order_id", "customer": {"id"}, "status", "total_cents", "currency", "ts"}. */
@@ -48,9 +49,98 @@ public final class OrderEventsViews implements ViewProvider {
               java.util.Map.of(
                   "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
 
+  /** Paid orders and revenue per customer over the whole log (the global window). */
+  public static final ViewDefinition PAID_PER_CUSTOMER =
+      ViewDefinition.keyed(
+              "paid_orders_per_customer",
+              Schema.builder()
+                  .addStringField("customer_id")
+                  .addInt64Field("orders")
+                  .addInt64Field("revenue_cents")
+                  .build(),
+              List.of("customer_id"),
+              "orders")
+          .mergedBy(
+              java.util.Map.of(
+                  "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
+
+  /** Paid orders and revenue per currency in 10-minute windows starting every 5 minutes. */
+  public static final ViewDefinition PAID_SLIDING =
+      ViewDefinition.keyed(
+              "paid_orders_10m_every_5m",
+              Schema.builder()
+                  .addDateTimeField("window_start")
+                  .addStringField("currency")
+                  .addInt64Field("orders")
+                  .addInt64Field("revenue_cents")
+                  .build(),
+              List.of("window_start", "currency"),
+              "orders")
+          .mergedBy(
+              java.util.Map.of(
+                  "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
+
   @Override
   public List<ViewSpec<Row>> views() {
-    return List.of(new RevenuePerCurrency());
+    return List.of(new RevenuePerCurrency(), new PaidPerCustomer(), new PaidSliding());
+  }
+
+  /** Paid orders, counted with their total. */
+  static ViewTransform.Builder<Row> paidOrders(ViewDefinition view, ViewParameters parameters) {
+    return ViewTransform.of(view, ORDERS, parameters)
+        .selecting(o -> "paid".equals(o.getString("status")));
+  }
+
+  static final class PaidPerCustomer implements ViewSpec<Row> {
+    @Override
+    public ViewDefinition definition() {
+      return PAID_PER_CUSTOMER;
+    }
+
+    @Override
+    public JsonFormat format() {
+      return ORDERS;
+    }
+
+    @Override
+    public ViewTransform<Row, ?> transform(ViewParameters parameters) {
+      return paidOrders(PAID_PER_CUSTOMER, parameters)
+          .keyedBy(o -> o.getString("customer_id"))
+          .globalWindow()
+          .aggregating(
+              CountAndSum.<Row>of(o -> o.getInt64("total_cents")),
+              CountAndSum.CODER,
+              (customer, s, w) ->
+                  Row.withSchema(PAID_PER_CUSTOMER.schema())
+                      .addValues(customer, s.getKey(), s.getValue())
+                      .build());
+    }
+  }
+
+  static final class PaidSliding implements ViewSpec<Row> {
+    @Override
+    public ViewDefinition definition() {
+      return PAID_SLIDING;
+    }
+
+    @Override
+    public JsonFormat format() {
+      return ORDERS;
+    }
+
+    @Override
+    public ViewTransform<Row, ?> transform(ViewParameters parameters) {
+      return paidOrders(PAID_SLIDING, parameters)
+          .keyedBy(o -> o.getString("currency"))
+          .slidingWindows(Duration.standardMinutes(10), Duration.standardMinutes(5))
+          .aggregating(
+              CountAndSum.<Row>of(o -> o.getInt64("total_cents")),
+              CountAndSum.CODER,
+              (currency, s, w) ->
+                  Row.withSchema(PAID_SLIDING.schema())
+                      .addValues(((IntervalWindow) w).start(), currency, s.getKey(), s.getValue())
+                      .build());
+    }
   }
 
   static final class RevenuePerCurrency implements ViewSpec<Row> {
@@ -66,8 +156,7 @@ public final class OrderEventsViews implements ViewProvider {
 
     @Override
     public ViewTransform<Row, ?> transform(ViewParameters parameters) {
-      return ViewTransform.of(REVENUE_PER_CURRENCY, format(), parameters)
-          .selecting(o -> "paid".equals(o.getString("status")))
+      return paidOrders(REVENUE_PER_CURRENCY, parameters)
           .keyedBy(o -> o.getString("currency"))
           .fixedWindows(Duration.standardMinutes(5))
           .aggregating(
