@@ -117,8 +117,13 @@ public final class PluginFixture implements AutoCloseable {
    * failsafe configuration sets it; the jar exists once the module's {@code package} phase ran).
    */
   public static Path shadedJar() {
-    String p = System.getProperty(SHADED_JAR_PROPERTY);
-    assertTrue(p != null && !p.isBlank(), "no -D" + SHADED_JAR_PROPERTY + " (run under failsafe)");
+    return shadedJar(SHADED_JAR_PROPERTY);
+  }
+
+  /** The shaded jar named by the system property {@code property}. */
+  public static Path shadedJar(String property) {
+    String p = System.getProperty(property);
+    assertTrue(p != null && !p.isBlank(), "no -D" + property + " (run under failsafe)");
     Path jar = Path.of(p);
     assertTrue(Files.isRegularFile(jar), jar + " does not exist: run the module's package phase");
     return jar;
