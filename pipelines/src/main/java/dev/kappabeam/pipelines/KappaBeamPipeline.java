@@ -353,8 +353,18 @@ public final class KappaBeamPipeline {
 
   /** Entry point with standard Beam flags, e.g. {@code --runner=FlinkRunner --topic=events ...}. */
   public static void main(String[] args) {
-    KappaBeamOptions o = options(args);
-    PipelineResult result = plan(o).pipeline().run();
+    KappaBeamOptions o;
+    RunPlan plan;
+    try {
+      o = options(args);
+      plan = plan(o);
+    } catch (IllegalArgumentException e) {
+      // A usage error (an unknown view or option, a bad value): one line and exit 2, as kb does.
+      System.err.println("kappa-beam: error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    PipelineResult result = plan.pipeline().run();
     if (o.getWaitUntilFinish()) {
       PipelineResult.State state = result.waitUntilFinish();
       if (state != PipelineResult.State.DONE) {
