@@ -91,15 +91,28 @@ public final class OrderEventsViews implements ViewProvider {
         .selecting(o -> "paid".equals(o.getString("status")));
   }
 
-  static final class PaidPerCustomer implements ViewSpec<Row> {
+  /** A view of the orders format. */
+  abstract static class OrdersView implements ViewSpec<Row> {
+    private final ViewDefinition view;
+
+    OrdersView(ViewDefinition view) {
+      this.view = view;
+    }
+
     @Override
     public ViewDefinition definition() {
-      return PAID_PER_CUSTOMER;
+      return view;
     }
 
     @Override
     public JsonFormat format() {
       return ORDERS;
+    }
+  }
+
+  static final class PaidPerCustomer extends OrdersView {
+    PaidPerCustomer() {
+      super(PAID_PER_CUSTOMER);
     }
 
     @Override
@@ -117,15 +130,9 @@ public final class OrderEventsViews implements ViewProvider {
     }
   }
 
-  static final class PaidSliding implements ViewSpec<Row> {
-    @Override
-    public ViewDefinition definition() {
-      return PAID_SLIDING;
-    }
-
-    @Override
-    public JsonFormat format() {
-      return ORDERS;
+  static final class PaidSliding extends OrdersView {
+    PaidSliding() {
+      super(PAID_SLIDING);
     }
 
     @Override
@@ -143,15 +150,9 @@ public final class OrderEventsViews implements ViewProvider {
     }
   }
 
-  static final class RevenuePerCurrency implements ViewSpec<Row> {
-    @Override
-    public ViewDefinition definition() {
-      return REVENUE_PER_CURRENCY;
-    }
-
-    @Override
-    public JsonFormat format() {
-      return ORDERS;
+  static final class RevenuePerCurrency extends OrdersView {
+    RevenuePerCurrency() {
+      super(REVENUE_PER_CURRENCY);
     }
 
     @Override
