@@ -2,6 +2,7 @@ package dev.kappabeam.cli;
 
 import static dev.kappabeam.cli.EndToEndSupport.kbArgs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -193,6 +194,43 @@ class PluginIT {
                 prefix + "s"));
     assertEquals(0, verify.exitCode, verify.output);
     assertTrue(verify.output.contains("identical"), verify.output);
+    registryCommandsTakeThePluginsView(OrderEventsViews.PAID_PER_CUSTOMER.name(), prefix);
+  }
+
+  /**
+   * kb cutover, rollback, drop and views list with a plug-in's view (a global-window view, whose
+   * table has no time column): the two versions built above go live in turn, the first comes back,
+   * the second is dropped.
+   */
+  private static void registryCommandsTakeThePluginsView(String view, String prefix)
+      throws Exception {
+    String first = prefix + "h";
+    String second = prefix + "s";
+    Run cut = kbWithPlugin(List.of("cutover", "--view", view, "--version", first));
+    assertEquals(0, cut.exitCode, cut.output);
+    cut = kbWithPlugin(List.of("cutover", "--view", view, "--version", second));
+    assertEquals(0, cut.exitCode, cut.output);
+    assertTrue(
+        cut.output.contains(view + " now reads " + second + " (" + first + " retired)"),
+        cut.output);
+    Run back = kbWithPlugin(List.of("rollback", "--view", view));
+    assertEquals(0, back.exitCode, back.output);
+    assertTrue(back.output.contains(view + " now reads " + first), back.output);
+    Run drop = kbWithPlugin(List.of("drop", "--view", view, "--version", second));
+    assertEquals(0, drop.exitCode, drop.output);
+    Run list = kbWithPlugin(List.of("views", "list"));
+    assertEquals(0, list.exitCode, list.output);
+    long customers = rendered(expectedOrders, OrderEventsViews.PAID_PER_CUSTOMER).size();
+    assertTrue(
+        list.output.lines().anyMatch(l -> l.equals(view + "\t" + first + "\t" + customers)),
+        list.output);
+    assertFalse(
+        list.output.lines().anyMatch(l -> l.startsWith(view + "\t" + second + "\t")), list.output);
+    Run status = kbWithPlugin(List.of("status", "--view", view));
+    assertEquals(0, status.exitCode, status.output);
+    assertTrue(
+        status.output.lines().anyMatch(l -> l.contains(first) && l.contains("live")),
+        status.output);
   }
 
   /** The plug-in's views of its own format: fixed, global and sliding windows. */
