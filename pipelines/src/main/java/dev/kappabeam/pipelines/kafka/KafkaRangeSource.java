@@ -41,7 +41,12 @@ import org.joda.time.Instant;
  * (Beam 2.62's Flink batch source re-reads every metric of the step after each {@code advance}), so
  * one element per record made that the read's largest cost.
  */
-public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
+public final class KafkaRangeSource<T> extends BoundedSource<List<T>> {
+  /** Turns a consumed record into the source's element type (on the worker, per record). */
+  public interface RecordMapper<T> extends java.io.Serializable {
+    T map(ConsumerRecord<byte[], byte[]> record);
+  }
+
   /** Records per emitted element at most. */
   static final int BATCH_RECORDS = 500;
 
@@ -55,15 +60,46 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
 
   private final KafkaClientConfig kafka;
   private final List<PartitionRange> ranges;
+  private final RecordMapper<T> mapper;
+  private final Coder<T> coder;
 
-  public KafkaRangeSource(String bootstrapServers, List<PartitionRange> ranges) {
-    this(KafkaClientConfig.of(bootstrapServers), ranges);
-  }
-
-  /** Reads with {@code kafka}'s properties file, read on the worker when a reader starts. */
-  public KafkaRangeSource(KafkaClientConfig kafka, List<PartitionRange> ranges) {
+  private KafkaRangeSource(
+      KafkaClientConfig kafka,
+      List<PartitionRange> ranges,
+      RecordMapper<T> mapper,
+      Coder<T> coder) {
     this.kafka = kafka;
     this.ranges = List.copyOf(ranges);
+    this.mapper = mapper;
+    this.coder = coder;
+  }
+
+  /**
+   * The pipelines' source: records as {@link SourceRecord}s, read with {@code kafka}'s properties
+   * file, read on the worker when a reader starts.
+   */
+  public static KafkaRangeSource<SourceRecord> of(
+      KafkaClientConfig kafka, List<PartitionRange> ranges) {
+    return of(kafka, ranges, KafkaRangeSource::sourceRecord, SourceRecord.Coder.of());
+  }
+
+  /** The ranges' records as {@code mapper} makes them, encoded with {@code coder}. */
+  public static <T> KafkaRangeSource<T> of(
+      KafkaClientConfig kafka,
+      List<PartitionRange> ranges,
+      RecordMapper<T> mapper,
+      Coder<T> coder) {
+    return new KafkaRangeSource<>(kafka, ranges, mapper, coder);
+  }
+
+  private static SourceRecord sourceRecord(ConsumerRecord<byte[], byte[]> r) {
+    return new SourceRecord(
+        r.topic(),
+        r.partition(),
+        r.offset(),
+        r.key(),
+        r.value(),
+        KafkaSources.headers(r.headers()));
   }
 
   public List<PartitionRange> ranges() {
@@ -76,16 +112,17 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
   }
 
   @Override
-  public List<KafkaRangeSource> split(long desiredBundleSizeBytes, PipelineOptions options) {
+  public List<KafkaRangeSource<T>> split(long desiredBundleSizeBytes, PipelineOptions options) {
     long perBundle = Math.max(1_000, desiredBundleSizeBytes / ESTIMATED_RECORD_BYTES);
-    List<KafkaRangeSource> out = new ArrayList<>();
+    List<KafkaRangeSource<T>> out = new ArrayList<>();
     for (PartitionRange r : ranges) {
       if (r.size() == 0) {
         continue;
       }
       for (long s = r.start(); s < r.end(); s += perBundle) {
         out.add(
-            new KafkaRangeSource(kafka, List.of(r.withRange(s, Math.min(r.end(), s + perBundle)))));
+            new KafkaRangeSource<>(
+                kafka, List.of(r.withRange(s, Math.min(r.end(), s + perBundle))), mapper, coder));
       }
     }
     if (out.isEmpty()) {
@@ -100,13 +137,21 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
   }
 
   @Override
-  public BoundedReader<List<SourceRecord>> createReader(PipelineOptions options) {
-    return new Reader(this);
+  public BoundedReader<List<T>> createReader(PipelineOptions options) {
+    return new Reader<>(this);
+  }
+
+  /**
+   * A reader of these ranges outside a pipeline's source step (a step that reads a range per
+   * element, as the archiver does per file), with the same consumer settings and checks.
+   */
+  public BoundedReader<List<T>> reader() {
+    return new Reader<>(this);
   }
 
   @Override
-  public Coder<List<SourceRecord>> getOutputCoder() {
-    return ListCoder.of(SourceRecord.Coder.of());
+  public Coder<List<T>> getOutputCoder() {
+    return ListCoder.of(coder);
   }
 
   @Override
@@ -135,18 +180,18 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
   }
 
   /** Reads the ranges one after the other with a manually assigned consumer. */
-  static final class Reader extends BoundedReader<List<SourceRecord>> {
-    private final KafkaRangeSource source;
+  static final class Reader<T> extends BoundedReader<List<T>> {
+    private final KafkaRangeSource<T> source;
     private final Deque<PartitionRange> pending;
     private final Counter read = Metrics.counter("kappa-beam", COUNTER);
     private KafkaConsumer<byte[], byte[]> consumer;
     private PartitionRange range;
     private java.util.Iterator<ConsumerRecord<byte[], byte[]>> batch =
         java.util.Collections.emptyIterator();
-    private List<SourceRecord> current;
+    private List<T> current;
     private long lastProgress = System.nanoTime();
 
-    Reader(KafkaRangeSource source) {
+    Reader(KafkaRangeSource<T> source) {
       this.source = source;
       this.pending = new ArrayDeque<>(source.ranges);
     }
@@ -166,7 +211,7 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
 
     @Override
     public boolean advance() throws IOException {
-      List<SourceRecord> next = new ArrayList<>(BATCH_RECORDS);
+      List<T> next = new ArrayList<>(BATCH_RECORDS);
       while (next.size() < BATCH_RECORDS && nextRecord(next)) {
         // one partition's records from the last poll, up to the batch size
         if (!batch.hasNext()) {
@@ -183,7 +228,7 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
     }
 
     /** Adds the next record of the ranges to {@code out}; false when all ranges are read. */
-    private boolean nextRecord(List<SourceRecord> out) throws IOException {
+    private boolean nextRecord(List<T> out) throws IOException {
       while (true) {
         if (range != null && batch.hasNext()) {
           ConsumerRecord<byte[], byte[]> r = batch.next();
@@ -192,14 +237,7 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
             range = null;
             continue;
           }
-          out.add(
-              new SourceRecord(
-                  r.topic(),
-                  r.partition(),
-                  r.offset(),
-                  r.key(),
-                  r.value(),
-                  KafkaSources.headers(r.headers())));
+          out.add(source.mapper.map(r));
           return true;
         }
         if (range != null) {
@@ -247,7 +285,7 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
     }
 
     @Override
-    public List<SourceRecord> getCurrent() {
+    public List<T> getCurrent() {
       if (current == null) {
         throw new NoSuchElementException();
       }
@@ -267,7 +305,7 @@ public final class KafkaRangeSource extends BoundedSource<List<SourceRecord>> {
     }
 
     @Override
-    public BoundedSource<List<SourceRecord>> getCurrentSource() {
+    public BoundedSource<List<T>> getCurrentSource() {
       return source;
     }
   }

@@ -166,7 +166,7 @@ public final class KafkaSources {
       @Override
       public PCollection<SourceRecord> expand(PBegin input) {
         return input
-            .apply("ReadKafkaRanges", Read.from(new KafkaRangeSource(kafka, ranges)))
+            .apply("ReadKafkaRanges", Read.from(KafkaRangeSource.of(kafka, ranges)))
             .apply("Unbatch", ParDo.of(new UnbatchFn()))
             .setCoder(SourceRecord.Coder.of());
       }

@@ -10,14 +10,14 @@ import org.junit.jupiter.api.Test;
 class KafkaRangeSourceTest {
   @Test
   void splitsByPartitionAndLargePartitionsBySubRangeCoveringEveryOffsetOnce() {
-    KafkaRangeSource source =
-        new KafkaRangeSource(
-            "b:9092",
+    KafkaRangeSource<?> source =
+        KafkaRangeSource.of(
+            KafkaClientConfig.of("b:9092"),
             List.of(
                 new PartitionRange("t", 0, 0, 25_000),
                 new PartitionRange("t", 1, 10, 10),
                 new PartitionRange("t", 2, 5, 700)));
-    List<KafkaRangeSource> splits =
+    List<? extends KafkaRangeSource<?>> splits =
         source.split(
             10_000 * KafkaRangeSource.ESTIMATED_RECORD_BYTES, PipelineOptionsFactory.create());
     assertEquals(
