@@ -9,16 +9,33 @@ import java.util.TreeMap;
 import org.apache.beam.sdk.values.Row;
 import org.joda.time.Instant;
 
-/** The two views computed in plain Java from the distinct events: what every run must give. */
+/**
+ * The two views computed in plain Java from the distinct events: what every run must give; and the
+ * revenue view's changed logic (revenue at shipment), what its reprocessed version must give.
+ */
 final class OrdersOracle {
   private OrdersOracle() {}
 
   /** Paid orders and revenue per 5-minute window and currency. */
   static List<Row> revenue(List<OrderEvent> events) {
+    return revenueAt("paid", events);
+  }
+
+  /**
+   * The changed logic of {@code revenue_per_currency_5m} ({@code next.RevenueAtShipment}): an
+   * order's revenue counts when it ships, in the window of its shipment, so a paid order that is
+   * cancelled (and refunded) never counts.
+   */
+  static List<Row> revenueAtShipment(List<OrderEvent> events) {
+    return revenueAt("shipped", events);
+  }
+
+  /** Orders and their revenue per 5-minute window and currency, at events of {@code status}. */
+  private static List<Row> revenueAt(String status, List<OrderEvent> events) {
     long size = RevenuePerCurrency.WINDOW.getMillis();
     Map<String, long[]> acc = new TreeMap<>();
     for (OrderEvent e : distinct(events)) {
-      if (!e.status().equals("paid")) {
+      if (!e.status().equals(status)) {
         continue;
       }
       long window = e.ts() - Math.floorMod(e.ts(), size);
