@@ -291,6 +291,20 @@ public final class Reprocess {
       }
     } else {
       RecordedLogic.applyTo(e.jobArgs(), o);
+      // The recorded logic with this code: another fingerprint means another build of the view's
+      // code (a plug-in's logic lives in its classes), which never resumes a version.
+      String fp = VersionCode.fingerprint(view, KappaBeamPipeline.parameters(o));
+      if (!fp.equals(e.fingerprint())) {
+        throw new IllegalArgumentException(
+            "version "
+                + version
+                + " was built by other code (fingerprint "
+                + e.fingerprint()
+                + ", this build's "
+                + fp
+                + "); a version resumes only under the code that started it: reprocess into a"
+                + " new version");
+      }
     }
     out.info(
         String.format(

@@ -92,6 +92,17 @@ class ReprocessIT {
       assertEquals(Optional.of("v1"), registry.live(VIEW.name()));
     }
 
+    // Recorded by another build of the code (its fingerprint differs): never resumed.
+    String recorded = setFingerprint("v2", "another-build");
+    IllegalArgumentException otherCode =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new Reprocess(store, request(null, "v2", true), jobs("view", false), new Recorder())
+                    .run());
+    assertTrue(otherCode.getMessage().contains("built by other code"), otherCode.getMessage());
+    setFingerprint("v2", recorded);
+
     // Resumed without logic of its own: rebuilt with v2's recorded logic (not this caller's
     // "exclude views"), then cut over; v1 is retired and named as the previous version.
     out = new Recorder();
@@ -133,6 +144,26 @@ class ReprocessIT {
       assertFalse(views.tableExists(VIEW, "v1"));
     }
     assertThrows(RegistryException.class, () -> versions.drop(VIEW, "v2"));
+  }
+
+  /** Sets a registered version's fingerprint as another build would have; returns the old one. */
+  private static String setFingerprint(String version, String fingerprint) throws Exception {
+    String old;
+    try (ViewRegistry registry = new ViewRegistry(store)) {
+      old = registry.get(VIEW.name(), version).orElseThrow().fingerprint();
+    }
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(store.jdbcUrl(), store.user(), store.password());
+        java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE \"kb_view_versions\" SET \"fingerprint\" = ?"
+                    + " WHERE \"view_name\" = ? AND \"version\" = ?")) {
+      ps.setString(1, fingerprint);
+      ps.setString(2, VIEW.name());
+      ps.setString(3, version);
+      assertEquals(1, ps.executeUpdate());
+    }
+    return old;
   }
 
   private static Reprocess.Request request(@Nullable String topic, String version, boolean cut) {
