@@ -112,6 +112,9 @@ public final class VersionRun {
                 + " or pass --resume to restart that version's job");
       }
     }
+    if (request.resume()) {
+      checkSameLogicAndCode(store, selected);
+    }
     KappaBeamPipeline.ensureOutputTopics(options);
     positionGroup();
     RunPlan plan = KappaBeamPipeline.plan(options);
@@ -223,6 +226,40 @@ public final class VersionRun {
     }
     PipelineOptionsValidator.validate(KappaBeamOptions.class, o);
     return o;
+  }
+
+  /**
+   * A resumed version runs only with the logic and code that started it: each selected view's
+   * registered fingerprint must be this run's.
+   */
+  private void checkSameLogicAndCode(StoreConfig store, List<ViewDefinition> selected) {
+    try (ViewRegistry registry = new ViewRegistry(store.withOutageGrace(java.time.Duration.ZERO))) {
+      for (ViewDefinition v : selected) {
+        Optional<RegisteredVersion> existing = registry.get(v.name(), options.getViewVersion());
+        if (existing.isEmpty() || existing.get().status() == RegisteredVersion.Status.DROPPED) {
+          continue;
+        }
+        String fingerprint = VersionCode.fingerprint(v, KappaBeamPipeline.parameters(options));
+        if (!fingerprint.equals(existing.get().fingerprint())) {
+          throw new KappaException(
+              KappaException.Kind.CONFLICT,
+              "version "
+                  + options.getViewVersion()
+                  + " of "
+                  + v.name()
+                  + " was started with other logic or code ("
+                  + existing.get().parameters()
+                  + ", fingerprint "
+                  + existing.get().fingerprint()
+                  + "; this run: "
+                  + KappaBeamPipeline.parameters(options).fingerprint()
+                  + ", fingerprint "
+                  + fingerprint
+                  + "): resume it with the flags and build that started it, or pick a new"
+                  + " version");
+        }
+      }
+    }
   }
 
   /** The runner's name for the job building {@code version} from {@code topic}. */

@@ -2,6 +2,8 @@ package dev.kappabeam.kappa;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kappabeam.generator.WorkloadGenerator;
 import dev.kappabeam.pipelines.KappaBeamPipeline;
@@ -9,6 +11,8 @@ import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
 import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.runners.testkit.ParityFixture;
+import dev.kappabeam.serving.ViewRegistry;
+import dev.kappabeam.transforms.views.Views;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -67,6 +71,42 @@ class VersionRunIT {
     run(group, true).positionGroup();
     assertEquals(atInstant, committed(group), "a resume rewinds to the instant");
   }
+
+  /** A version started with other logic (another allowed lateness) is not resumed with this. */
+  @Test
+  void aResumeWithOtherLogicIsRefusedBeforeAnythingRuns() {
+    String group = "version-run-other-" + System.nanoTime();
+    KappaBeamOptions started =
+        fixture.options(List.of("--runner=DirectRunner"), RunMode.STREAMING, false);
+    VersionRun.targeting(started, fixture.topic(), "v_other", "activity_per_minute", group);
+    started.setAllowedLateness("PT2H");
+    try (ViewRegistry registry = new ViewRegistry(fixture.storeConfig())) {
+      registry.register(
+          VersionRun.building(Views.ACTIVITY_PER_MINUTE, started, between.toString()));
+    }
+    KappaBeamOptions resumed =
+        fixture.options(List.of("--runner=DirectRunner"), RunMode.STREAMING, false);
+    VersionRun.targeting(resumed, fixture.topic(), "v_other", "activity_per_minute", group);
+    KappaException e =
+        assertThrows(
+            KappaException.class,
+            () ->
+                new VersionRun(
+                        new VersionRun.Request(resumed, between.toString(), null, true), QUIET)
+                    .run());
+    assertEquals(KappaException.Kind.CONFLICT, e.kind());
+    assertTrue(e.getMessage().contains("was started with other logic or code"), e.getMessage());
+    assertTrue(committed(group).isEmpty(), "refused before the group was positioned");
+  }
+
+  private static final VersionRun.Listener QUIET =
+      new VersionRun.Listener() {
+        @Override
+        public void info(String line) {}
+
+        @Override
+        public void finished(Map<String, Long> counters) {}
+      };
 
   private static VersionRun run(String group, boolean resume) {
     KappaBeamOptions o =
