@@ -43,6 +43,29 @@ public final class ArchiveRun {
     }
   }
 
+  /** The topics archived under {@code layout}: the folders that hold a manifest. */
+  public static List<String> topics(ArchiveLayout layout) throws IOException {
+    String glob =
+        layout
+            .root()
+            .resolve(
+                "*",
+                org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_DIRECTORY)
+            .resolve(
+                ArchiveLayout.MANIFEST,
+                org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE)
+            .toString();
+    org.apache.beam.sdk.io.fs.MatchResult match = FileSystems.match(glob);
+    if (match.status() != org.apache.beam.sdk.io.fs.MatchResult.Status.OK) {
+      return List.of();
+    }
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    for (org.apache.beam.sdk.io.fs.MatchResult.Metadata m : match.metadata()) {
+      out.add(m.resourceId().getCurrentDirectory().getFilename());
+    }
+    return List.copyOf(out);
+  }
+
   /**
    * Archives {@code topic} up to its end offsets now.
    *

@@ -19,7 +19,6 @@ import java.util.stream.Stream;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -28,9 +27,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.parquet.avro.AvroParquetReader;
-import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -154,7 +150,7 @@ class ArchiverIT {
     Map<Integer, List<GenericRecord>> archived = new TreeMap<>();
     for (List<Manifest.Range> ranges : manifest.partitions().values()) {
       for (Manifest.Range r : ranges) {
-        List<GenericRecord> rows = read(Path.of(layout.file(TOPIC, r.file()).toString()));
+        List<GenericRecord> rows = ArchiveFiles.read(layout.file(TOPIC, r.file()));
         assertEquals(r.records(), rows.size(), r.toString());
         for (GenericRecord row : rows) {
           long offset = (Long) row.get("offset");
@@ -192,20 +188,6 @@ class ArchiverIT {
         }
       }
     }
-  }
-
-  private static List<GenericRecord> read(Path file) throws Exception {
-    List<GenericRecord> rows = new ArrayList<>();
-    try (ParquetReader<GenericRecord> reader =
-        AvroParquetReader.<GenericRecord>builder(
-                HadoopInputFile.fromPath(
-                    new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))
-            .build()) {
-      for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-        rows.add(r);
-      }
-    }
-    return rows;
   }
 
   private static long totalRecords(Manifest m) {

@@ -34,6 +34,7 @@ import picocli.CommandLine.Command;
       BatchCommand.class,
       SpeedCommand.class,
       LambdaCommand.class,
+      ArchiveCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
