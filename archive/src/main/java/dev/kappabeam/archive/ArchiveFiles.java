@@ -20,11 +20,15 @@ import org.apache.parquet.io.SeekableInputStream;
 public final class ArchiveFiles {
   private ArchiveFiles() {}
 
+  /** A reader of one archive file's rows, in offset order (read as they are asked for). */
+  public static ParquetReader<GenericRecord> reader(ResourceId file) throws IOException {
+    return AvroParquetReader.<GenericRecord>builder(new BeamInputFile(file)).build();
+  }
+
   /** Every row of one archive file, in offset order. */
   public static List<GenericRecord> read(ResourceId file) throws IOException {
     List<GenericRecord> rows = new ArrayList<>();
-    try (ParquetReader<GenericRecord> reader =
-        AvroParquetReader.<GenericRecord>builder(new BeamInputFile(file)).build()) {
+    try (ParquetReader<GenericRecord> reader = reader(file)) {
       for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
         rows.add(r);
       }

@@ -71,6 +71,14 @@ final class RunCommand implements Runnable {
   String stopAt;
 
   @Option(
+      names = "--archive",
+      paramLabel = "URI",
+      description =
+          "Historical: replay from the start of the log with the offsets Kafka's retention deleted"
+              + " read from this archive (kb archive), Kafka from its first offset on.")
+  String archive;
+
+  @Option(
       names = "--resume",
       description =
           "Restart the job of an existing version: its consumer group is rewound to --start-from and"
@@ -156,6 +164,7 @@ final class RunCommand implements Runnable {
             ? "earliest"
             : startFrom);
     o.setStopAt(stopAt);
+    o.setArchive(archive);
     o.setViewVersion(version);
     o.setViews(views);
     o.setConsumerGroup(consumerGroup);

@@ -7,12 +7,20 @@ import static dev.kappabeam.cli.EndToEndSupport.startKbProcess;
 import static dev.kappabeam.cli.EndToEndSupport.uniqueTopic;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kappabeam.archive.ArchiveFiles;
 import dev.kappabeam.archive.ArchiveLayout;
 import dev.kappabeam.archive.ArchiveRecords;
 import dev.kappabeam.archive.Manifest;
+import dev.kappabeam.generator.GeneratedRecord;
+import dev.kappabeam.generator.Oracle;
+import dev.kappabeam.generator.WorkloadGenerator;
+import dev.kappabeam.transforms.views.ViewDefinition;
+import dev.kappabeam.transforms.views.ViewParameters;
+import dev.kappabeam.transforms.views.Views;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +32,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,6 +137,101 @@ class ArchiveIT {
         lines.get(0));
     assertEquals(topic + "\t0\t[0,100000)\t200\t100000\t0\t100000\tnone", lines.get(1));
     assertEquals(topic + "\t1\t[0,100000)\t200\t100000\t0\t100000\tnone", lines.get(2));
+  }
+
+  /**
+   * Kappa+ on DirectRunner: a topic archived, then the head of every partition deleted from Kafka.
+   * A replay without the archive says where it starts and misses the head; with {@code --archive}
+   * it reads the archive below Kafka's first offsets and Kafka from there, and equals the oracle of
+   * the whole log. An archive with a hole below Kafka's first offset is refused (exit 3, the
+   * partition and the offsets missing).
+   */
+  @Test
+  void aReplayFromTheArchiveAndKafkaEqualsTheOracleOfTheWholeLog(@TempDir Path archive)
+      throws Exception {
+    String topic = uniqueTopic("kappa-plus");
+    it.kafka.admin().createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+    List<GeneratedRecord> records =
+        WorkloadGenerator.seeded(31)
+            .withCount(1200)
+            .withDuplicateFraction(0.03)
+            .withMalformedFraction(0.02)
+            .generate();
+    List<ProducerRecord<byte[], byte[]>> sends = new ArrayList<>();
+    records.forEach(r -> sends.add(new ProducerRecord<>(topic, r.key(), r.value())));
+    it.kafka.produce(sends);
+    kbOk(
+        it.stack, "archive", "--topic", topic, "--to", archive.toString(), "--file-records", "100");
+    Map<TopicPartition, RecordsToDelete> head = new HashMap<>();
+    it.kafka
+        .endOffsets(topic)
+        .forEach((tp, end) -> head.put(tp, RecordsToDelete.beforeOffset(end / 2)));
+    it.kafka.admin().deleteRecords(head).all().get();
+
+    InProcessKb.Result kafkaOnly =
+        kbOk(it.stack, "run", "--mode", "historical", "--topic", topic, "--version", "k0");
+    assertTrue(
+        kafkaOnly.err().contains("kb: warning: partition 0 of " + topic + " starts at offset"),
+        kafkaOnly.describe());
+    Oracle.Result oracle = Oracle.computeFromRecords(records, ViewParameters.defaults());
+    assertNotEquals(
+        oracle.rows(Views.ACTIVITY_PER_MINUTE),
+        it.store.readAll(Views.ACTIVITY_PER_MINUTE, "k0"),
+        "without the archive the head is missing");
+
+    InProcessKb.Result replay =
+        kbOk(
+            it.stack,
+            "run",
+            "--mode",
+            "historical",
+            "--topic",
+            topic,
+            "--version",
+            "k1",
+            "--archive",
+            archive.toString());
+    assertFalse(replay.err().contains("warning"), replay.describe());
+    assertTrue(replay.out().contains("read=" + records.size()), replay.describe());
+    for (ViewDefinition view : Views.all()) {
+      EndToEndSupport.assertRows(
+          view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, "k1"), "k1");
+    }
+
+    // A hole: partition 0's head deleted before it was ever archived.
+    String holed = uniqueTopic("kappa-plus-hole");
+    it.kafka.admin().createTopics(List.of(new NewTopic(holed, 1, (short) 1))).all().get();
+    List<ProducerRecord<byte[], byte[]>> few = new ArrayList<>();
+    records
+        .subList(0, 40)
+        .forEach(r -> few.add(new ProducerRecord<>(holed, 0, r.key(), r.value())));
+    it.kafka.produce(few);
+    it.kafka
+        .admin()
+        .deleteRecords(Map.of(new TopicPartition(holed, 0), RecordsToDelete.beforeOffset(10)))
+        .all()
+        .get();
+    InProcessKb.Result gap =
+        kbOk(it.stack, "archive", "--topic", holed, "--to", archive.toString());
+    assertTrue(gap.err().contains("offsets [0, 10) were deleted"), gap.describe());
+    InProcessKb.Result refused =
+        kb(
+            it.stack,
+            "run",
+            "--mode",
+            "historical",
+            "--topic",
+            holed,
+            "--version",
+            "h1",
+            "--archive",
+            archive.toString());
+    assertEquals(ExitCodes.ENVIRONMENT, refused.exitCode(), refused.describe());
+    assertTrue(
+        refused
+            .err()
+            .contains("partition 0 from offset 0: offsets [0, 10) are neither in the archive"),
+        refused.describe());
   }
 
   @Test

@@ -141,6 +141,7 @@ public final class VersionRun {
     if (!plan.ranges().isEmpty()) {
       out.info(String.format("kb: reading %,d records: %s", plan.totalRecords(), plan.ranges()));
     }
+    headWarnings(plan).forEach(out::info);
     host(plan, registry, registered, store);
   }
 
@@ -226,6 +227,31 @@ public final class VersionRun {
     }
     PipelineOptionsValidator.validate(KappaBeamOptions.class, o);
     return o;
+  }
+
+  /**
+   * A historical replay from the start of a log whose head Kafka's retention deleted, without an
+   * archive: it starts at Kafka's first offset, not at 0, and says so.
+   */
+  List<String> headWarnings(RunPlan plan) {
+    boolean archived = options.getArchive() != null && !options.getArchive().isBlank();
+    if (archived
+        || options.getMode() != RunMode.HISTORICAL
+        || !"earliest".equals(options.getStartFrom())) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (dev.kappabeam.pipelines.kafka.PartitionRange r : plan.ranges()) {
+      if (r.start() > 0) {
+        out.add(
+            String.format(
+                "kb: warning: partition %d of %s starts at offset %d, not 0: Kafka's retention"
+                    + " deleted the records before it, and this replay does not see them (replay"
+                    + " them from an archive with --archive URI, see kb archive)",
+                r.partition(), r.topic(), r.start()));
+      }
+    }
+    return out;
   }
 
   /**

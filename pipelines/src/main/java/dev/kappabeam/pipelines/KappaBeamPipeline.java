@@ -1,9 +1,11 @@
 package dev.kappabeam.pipelines;
 
+import dev.kappabeam.pipelines.kafka.ArchiveSeam;
 import dev.kappabeam.pipelines.kafka.KafkaClientConfig;
 import dev.kappabeam.pipelines.kafka.KafkaOffsets;
 import dev.kappabeam.pipelines.kafka.KafkaSetupException;
 import dev.kappabeam.pipelines.kafka.KafkaSources;
+import dev.kappabeam.pipelines.kafka.LogArchive;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.pipelines.options.KafkaSourceOptions;
 import dev.kappabeam.pipelines.options.KappaBeamOptions;
@@ -35,9 +37,11 @@ import java.util.concurrent.TimeoutException;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.Row;
@@ -255,17 +259,32 @@ public final class KappaBeamPipeline {
           }
           end = KafkaOffsets.stopOffsets(partitions, o.getStopOffsets(), end);
         }
+        boolean archived = o.getArchive() != null && !o.getArchive().isBlank();
+        if (archived && !historical) {
+          throw new IllegalArgumentException(
+              "--archive is for historical runs in this release (a streaming replay reads Kafka"
+                  + " only)");
+        }
+        if (archived && !"earliest".equals(o.getStartFrom())) {
+          throw new IllegalArgumentException(
+              "--archive replays from the start of the log: use --startFrom=earliest");
+        }
+        Map<TopicPartition, Long> kafkaStart = kafka.offsets(partitions, OffsetSpec.earliest());
         Map<TopicPartition, Long> start =
             new LinkedHashMap<>(
-                kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
+                archived
+                    ? KafkaOffsets.zero(partitions)
+                    : kafka.offsets(partitions, KafkaOffsets.parseStartPoint(o.getStartFrom())));
         if (!historical) {
           start.putAll(kafka.committed(group, partitions));
         }
         ranges = KafkaOffsets.ranges(partitions, start, end);
         source =
-            historical
-                ? KafkaSources.historical(kafkaClients, ranges)
-                : KafkaSources.drained(kafkaClients, ranges, bound, format);
+            archived
+                ? archiveAndKafka(o, kafkaClients, ranges, kafkaStart)
+                : historical
+                    ? KafkaSources.historical(kafkaClients, ranges)
+                    : KafkaSources.drained(kafkaClients, ranges, bound, format);
       } else {
         source =
             KafkaSources.streaming(
@@ -299,6 +318,35 @@ public final class KappaBeamPipeline {
     }
     assemble(p, source, o.getLambdaPartials() ? logViews.withUserSets() : logViews, sinks);
     return new RunPlan(p, ranges, group, params, views);
+  }
+
+  /**
+   * A historical replay of {@code ranges} from the archive below Kafka's first offsets and from
+   * Kafka from there ({@link ArchiveSeam}): one collection, the same records as a replay of the
+   * whole log from Kafka would read.
+   */
+  private static PTransform<PBegin, PCollection<SourceRecord>> archiveAndKafka(
+      KappaBeamOptions o,
+      KafkaClientConfig kafka,
+      List<PartitionRange> ranges,
+      Map<TopicPartition, Long> kafkaStart) {
+    LogArchive archive = LogArchive.open(o.getArchive(), o);
+    Map<Integer, Long> seam = new LinkedHashMap<>();
+    kafkaStart.forEach((tp, offset) -> seam.put(tp.partition(), offset));
+    ArchiveSeam split =
+        ArchiveSeam.of(ranges, seam, archive.coverage(o.getTopic()), o.getArchive());
+    return new PTransform<>() {
+      @Override
+      public PCollection<SourceRecord> expand(PBegin input) {
+        PCollection<SourceRecord> fromArchive =
+            input.apply("ReadArchive", archive.read(o.getTopic(), split.archive()));
+        PCollection<SourceRecord> fromKafka =
+            input.apply("ReadKafka", KafkaSources.historical(kafka, split.kafka()));
+        return PCollectionList.of(fromArchive)
+            .and(fromKafka)
+            .apply("ArchiveThenKafka", Flatten.pCollections());
+      }
+    };
   }
 
   /**

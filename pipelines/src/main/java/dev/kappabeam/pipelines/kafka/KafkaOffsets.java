@@ -213,6 +213,13 @@ public final class KafkaOffsets implements AutoCloseable {
     }
   }
 
+  /** Offset 0 for every partition: the start of a log whose head an archive holds. */
+  public static Map<TopicPartition, Long> zero(List<TopicPartition> partitions) {
+    Map<TopicPartition, Long> out = new java.util.LinkedHashMap<>();
+    partitions.forEach(tp -> out.put(tp, 0L));
+    return out;
+  }
+
   /** Ranges from start offsets to end offsets, one per partition, sorted by partition. */
   public static List<PartitionRange> ranges(
       List<TopicPartition> partitions,

@@ -54,6 +54,13 @@ public interface KafkaSourceOptions extends PipelineOptions {
   void setStopAt(String value);
 
   @Description(
+      "Historical runs: an archive of the topic (kb archive: a folder, s3://... or gs://...)"
+          + " read for the offsets Kafka's retention deleted, Kafka from its first offset on.")
+  String getArchive();
+
+  void setArchive(String value);
+
+  @Description(
       "Historical only: explicit per-partition stop offsets (exclusive), as partition:offset pairs"
           + " separated by commas, e.g. 0:1200,1:980,2:0,3:1310; every partition of the topic must"
           + " be given. A Lambda batch run reads exactly up to the cutoff it recorded.")

@@ -1,0 +1,41 @@
+package dev.kappabeam.pipelines.kafka;
+
+import dev.kappabeam.transforms.events.SourceRecord;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * The log's records that Kafka no longer holds, kept elsewhere (module {@code archive/}, found on
+ * the class path through {@link ServiceLoader}): what an archive covers, and a bounded read of
+ * offset ranges from it as {@link SourceRecord}s, the same records a Kafka read gives.
+ */
+public interface LogArchive {
+  /** Opens the archive at {@code uri} (the {@code --archive} option). */
+  interface Provider {
+    LogArchive open(String uri, PipelineOptions options);
+  }
+
+  /**
+   * The archived offset ranges of the topic's partitions, each list sorted and joined where ranges
+   * touch: {@code [from, to)} pairs.
+   */
+  Map<Integer, List<long[]>> coverage(String topic);
+
+  /** A bounded read of these ranges (each inside the coverage). */
+  PTransform<PBegin, PCollection<SourceRecord>> read(String topic, List<PartitionRange> ranges);
+
+  /** The archive at {@code uri} through the provider on the class path. */
+  static LogArchive open(String uri, PipelineOptions options) {
+    for (Provider p : ServiceLoader.load(Provider.class)) {
+      return p.open(uri, options);
+    }
+    throw new IllegalArgumentException(
+        "--archive needs kappa-beam-archive on the class path (kb has it; the runners' shaded jars"
+            + " do not yet)");
+  }
+}
