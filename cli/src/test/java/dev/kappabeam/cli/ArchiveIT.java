@@ -64,6 +64,8 @@ class ArchiveIT {
     }
   }
 
+  /** A crash test (tag faults: CI runs it; archive/'s ArchiverIT covers the archive's contents). */
+  @org.junit.jupiter.api.Tag("faults")
   @Test
   void aKilledArchiveNamesCompleteFilesOnlyAndTheRerunArchivesEveryRecordOnce(@TempDir Path archive)
       throws Exception {
@@ -149,6 +151,22 @@ class ArchiveIT {
   @Test
   void aReplayFromTheArchiveAndKafkaEqualsTheOracleOfTheWholeLog(@TempDir Path archive)
       throws Exception {
+    replayEqualsTheOracle(archive, List.of());
+  }
+
+  /** The same replay on Flink (the archive read in Flink's task slots); tag matrix. */
+  @org.junit.jupiter.api.Tag("matrix")
+  @Test
+  void aReplayFromTheArchiveAndKafkaOnFlinkEqualsTheOracleOfTheWholeLog(@TempDir Path archive)
+      throws Exception {
+    replayEqualsTheOracle(
+        archive,
+        List.of(
+            "--runner=FlinkRunner", "--flinkMaster=[local]", "--data-dir=" + it.stack.dataDir()));
+  }
+
+  private static void replayEqualsTheOracle(Path archive, List<String> runner) throws Exception {
+    String v = runner.isEmpty() ? "d" : "f"; // versions (tables) of one runner's run
     String topic = uniqueTopic("kappa-plus");
     it.kafka.admin().createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
     List<GeneratedRecord> records =
@@ -161,7 +179,16 @@ class ArchiveIT {
     records.forEach(r -> sends.add(new ProducerRecord<>(topic, r.key(), r.value())));
     it.kafka.produce(sends);
     kbOk(
-        it.stack, "archive", "--topic", topic, "--to", archive.toString(), "--file-records", "100");
+        it.stack,
+        with(
+            runner,
+            "archive",
+            "--topic",
+            topic,
+            "--to",
+            archive.toString(),
+            "--file-records",
+            "100"));
     Map<TopicPartition, RecordsToDelete> head = new HashMap<>();
     it.kafka
         .endOffsets(topic)
@@ -169,33 +196,37 @@ class ArchiveIT {
     it.kafka.admin().deleteRecords(head).all().get();
 
     InProcessKb.Result kafkaOnly =
-        kbOk(it.stack, "run", "--mode", "historical", "--topic", topic, "--version", "k0");
+        kbOk(
+            it.stack,
+            with(runner, "run", "--mode", "historical", "--topic", topic, "--version", v + "k0"));
     assertTrue(
         kafkaOnly.err().contains("kb: warning: partition 0 of " + topic + " starts at offset"),
         kafkaOnly.describe());
     Oracle.Result oracle = Oracle.computeFromRecords(records, ViewParameters.defaults());
     assertNotEquals(
         oracle.rows(Views.ACTIVITY_PER_MINUTE),
-        it.store.readAll(Views.ACTIVITY_PER_MINUTE, "k0"),
+        it.store.readAll(Views.ACTIVITY_PER_MINUTE, v + "k0"),
         "without the archive the head is missing");
 
     InProcessKb.Result replay =
         kbOk(
             it.stack,
-            "run",
-            "--mode",
-            "historical",
-            "--topic",
-            topic,
-            "--version",
-            "k1",
-            "--archive",
-            archive.toString());
+            with(
+                runner,
+                "run",
+                "--mode",
+                "historical",
+                "--topic",
+                topic,
+                "--version",
+                v + "k1",
+                "--archive",
+                archive.toString()));
     assertFalse(replay.err().contains("warning"), replay.describe());
     assertTrue(replay.out().contains("read=" + records.size()), replay.describe());
     for (ViewDefinition view : Views.all()) {
       EndToEndSupport.assertRows(
-          view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, "k1"), "k1");
+          view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, v + "k1"), v + "k1");
     }
 
     // A hole: partition 0's head deleted before it was ever archived.
@@ -223,7 +254,7 @@ class ArchiveIT {
             "--topic",
             holed,
             "--version",
-            "h1",
+            v + "h1",
             "--archive",
             archive.toString());
     assertEquals(ExitCodes.ENVIRONMENT, refused.exitCode(), refused.describe());
@@ -232,6 +263,12 @@ class ArchiveIT {
             .err()
             .contains("partition 0 from offset 0: offsets [0, 10) are neither in the archive"),
         refused.describe());
+  }
+
+  private static String[] with(List<String> runner, String... args) {
+    List<String> out = new ArrayList<>(List.of(args));
+    out.addAll(runner);
+    return out.toArray(new String[0]);
   }
 
   @Test
