@@ -1,6 +1,9 @@
 package dev.kappabeam.cli;
 
+import dev.kappabeam.kappa.JobOptions;
 import dev.kappabeam.lambda.Batch;
+import dev.kappabeam.pipelines.options.KappaBeamOptions;
+import dev.kappabeam.pipelines.options.RunMode;
 import dev.kappabeam.serving.LambdaRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,15 +48,35 @@ final class BatchCommand implements Runnable {
               + " timestamp at or after it, per partition). Default ${DEFAULT-VALUE}.")
   String cutoff;
 
+  @Option(
+      names = "--archive",
+      paramLabel = "URI",
+      description =
+          "Read the offsets Kafka's retention deleted from this archive (kb archive), Kafka from"
+              + " its first offset on.")
+  String archive;
+
   @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Override
   public void run() {
-    Batch batch =
-        new Batch(
-            connections.store(),
-            new FlagJobOptions("batch", beamArgs, connections, outageGrace, logic, () -> true),
-            RunCommand.PRINTER);
+    FlagJobOptions flags =
+        new FlagJobOptions("batch", beamArgs, connections, outageGrace, logic, () -> true);
+    JobOptions jobs =
+        new JobOptions() {
+          @Override
+          public KappaBeamOptions build(RunMode mode, boolean drainWhenCaughtUp) {
+            KappaBeamOptions o = flags.build(mode, drainWhenCaughtUp);
+            o.setArchive(archive);
+            return o;
+          }
+
+          @Override
+          public boolean logicGiven() {
+            return flags.logicGiven();
+          }
+        };
+    Batch batch = new Batch(connections.store(), jobs, RunCommand.PRINTER);
     Batch.Result r = batch.run(new Batch.Request(LambdaSupport.views(views), topic, cutoff));
     System.out.println("cutoff " + r.cutoffId() + " " + LambdaRegistry.formatOffsets(r.offsets()));
   }

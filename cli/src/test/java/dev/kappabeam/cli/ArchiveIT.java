@@ -229,6 +229,29 @@ class ArchiveIT {
           view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, v + "k1"), v + "k1");
     }
 
+    // The Lambda batch layer from the archive and Kafka: its table is the whole log's view.
+    InProcessKb.Result batch =
+        kbOk(
+            it.stack,
+            with(
+                runner,
+                "batch",
+                "--view",
+                Views.ITEM_REVENUE_HOURLY.name(),
+                "--topic",
+                topic,
+                "--archive",
+                archive.toString()));
+    java.util.regex.Matcher cutoff =
+        java.util.regex.Pattern.compile("cutoff (\\d+) ").matcher(batch.out());
+    assertTrue(cutoff.find(), batch.describe());
+    EndToEndSupport.assertRows(
+        Views.ITEM_REVENUE_HOURLY,
+        oracle.rows(Views.ITEM_REVENUE_HOURLY),
+        "oracle(whole log)",
+        it.store.readAll(Views.ITEM_REVENUE_HOURLY, "lambda_b" + cutoff.group(1)),
+        "the batch layer");
+
     // A hole: partition 0's head deleted before it was ever archived.
     String holed = uniqueTopic("kappa-plus-hole");
     it.kafka.admin().createTopics(List.of(new NewTopic(holed, 1, (short) 1))).all().get();
