@@ -1,5 +1,6 @@
 package dev.kappabeam.archive;
 
+import dev.kappabeam.pipelines.kafka.KafkaSources;
 import dev.kappabeam.pipelines.kafka.LogArchive;
 import dev.kappabeam.pipelines.kafka.PartitionRange;
 import dev.kappabeam.transforms.events.SourceRecord;
@@ -12,7 +13,6 @@ import java.util.TreeMap;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PBegin;
@@ -87,19 +87,9 @@ public final class ArchiveLog implements LogArchive {
       public PCollection<SourceRecord> expand(PBegin input) {
         return input
             .apply("ReadArchiveFiles", Read.from(new ArchiveSource(slices)))
-            .apply("Unbatch", ParDo.of(new UnbatchFn()))
+            .apply("Unbatch", ParDo.of(new KafkaSources.UnbatchFn()))
             .setCoder(SourceRecord.Coder.of());
       }
     };
-  }
-
-  /** The records of an {@link ArchiveSource} element, one by one. */
-  static final class UnbatchFn extends DoFn<List<SourceRecord>, SourceRecord> {
-    @ProcessElement
-    public void process(@Element List<SourceRecord> records, OutputReceiver<SourceRecord> out) {
-      for (SourceRecord r : records) {
-        out.output(r);
-      }
-    }
   }
 }

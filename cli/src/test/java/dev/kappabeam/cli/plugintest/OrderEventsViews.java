@@ -33,52 +33,35 @@ public final class OrderEventsViews implements ViewProvider {
           .idFrom("order_id", "status")
           .build();
 
+  /**
+   * A view of paid orders keyed by {@code keys} (STRING columns, after {@code window_start} when
+   * windowed): orders and revenue_cents, which add up when a Lambda batch row and a speed row of
+   * one key merge.
+   */
+  private static ViewDefinition paidOrders(String name, boolean windowed, String key) {
+    Schema.Builder schema = Schema.builder();
+    if (windowed) {
+      schema.addDateTimeField("window_start");
+    }
+    schema.addStringField(key).addInt64Field("orders").addInt64Field("revenue_cents");
+    return ViewDefinition.keyed(
+            name, schema.build(), windowed ? List.of("window_start", key) : List.of(key), "orders")
+        .mergedBy(
+            java.util.Map.of(
+                "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
+  }
+
+  /** Paid orders and revenue per currency per 5 minutes (fixed windows). */
   public static final ViewDefinition REVENUE_PER_CURRENCY =
-      ViewDefinition.keyed(
-              "revenue_per_currency_5m",
-              Schema.builder()
-                  .addDateTimeField("window_start")
-                  .addStringField("currency")
-                  .addInt64Field("orders")
-                  .addInt64Field("revenue_cents")
-                  .build(),
-              List.of("window_start", "currency"),
-              "orders")
-          // Lambda: a batch row and a speed row of one window and currency add up.
-          .mergedBy(
-              java.util.Map.of(
-                  "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
+      paidOrders("revenue_per_currency_5m", true, "currency");
 
   /** Paid orders and revenue per customer over the whole log (the global window). */
   public static final ViewDefinition PAID_PER_CUSTOMER =
-      ViewDefinition.keyed(
-              "paid_orders_per_customer",
-              Schema.builder()
-                  .addStringField("customer_id")
-                  .addInt64Field("orders")
-                  .addInt64Field("revenue_cents")
-                  .build(),
-              List.of("customer_id"),
-              "orders")
-          .mergedBy(
-              java.util.Map.of(
-                  "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
+      paidOrders("paid_orders_per_customer", false, "customer_id");
 
   /** Paid orders and revenue per currency in 10-minute windows starting every 5 minutes. */
   public static final ViewDefinition PAID_SLIDING =
-      ViewDefinition.keyed(
-              "paid_orders_10m_every_5m",
-              Schema.builder()
-                  .addDateTimeField("window_start")
-                  .addStringField("currency")
-                  .addInt64Field("orders")
-                  .addInt64Field("revenue_cents")
-                  .build(),
-              List.of("window_start", "currency"),
-              "orders")
-          .mergedBy(
-              java.util.Map.of(
-                  "orders", ViewDefinition.Merge.SUM, "revenue_cents", ViewDefinition.Merge.SUM));
+      paidOrders("paid_orders_10m_every_5m", true, "currency");
 
   @Override
   public List<ViewSpec<Row>> views() {

@@ -173,8 +173,8 @@ public final class KafkaSources {
     };
   }
 
-  /** The records of a {@link KafkaRangeSource} element, one by one. */
-  static final class UnbatchFn extends DoFn<List<SourceRecord>, SourceRecord> {
+  /** The records of a batch (a {@link KafkaRangeSource} element, an archive read's), one by one. */
+  public static final class UnbatchFn extends DoFn<List<SourceRecord>, SourceRecord> {
     @ProcessElement
     public void process(@Element List<SourceRecord> records, OutputReceiver<SourceRecord> out) {
       for (SourceRecord r : records) {
