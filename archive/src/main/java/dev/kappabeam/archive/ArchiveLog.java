@@ -34,7 +34,9 @@ public final class ArchiveLog implements LogArchive {
   }
 
   private final ArchiveLayout layout;
-  private final Map<String, Manifest> manifests = new TreeMap<>();
+
+  /** The manifests read when the run was planned: what every worker of the run reads. */
+  private final TreeMap<String, Manifest> manifests = new TreeMap<>();
 
   ArchiveLog(ArchiveLayout layout) {
     this.layout = layout;
@@ -50,6 +52,26 @@ public final class ArchiveLog implements LogArchive {
             throw new UncheckedIOException("cannot read the archive at " + layout, e);
           }
         });
+  }
+
+  @Override
+  public Cursor open(String topic, int partition, long from, long to, PipelineOptions options) {
+    FileSystems.setDefaultPipelineOptions(options);
+    return new SliceCursor(slices(topic, partition, from, to));
+  }
+
+  /** The parts of the manifest's files of a partition inside {@code [from, to)}, in order. */
+  private List<ArchiveSource.Slice> slices(String topic, int partition, long from, long to) {
+    List<ArchiveSource.Slice> out = new ArrayList<>();
+    for (Manifest.Range file : manifest(topic).ranges(partition)) {
+      long a = Math.max(file.from(), from);
+      long b = Math.min(file.to(), to);
+      if (a < b) {
+        out.add(
+            new ArchiveSource.Slice(layout.file(topic, file.file()).toString(), partition, a, b));
+      }
+    }
+    return out;
   }
 
   @Override
@@ -70,17 +92,8 @@ public final class ArchiveLog implements LogArchive {
   public PTransform<PBegin, PCollection<SourceRecord>> read(
       String topic, List<PartitionRange> ranges) {
     List<ArchiveSource.Slice> slices = new ArrayList<>();
-    Manifest manifest = manifest(topic);
     for (PartitionRange r : ranges) {
-      for (Manifest.Range file : manifest.ranges(r.partition())) {
-        long from = Math.max(file.from(), r.start());
-        long to = Math.min(file.to(), r.end());
-        if (from < to) {
-          slices.add(
-              new ArchiveSource.Slice(
-                  layout.file(topic, file.file()).toString(), r.partition(), from, to));
-        }
-      }
+      slices.addAll(slices(topic, r.partition(), r.start(), r.end()));
     }
     return new PTransform<>() {
       @Override

@@ -4,10 +4,8 @@ import dev.kappabeam.transforms.events.SourceRecord;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.io.BoundedSource;
@@ -68,19 +66,16 @@ final class ArchiveSource extends BoundedSource<List<SourceRecord>> {
     return new Reader(this);
   }
 
-  /** Reads the slices one after the other, a file at a time. */
+  /** Reads the slices one after the other, a file at a time, in batches. */
   static final class Reader extends BoundedReader<List<SourceRecord>> {
     private final ArchiveSource source;
-    private final Iterator<Slice> pending;
+    private final SliceCursor cursor;
     private final Counter read = Metrics.counter("kappa-beam", COUNTER);
-    private Slice slice;
-    private org.apache.parquet.hadoop.ParquetReader<GenericRecord> file;
-    private GenericRecord row;
     private List<SourceRecord> current;
 
     Reader(ArchiveSource source) {
       this.source = source;
-      this.pending = source.slices.iterator();
+      this.cursor = new SliceCursor(source.slices);
     }
 
     @Override
@@ -91,22 +86,8 @@ final class ArchiveSource extends BoundedSource<List<SourceRecord>> {
     @Override
     public boolean advance() throws IOException {
       List<SourceRecord> next = new ArrayList<>(BATCH_RECORDS);
-      while (next.size() < BATCH_RECORDS) {
-        if (file != null && (row = file.read()) != null) {
-          long offset = (Long) row.get("offset");
-          if (offset >= slice.to()) {
-            closeFile(); // the rest of the file is past the slice
-          } else if (offset >= slice.from()) {
-            next.add(ArchiveRecords.toSourceRecord(row));
-          }
-          continue;
-        }
-        closeFile();
-        if (!next.isEmpty() || !pending.hasNext()) {
-          break; // a batch holds records of one file
-        }
-        slice = pending.next();
-        file = ArchiveFiles.reader(FileSystems.matchNewResource(slice.file(), false));
+      for (SourceRecord r = null; next.size() < BATCH_RECORDS && (r = cursor.next()) != null; ) {
+        next.add(r);
       }
       if (next.isEmpty()) {
         current = null;
@@ -115,13 +96,6 @@ final class ArchiveSource extends BoundedSource<List<SourceRecord>> {
       read.inc(next.size());
       current = next;
       return true;
-    }
-
-    private void closeFile() throws IOException {
-      if (file != null) {
-        file.close();
-        file = null;
-      }
     }
 
     @Override
@@ -139,7 +113,7 @@ final class ArchiveSource extends BoundedSource<List<SourceRecord>> {
 
     @Override
     public void close() throws IOException {
-      closeFile();
+      cursor.close();
     }
 
     @Override

@@ -74,8 +74,9 @@ final class RunCommand implements Runnable {
       names = "--archive",
       paramLabel = "URI",
       description =
-          "Historical: replay from the start of the log with the offsets Kafka's retention deleted"
-              + " read from this archive (kb archive), Kafka from its first offset on.")
+          "Historical, or streaming with --drain-when-caught-up: replay from the start of the log"
+              + " with the offsets Kafka's retention deleted read from this archive (kb archive),"
+              + " Kafka from its first offset on.")
   String archive;
 
   @Option(

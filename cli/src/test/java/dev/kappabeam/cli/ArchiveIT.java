@@ -229,6 +229,28 @@ class ArchiveIT {
           view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, v + "k1"), v + "k1");
     }
 
+    // The drained streaming replay (Kappa's engine): each partition read across the seam in order.
+    InProcessKb.Result drained =
+        kbOk(
+            it.stack,
+            with(
+                runner,
+                "run",
+                "--mode",
+                "streaming",
+                "--drain-when-caught-up",
+                "--topic",
+                topic,
+                "--version",
+                v + "k2",
+                "--archive",
+                archive.toString()));
+    assertTrue(drained.out().contains("read=" + records.size()), drained.describe());
+    for (ViewDefinition view : Views.all()) {
+      EndToEndSupport.assertRows(
+          view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, v + "k2"), v + "k2");
+    }
+
     // The Lambda batch layer from the archive and Kafka: its table is the whole log's view.
     InProcessKb.Result batch =
         kbOk(

@@ -56,6 +56,12 @@ public final class KafkaRangeUnboundedSource
   private final org.joda.time.Duration maxOutOfOrderness;
   private final EventFormat<?> format;
 
+  /** The archive that holds offsets below each partition's seam, or null. */
+  private final @Nullable LogArchive archive;
+
+  /** Per partition ("topic/partition"), the first offset read from Kafka; below it, the archive. */
+  private final Map<String, Long> seams;
+
   /** A source of reference events ({@link ReferenceFormat}). */
   public KafkaRangeUnboundedSource(
       KafkaClientConfig kafka, List<PartitionRange> ranges, org.joda.time.Duration bound) {
@@ -68,10 +74,39 @@ public final class KafkaRangeUnboundedSource
       List<PartitionRange> ranges,
       org.joda.time.Duration bound,
       EventFormat<?> format) {
+    this(kafka, ranges, bound, format, null, Map.of());
+  }
+
+  private KafkaRangeUnboundedSource(
+      KafkaClientConfig kafka,
+      List<PartitionRange> ranges,
+      org.joda.time.Duration bound,
+      EventFormat<?> format,
+      @Nullable LogArchive archive,
+      Map<String, Long> seams) {
     this.kafka = kafka;
     this.ranges = List.copyOf(ranges);
     this.maxOutOfOrderness = bound;
     this.format = format;
+    this.archive = archive;
+    this.seams = new HashMap<>(seams);
+  }
+
+  /**
+   * This source reading each partition's offsets below {@code seams} (partition → the first offset
+   * still in Kafka) from {@code archive}, then Kafka from there: one ordered read per partition
+   * across the seam, so the watermark and de-duplication see the whole log as one.
+   */
+  public KafkaRangeUnboundedSource withArchive(LogArchive archive, Map<Integer, Long> seams) {
+    Map<String, Long> byKey = new HashMap<>();
+    for (PartitionRange r : ranges) {
+      byKey.put(key(r), seams.getOrDefault(r.partition(), r.start()));
+    }
+    return new KafkaRangeUnboundedSource(kafka, ranges, maxOutOfOrderness, format, archive, byKey);
+  }
+
+  private static String key(PartitionRange r) {
+    return r.topic() + "/" + r.partition();
   }
 
   public List<PartitionRange> ranges() {
@@ -99,7 +134,7 @@ public final class KafkaRangeUnboundedSource
     }
     List<KafkaRangeUnboundedSource> out = new ArrayList<>();
     for (List<PartitionRange> d : dealt) {
-      out.add(new KafkaRangeUnboundedSource(kafka, d, maxOutOfOrderness, format));
+      out.add(new KafkaRangeUnboundedSource(kafka, d, maxOutOfOrderness, format, archive, seams));
     }
     return out;
   }
@@ -107,7 +142,7 @@ public final class KafkaRangeUnboundedSource
   @Override
   public UnboundedReader<SourceRecord> createReader(
       PipelineOptions options, @Nullable Checkpoint checkpoint) {
-    return new Reader(this, checkpoint);
+    return new Reader(this, checkpoint, options);
   }
 
   @Override
@@ -149,14 +184,22 @@ public final class KafkaRangeUnboundedSource
   private static final class Partition {
     final PartitionRange range;
     final TopicPartition tp;
+    final long seam; // the first offset read from Kafka; below it, the archive
     long next;
     long newest; // millis, BoundedWindow.TIMESTAMP_MIN_VALUE when none is known
+    LogArchive.Cursor cursor; // open while reading the archive
 
-    Partition(PartitionRange range, long next, long newest) {
+    Partition(PartitionRange range, long seam, long next, long newest) {
       this.range = range;
       this.tp = new TopicPartition(range.topic(), range.partition());
+      this.seam = seam;
       this.next = next;
       this.newest = newest;
+    }
+
+    /** Still below the seam: the next records come from the archive. */
+    boolean inArchive() {
+      return next < Math.min(seam, range.end());
     }
 
     boolean done() {
@@ -173,24 +216,36 @@ public final class KafkaRangeUnboundedSource
     private static final long MIN = BoundedWindow.TIMESTAMP_MIN_VALUE.getMillis();
 
     private final KafkaRangeUnboundedSource source;
+    private final PipelineOptions options;
     private final Map<TopicPartition, Partition> partitions = new HashMap<>();
+    private final java.util.ArrayDeque<Partition> archived = new java.util.ArrayDeque<>();
+
+    /** Archive records served since the last Kafka poll (the two take turns). */
+    private int archiveTurn;
+
     private KafkaConsumer<byte[], byte[]> consumer;
     private Iterator<ConsumerRecord<byte[], byte[]>> polled = Collections.emptyIterator();
     private SourceRecord current;
     private Instant currentTimestamp;
 
-    Reader(KafkaRangeUnboundedSource source, @Nullable Checkpoint checkpoint) {
+    Reader(
+        KafkaRangeUnboundedSource source,
+        @Nullable Checkpoint checkpoint,
+        PipelineOptions options) {
       this.source = source;
+      this.options = options;
       for (PartitionRange r : source.ranges) {
         long[] saved = checkpoint == null ? null : checkpoint.positions.get(key(r));
+        long seam = source.seams.getOrDefault(key(r), r.start());
         Partition p =
-            saved == null ? new Partition(r, r.start(), MIN) : new Partition(r, saved[0], saved[1]);
+            saved == null
+                ? new Partition(r, seam, r.start(), MIN)
+                : new Partition(r, seam, saved[0], saved[1]);
         partitions.put(p.tp, p);
+        if (p.inArchive()) {
+          archived.add(p);
+        }
       }
-    }
-
-    private static String key(PartitionRange r) {
-      return r.topic() + "/" + r.partition();
     }
 
     @Override
@@ -205,7 +260,7 @@ public final class KafkaRangeUnboundedSource
       consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
       List<TopicPartition> open = new ArrayList<>();
       for (Partition part : partitions.values()) {
-        if (!part.done()) {
+        if (!part.done() && !part.inArchive()) {
           open.add(part.tp);
         }
       }
@@ -247,14 +302,70 @@ public final class KafkaRangeUnboundedSource
           }
           return true;
         }
-        if (!retireCaughtUp()) {
+        if (!archived.isEmpty() && archiveTurn < ARCHIVE_TURN) {
+          if (nextFromArchive()) {
+            archiveTurn++;
+            return true;
+          }
+          continue;
+        }
+        archiveTurn = 0;
+        boolean kafkaOpen = retireCaughtUp();
+        if (!kafkaOpen && archived.isEmpty()) {
           return false; // every range read
         }
-        polled = consumer.poll(Duration.ofMillis(20)).iterator();
-        if (!polled.hasNext()) {
+        polled =
+            kafkaOpen
+                ? consumer.poll(Duration.ofMillis(20)).iterator()
+                : Collections.emptyIterator();
+        if (!polled.hasNext() && archived.isEmpty()) {
           return false;
         }
       }
+    }
+
+    /** Archive records served before Kafka's turn. */
+    private static final int ARCHIVE_TURN = 500;
+
+    /**
+     * The next record of the first partition still in the archive (each takes its turn in order); a
+     * partition whose archive part is read switches to Kafka at its seam. False when none was
+     * produced this time (a partition switched).
+     */
+    private boolean nextFromArchive() throws IOException {
+      Partition part = archived.poll();
+      if (part.cursor == null) {
+        part.cursor =
+            source.archive.open(
+                part.range.topic(),
+                part.range.partition(),
+                part.next,
+                Math.min(part.seam, part.range.end()),
+                options);
+      }
+      SourceRecord r = part.cursor.next();
+      if (r == null) {
+        part.cursor.close();
+        part.cursor = null;
+        part.next = Math.min(part.seam, part.range.end());
+        if (part.done()) {
+          finish(part);
+        } else {
+          List<TopicPartition> assigned = new ArrayList<>(consumer.assignment());
+          assigned.add(part.tp);
+          consumer.assign(assigned);
+          consumer.seek(part.tp, part.next);
+        }
+        return false;
+      }
+      archived.add(part); // round robin over the partitions in the archive
+      part.next = r.offset() + 1;
+      current = r;
+      currentTimestamp = EventTimes.of(source.format, r.value());
+      if (currentTimestamp.getMillis() > part.newest) {
+        part.newest = currentTimestamp.getMillis();
+      }
+      return true;
     }
 
     /**
@@ -264,6 +375,9 @@ public final class KafkaRangeUnboundedSource
     private boolean retireCaughtUp() {
       boolean open = false;
       for (Partition part : partitions.values()) {
+        if (part.inArchive()) {
+          continue;
+        }
         if (!part.done() && consumer.position(part.tp) >= part.range.end()) {
           part.next = part.range.end();
           finish(part);
@@ -326,7 +440,12 @@ public final class KafkaRangeUnboundedSource
     }
 
     @Override
-    public void close() {
+    public void close() throws IOException {
+      for (Partition part : partitions.values()) {
+        if (part.cursor != null) {
+          part.cursor.close();
+        }
+      }
       if (consumer != null) {
         consumer.close(Duration.ofSeconds(5));
       }

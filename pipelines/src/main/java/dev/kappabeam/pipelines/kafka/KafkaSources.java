@@ -92,6 +92,31 @@ public final class KafkaSources {
    * the ranges are read as an unbounded source ({@link KafkaRangeUnboundedSource}); elsewhere with
    * KafkaIO's splittable read of descriptors (see {@link #readsRangesAsUnboundedSource}).
    */
+  /**
+   * A drained streaming replay of {@code ranges} from an archive below each partition's seam (the
+   * first offset still in Kafka) and from Kafka from there: on every runner the range reader as an
+   * unbounded source ({@link KafkaRangeUnboundedSource#withArchive}), which reads each partition in
+   * offset order across the seam.
+   */
+  public static PTransform<PBegin, PCollection<SourceRecord>> drainedWithArchive(
+      KafkaClientConfig kafka,
+      List<PartitionRange> ranges,
+      Duration maxOutOfOrderness,
+      EventFormat<?> format,
+      LogArchive archive,
+      Map<Integer, Long> seams) {
+    return new PTransform<>() {
+      @Override
+      public PCollection<SourceRecord> expand(PBegin input) {
+        return input.apply(
+            "ReadArchiveAndKafka",
+            Read.from(
+                new KafkaRangeUnboundedSource(kafka, ranges, maxOutOfOrderness, format)
+                    .withArchive(archive, seams)));
+      }
+    };
+  }
+
   public static PTransform<PBegin, PCollection<SourceRecord>> drained(
       KafkaClientConfig kafka,
       List<PartitionRange> ranges,

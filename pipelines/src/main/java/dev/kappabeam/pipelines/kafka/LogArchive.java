@@ -14,7 +14,16 @@ import org.apache.beam.sdk.values.PCollection;
  * the class path through {@link ServiceLoader}): what an archive covers, and a bounded read of
  * offset ranges from it as {@link SourceRecord}s, the same records a Kafka read gives.
  */
-public interface LogArchive {
+public interface LogArchive extends java.io.Serializable {
+  /** Records of one partition from the archive, in offset order; {@code null} after the last. */
+  interface Cursor extends AutoCloseable {
+    @org.checkerframework.checker.nullness.qual.Nullable
+    SourceRecord next() throws java.io.IOException;
+
+    @Override
+    void close() throws java.io.IOException;
+  }
+
   /** Opens the archive at {@code uri} (the {@code --archive} option). */
   interface Provider {
     LogArchive open(String uri, PipelineOptions options);
@@ -28,6 +37,14 @@ public interface LogArchive {
 
   /** A bounded read of these ranges (each inside the coverage). */
   PTransform<PBegin, PCollection<SourceRecord>> read(String topic, List<PartitionRange> ranges);
+
+  /**
+   * The archived records of a partition from {@code from} (inclusive) to {@code to} (exclusive),
+   * read where it is called (a streaming reader's worker), through the file systems of {@code
+   * options}.
+   */
+  Cursor open(String topic, int partition, long from, long to, PipelineOptions options)
+      throws java.io.IOException;
 
   /** The archive at {@code uri} through the provider on the class path. */
   static LogArchive open(String uri, PipelineOptions options) {
