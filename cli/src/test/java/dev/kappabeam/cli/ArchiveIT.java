@@ -208,48 +208,20 @@ class ArchiveIT {
         it.store.readAll(Views.ACTIVITY_PER_MINUTE, v + "k0"),
         "without the archive the head is missing");
 
+    // Historical, then the drained streaming replay (Kappa's engine: each partition read across
+    // the seam in order), both from the archive and Kafka.
     InProcessKb.Result replay =
-        kbOk(
-            it.stack,
-            with(
-                runner,
-                "run",
-                "--mode",
-                "historical",
-                "--topic",
-                topic,
-                "--version",
-                v + "k1",
-                "--archive",
-                archive.toString()));
+        replayFromArchive(runner, archive, topic, v + "k1", oracle, records.size(), "historical");
     assertFalse(replay.err().contains("warning"), replay.describe());
-    assertTrue(replay.out().contains("read=" + records.size()), replay.describe());
-    for (ViewDefinition view : Views.all()) {
-      EndToEndSupport.assertRows(
-          view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, v + "k1"), v + "k1");
-    }
-
-    // The drained streaming replay (Kappa's engine): each partition read across the seam in order.
-    InProcessKb.Result drained =
-        kbOk(
-            it.stack,
-            with(
-                runner,
-                "run",
-                "--mode",
-                "streaming",
-                "--drain-when-caught-up",
-                "--topic",
-                topic,
-                "--version",
-                v + "k2",
-                "--archive",
-                archive.toString()));
-    assertTrue(drained.out().contains("read=" + records.size()), drained.describe());
-    for (ViewDefinition view : Views.all()) {
-      EndToEndSupport.assertRows(
-          view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, v + "k2"), v + "k2");
-    }
+    replayFromArchive(
+        runner,
+        archive,
+        topic,
+        v + "k2",
+        oracle,
+        records.size(),
+        "streaming",
+        "--drain-when-caught-up");
 
     // The Lambda batch layer from the archive and Kafka: its table is the whole log's view.
     InProcessKb.Result batch =
@@ -308,6 +280,27 @@ class ArchiveIT {
             .err()
             .contains("partition 0 from offset 0: offsets [0, 10) are neither in the archive"),
         refused.describe());
+  }
+
+  /** kb run of {@code mode} with --archive; all records read, every view = the oracle. */
+  private static InProcessKb.Result replayFromArchive(
+      List<String> runner,
+      Path archive,
+      String topic,
+      String version,
+      Oracle.Result oracle,
+      int records,
+      String... mode) {
+    List<String> args = new ArrayList<>(List.of("run", "--mode"));
+    args.addAll(List.of(mode));
+    args.addAll(List.of("--topic", topic, "--version", version, "--archive", archive.toString()));
+    InProcessKb.Result r = kbOk(it.stack, with(runner, args.toArray(new String[0])));
+    assertTrue(r.out().contains("read=" + records), r.describe());
+    for (ViewDefinition view : Views.all()) {
+      EndToEndSupport.assertRows(
+          view, oracle.rows(view), "oracle(whole log)", it.store.readAll(view, version), version);
+    }
+    return r;
   }
 
   private static String[] with(List<String> runner, String... args) {
