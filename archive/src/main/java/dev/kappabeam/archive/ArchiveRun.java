@@ -6,10 +6,13 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -48,19 +51,15 @@ public final class ArchiveRun {
     String glob =
         layout
             .root()
-            .resolve(
-                "*",
-                org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_DIRECTORY)
-            .resolve(
-                ArchiveLayout.MANIFEST,
-                org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE)
+            .resolve("*", StandardResolveOptions.RESOLVE_DIRECTORY)
+            .resolve(ArchiveLayout.MANIFEST, StandardResolveOptions.RESOLVE_FILE)
             .toString();
-    org.apache.beam.sdk.io.fs.MatchResult match = FileSystems.match(glob);
-    if (match.status() != org.apache.beam.sdk.io.fs.MatchResult.Status.OK) {
+    MatchResult match = FileSystems.match(glob);
+    if (match.status() != MatchResult.Status.OK) {
       return List.of();
     }
-    java.util.TreeSet<String> out = new java.util.TreeSet<>();
-    for (org.apache.beam.sdk.io.fs.MatchResult.Metadata m : match.metadata()) {
+    TreeSet<String> out = new TreeSet<>();
+    for (MatchResult.Metadata m : match.metadata()) {
       out.add(m.resourceId().getCurrentDirectory().getFilename());
     }
     return List.copyOf(out);

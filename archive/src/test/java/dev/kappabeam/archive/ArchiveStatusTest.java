@@ -1,5 +1,6 @@
 package dev.kappabeam.archive;
 
+import static dev.kappabeam.archive.ManifestTest.range;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
@@ -7,10 +8,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ArchiveStatusTest {
-  private static Manifest.Range range(int p, long from, long to) {
-    return new Manifest.Range(p, from, to, to - from, ArchiveLayout.fileName(p, from, to));
-  }
-
   @Test
   void archivedRangesJoinAndGapsAreTheOffsetsNeitherHolds() {
     Manifest m =

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ManifestTest {
-  private static Manifest.Range range(int p, long from, long to) {
+  /** A complete file of offsets {@code [from, to)} of partition {@code p}. */
+  static Manifest.Range range(int p, long from, long to) {
     return new Manifest.Range(p, from, to, to - from, ArchiveLayout.fileName(p, from, to));
   }
 

@@ -101,8 +101,13 @@ final class ArchiveCommand implements Runnable {
   }
 
   private void printStatus(Manifest manifest) {
-    ArchiveRun.LogOffsets log = ArchiveRun.LogOffsets.of(connections.kafka(), manifest.topic());
     System.out.println(ArchiveStatus.HEADER);
+    printLines(connections, manifest);
+  }
+
+  /** One status line per partition of the manifest's topic, with Kafka's offsets now. */
+  static void printLines(Connections connections, Manifest manifest) {
+    ArchiveRun.LogOffsets log = ArchiveRun.LogOffsets.of(connections.kafka(), manifest.topic());
     for (ArchiveStatus s : ArchiveStatus.of(manifest, log.start(), log.end())) {
       System.out.println(s.line());
     }
@@ -135,11 +140,7 @@ final class ArchiveCommand implements Runnable {
         }
         System.out.println(ArchiveStatus.HEADER);
         for (String t : topics) {
-          Manifest manifest = Manifest.read(layout, t);
-          ArchiveRun.LogOffsets log = ArchiveRun.LogOffsets.of(connections.kafka(), t);
-          for (ArchiveStatus s : ArchiveStatus.of(manifest, log.start(), log.end())) {
-            System.out.println(s.line());
-          }
+          printLines(connections, Manifest.read(layout, t));
         }
       } catch (IOException e) {
         throw new CliException(

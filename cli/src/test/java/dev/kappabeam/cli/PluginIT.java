@@ -269,21 +269,7 @@ class PluginIT {
             && run.output.contains("duplicates_removed=1"),
         run.output);
     for (ViewDefinition view : ORDER_VIEWS) {
-      Path out = tempDir.resolve(version + "-" + view.name() + ".jsonl");
-      Run export =
-          kbWithPlugin(
-              List.of(
-                  "views",
-                  "export",
-                  "--view",
-                  view.name(),
-                  "--version",
-                  version,
-                  "--format",
-                  "jsonl",
-                  "--out",
-                  out.toString()));
-      assertEquals(0, export.exitCode, export.output);
+      Path out = exportJsonl(view.name(), version);
       assertEquals(
           rendered(expectedOrders, view), orderRows(view, out), runner + " " + mode + " " + view);
     }
@@ -449,16 +435,16 @@ class PluginIT {
     return rows;
   }
 
-  /** A version's rows, exported by kb, as "hour user" → "purchases revenue". */
-  private static Map<String, String> exported(String version) throws Exception {
-    Path out = tempDir.resolve(version + ".jsonl");
+  /** kb views export of a version as JSON lines, into a file of its own; fails unless exit 0. */
+  private static Path exportJsonl(String view, String version) throws Exception {
+    Path out = tempDir.resolve(version + "-" + view + ".jsonl");
     Run export =
         kbWithPlugin(
             List.of(
                 "views",
                 "export",
                 "--view",
-                VIEW,
+                view,
                 "--version",
                 version,
                 "--format",
@@ -466,6 +452,12 @@ class PluginIT {
                 "--out",
                 out.toString()));
     assertEquals(0, export.exitCode, export.output);
+    return out;
+  }
+
+  /** A version's rows, exported by kb, as "hour user" → "purchases revenue". */
+  private static Map<String, String> exported(String version) throws Exception {
+    Path out = exportJsonl(VIEW, version);
     Map<String, String> actual = new TreeMap<>();
     ObjectMapper json = new ObjectMapper();
     for (String line : Files.readAllLines(out)) {
